@@ -1,0 +1,62 @@
+# grayrelease: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export GRAYRELEASE_CACHE ?= $(HOME)/.cache/grayrelease
+export GRAYRELEASE_STATE ?= $(CURDIR)/.cache/state
+
+.PHONY: venv deps build cluster-up cluster-down prometheus-up prometheus-down test unit e2e demo kind-up crds lint bench-detection clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+deps:            ## system packages (Prometheus) from Debian
+	bash hack/install-deps.sh
+
+build:           ## etcd, kube-*, kubectl, kwok, helm from pinned Go modules (cached)
+	bash hack/cluster/build.sh
+
+cluster-up: build
+	bash hack/cluster/up.sh
+
+cluster-down:
+	bash hack/cluster/down.sh
+
+prometheus-up: deps
+	bash hack/prometheus/up.sh
+
+prometheus-down:
+	bash hack/prometheus/down.sh
+
+unit: venv
+	$(PY) -m pytest tests/unit -q
+
+e2e: venv deps build
+	$(PY) -m pytest tests/e2e -q
+
+lint: venv
+	$(VENV)/bin/lint-imports
+
+test: venv deps build
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest tests/unit tests/e2e -q
+
+demo: venv deps build
+	bash hack/demo/run.sh
+
+kind-up:
+	bash hack/kind/up.sh
+
+crds: venv
+	$(PY) -m grayrelease.api.crdgen crds/
+
+bench-detection: venv
+	$(PY) -m bench.detection
+
+clean:
+	rm -rf $(VENV) .cache
