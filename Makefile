@@ -34,17 +34,17 @@ prometheus-down:
 	bash hack/prometheus/down.sh
 
 unit: venv
-	$(PY) -m pytest tests/unit -q
+	bash hack/pytest.sh tests/unit
 
 e2e: venv deps build
-	$(PY) -m pytest tests/e2e -q
+	bash hack/pytest.sh tests/e2e
 
 lint: venv
 	$(VENV)/bin/lint-imports
 
-test: venv deps build
+test: venv deps build   ## unit + e2e (e2e start the local control plane and Prometheus)
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest tests/unit tests/e2e -q
+	bash hack/pytest.sh tests/unit tests/e2e
 
 demo: venv deps build
 	bash hack/demo/run.sh

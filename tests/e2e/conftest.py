@@ -1,0 +1,62 @@
+"""Session fixtures for e2e tests: the real local control plane and a real Prometheus.
+
+Both are started once per test session by the hack/ scripts (or reused when already up) and
+stopped at the end only if this session started them; set GRAYRELEASE_KEEP=1 to keep them.
+The binaries must already be built (`make test` runs hack/cluster/build.sh first).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e import harness
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _pids_alive(*names: str) -> bool:
+    for name in names:
+        try:
+            pid = int((harness.STATE / "pids" / f"{name}.pid").read_text())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[harness.Cluster]:
+    already = _pids_alive("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+    harness.run_script("hack/cluster/up.sh")
+    yield harness.Cluster(kubeconfig=harness.STATE / "kubeconfig", started_here=not already)
+    if not already and os.environ.get("GRAYRELEASE_KEEP") != "1":
+        harness.run_script("hack/cluster/down.sh")
+
+
+@pytest.fixture(scope="session")
+def prometheus() -> Iterator[harness.Prometheus]:
+    already = _pids_alive("prometheus")
+    harness.run_script("hack/prometheus/up.sh")
+    port = os.environ.get("PROMETHEUS_PORT", "19090")
+    prom = harness.Prometheus(url=f"http://127.0.0.1:{port}", targets_dir=harness.STATE / "prometheus" / "targets")
+    yield prom
+    prom.remove_targets()
+    if not already and os.environ.get("GRAYRELEASE_KEEP") != "1":
+        harness.run_script("hack/prometheus/down.sh")
+
+
+@pytest.fixture
+def namespace(cluster: harness.Cluster) -> Iterator[str]:
+    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    yield name
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
