@@ -123,7 +123,7 @@ start_daemon kube-scheduler "$BIN/kube-scheduler" \
 start_daemon kwok "$BIN/kwok" --kubeconfig="$pki/kwok.kubeconfig" \
   --config="$here/kwok-stages.yaml" \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-  --cidr=10.244.0.0/16 --node-ip=10.0.0.1 --server-address=127.0.0.1:0
+  --cidr=10.244.0.0/16 --node-ip=127.0.0.1 --server-address=127.0.0.1:0
 kc() { "$BIN/kubectl" --kubeconfig="$kubeconfig" "$@"; }
 for i in $(seq 1 "$NODES"); do
   kc apply -f - >/dev/null <<NODE
