@@ -1,0 +1,82 @@
+"""Durations as users write them in manifests: Go-like strings such as ``30s``, ``2m``, ``1h30m``, ``500ms``.
+
+The same pattern is used by pydantic (``Duration`` / ``PositiveDuration`` types) and by the CRD
+schema, so the API server and the operator accept exactly the same strings. ``parse_duration``
+turns them into ``timedelta`` for the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+# One or more <number><unit> groups; units from milliseconds to hours (days are ambiguous
+# across DST and Go does not accept them either).
+DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+DURATION_MAX_LENGTH = 32
+# CEL rule attached to positive durations: the pattern already guarantees the shape, and a
+# duration of that shape is positive exactly when one of its digits is not zero.
+POSITIVE_DURATION_RULE = {
+    "rule": "self.matches('[1-9]')",
+    "message": "must be a positive duration such as 500ms, 30s, 2m or 1h30m",
+}
+
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_WHOLE = re.compile(DURATION_PATTERN)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"1h30m"`` -> ``timedelta(hours=1, minutes=30)``; ValueError on anything else."""
+    if not isinstance(text, str) or not _WHOLE.match(text):
+        raise ValueError(f"invalid duration {text!r}: expected e.g. 500ms, 30s, 2m or 1h30m")
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _PART.findall(text))
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest Go-like form of a timedelta, for messages (``timedelta(seconds=90)`` -> ``1m30s``)."""
+    total_ms = round(value.total_seconds() * 1000)
+    if total_ms < 0:
+        return "-" + format_duration(-value)
+    if total_ms == 0:
+        return "0s"
+    hours, rest = divmod(total_ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    if millis and not (hours or minutes or seconds):
+        parts.append(f"{millis}ms")
+    elif seconds or millis:
+        parts.append(f"{seconds}.{millis:03d}".rstrip("0").rstrip(".") + "s")
+    return "".join(parts)
+
+
+def _check(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+def _check_positive(text: str) -> str:
+    if parse_duration(text) <= timedelta(0):
+        raise ValueError(f"invalid duration {text!r}: {POSITIVE_DURATION_RULE['message']}")
+    return text
+
+
+Duration = Annotated[
+    str,
+    Field(pattern=DURATION_PATTERN, max_length=DURATION_MAX_LENGTH),
+    AfterValidator(_check),
+]
+PositiveDuration = Annotated[
+    str,
+    Field(
+        pattern=DURATION_PATTERN,
+        max_length=DURATION_MAX_LENGTH,
+        json_schema_extra={"x-kubernetes-validations": [POSITIVE_DURATION_RULE]},
+    ),
+    AfterValidator(_check_positive),
+]

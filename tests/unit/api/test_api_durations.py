@@ -1,0 +1,43 @@
+"""Duration strings: what parses, to what, and what is rejected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from grayrelease.api.durations import format_duration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("2m", timedelta(minutes=2)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("500ms", timedelta(milliseconds=500)),
+        ("1.5s", timedelta(milliseconds=1500)),
+        ("1m30s250ms", timedelta(seconds=90.25)),
+        ("0s", timedelta(0)),
+    ],
+    ids=lambda v: str(v),
+)
+def test_parse(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "30", "5 minutes", "1d", "-5s", "s", "1.s", " 30s"])
+def test_parse_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(timedelta(seconds=90), "1m30s"), (timedelta(milliseconds=500), "500ms"), (timedelta(hours=2), "2h"),
+     (timedelta(seconds=1.5), "1.5s"), (timedelta(0), "0s")],
+    ids=["90s", "500ms", "2h", "1.5s", "zero"],
+)
+def test_format_round_trips(value: timedelta, expected: str) -> None:
+    assert format_duration(value) == expected
+    assert parse_duration(expected) == value

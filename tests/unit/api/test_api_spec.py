@@ -1,0 +1,126 @@
+"""Spec defaults and validation: pydantic and the generated CRD (CEL included) must agree."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from schema_check import apply_defaults, errors
+
+from grayrelease.api import crdgen
+from grayrelease.api.spec import GrayReleaseSpec, OnFailure, StepKind
+
+SPEC_SCHEMA = crdgen.openapi_schema()["properties"]["spec"]
+
+
+def crd_errors(spec: dict[str, Any]) -> list[str]:
+    return errors(SPEC_SCHEMA, apply_defaults(SPEC_SCHEMA, copy.deepcopy(spec)))
+
+
+def test_valid_spec_passes_both(spec: dict[str, Any]) -> None:
+    model = GrayReleaseSpec.model_validate(spec)
+    assert [s.kind for s in model.strategy.steps] == [
+        StepKind.SET_WEIGHT, StepKind.PAUSE, StepKind.ANALYSIS, StepKind.INSPECT, StepKind.PAUSE, StepKind.SET_WEIGHT,
+    ]
+    assert crd_errors(spec) == []
+
+
+def test_defaults_match_between_models_and_crd() -> None:
+    minimal = {"selector": {"matchLabels": {"app": "a"}}, "workloadRef": {"name": "a"}}
+    model = GrayReleaseSpec.model_validate(minimal)
+    assert (model.replicas, model.progress_deadline_seconds) == (1, 600)
+    assert model.strategy.on_failure is OnFailure.ROLLBACK and model.strategy.steps == []
+    assert (model.analysis.interval, model.analysis.failure_limit, model.analysis.consecutive_error_limit) == ("30s", 0, 4)
+    assert model.workload_ref.kind == "Deployment"
+    assert model.router_mode == "replicas"
+    # The API server's defaulting produces the same object the model serialises.
+    defaulted = apply_defaults(SPEC_SCHEMA, copy.deepcopy(minimal))
+    assert defaulted == model.to_dict()
+
+
+def test_compare_keeps_unknown_fields(spec: dict[str, Any]) -> None:
+    model = GrayReleaseSpec.model_validate(spec)
+    assert model.to_dict()["analysis"]["metrics"][1]["compare"]["window"] == "5m"
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def mutate(spec: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = spec
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        if value is DELETE:
+            del node[int(last) if last.isdigit() else last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+    return mutate
+
+
+DELETE = object()
+
+# (id, mutation, message expected from both pydantic and the CRD)
+INVALID = [
+    ("template and workloadRef", _set("workloadRef", {"name": "checkout"}), "exactly one of template or workloadRef"),
+    ("neither template nor workloadRef", _set("template", DELETE), "exactly one of template or workloadRef"),
+    ("selector does not match template labels", _set("selector.matchLabels", {"app": "cart"}),
+     "selector.matchLabels must match template.metadata.labels"),
+    ("step with two kinds", _set("strategy.steps.0", {"setWeight": 5, "pause": {}}), "exactly one of setWeight"),
+    ("empty step", _set("strategy.steps.0", {}), "exactly one of setWeight"),
+    ("inspect with job and webhook", _set("strategy.steps.3.inspect.job", {"spec": {"template": {}}}),
+     "exactly one of job or webhook"),
+    ("inspect with nothing", _set("strategy.steps.3.inspect", {}), "exactly one of job or webhook"),
+    ("webhook without http scheme", _set("strategy.steps.3.inspect.webhook.url", "ftp://x"), "http:// or https://"),
+    ("duplicate metric names", _set("analysis.metrics.1.name", "error-rate"), "metric names must be unique"),
+    ("analysis step names an undefined metric", _set("strategy.steps.2.analysis.metrics", ["error-rat"]),
+     "must be defined in spec.analysis.metrics"),
+    ("analysis step names a metric twice", _set("strategy.steps.2.analysis.metrics", ["error-rate", "error-rate"]),
+     "metric names in an analysis step must be unique"),
+    ("zero pause duration", _set("strategy.steps.1.pause.duration", "0s"), "positive duration"),
+    ("zero analysis interval", _set("analysis.interval", "0m0s"), "positive duration"),
+    ("metric without verdict", _set("analysis.metrics.0.successCondition", DELETE),
+     "successCondition, failureCondition or compare"),
+    ("trafficRouting without service", lambda s: (s.pop("service"), s.update(trafficRouting={"gatewayAPI": {"httpRoute": "r"}})),
+     "trafficRouting needs spec.service"),
+    ("trafficRouting without router", _set("trafficRouting", {}), "trafficRouting needs a router"),
+]
+
+# Shape errors the OpenAPI schema catches before any CEL rule runs.
+INVALID_SHAPE = [
+    ("weight above 100", _set("strategy.steps.0.setWeight", 101), "strategy.steps[0].setWeight"),
+    ("negative weight", _set("strategy.steps.0.setWeight", -1), "strategy.steps[0].setWeight"),
+    ("duration in words", _set("strategy.steps.1.pause.duration", "5 minutes"), "strategy.steps[1].pause.duration"),
+    ("duration in days", _set("analysis.interval", "1d"), "analysis.interval"),
+    ("zero replicas", _set("replicas", 0), "spec.replicas"),
+    ("onFailure unknown", _set("strategy.onFailure", "ignore"), "strategy.onFailure"),
+    ("compare against canary", _set("analysis.metrics.1.compare.against", "canary"), "compare.against"),
+    ("metric name not a DNS label", _set("analysis.metrics.0.name", "Error_Rate"), "analysis.metrics[0].name"),
+    ("too many steps", _set("strategy.steps", [{"setWeight": 1}] * 33), "strategy.steps"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_rule_rejected_by_pydantic_and_cel(spec: dict[str, Any], mutate: Callable, message: str) -> None:
+    mutate(spec)
+    with pytest.raises(ValidationError, match=message):
+        GrayReleaseSpec.model_validate(spec)
+    found = crd_errors(spec)
+    assert any(message in e for e in found), found
+
+
+@pytest.mark.parametrize(("mutate", "path"), [c[1:] for c in INVALID_SHAPE], ids=[c[0] for c in INVALID_SHAPE])
+def test_shape_rejected_by_pydantic_and_schema(spec: dict[str, Any], mutate: Callable, path: str) -> None:
+    mutate(spec)
+    with pytest.raises(ValidationError):
+        GrayReleaseSpec.model_validate(spec)
+    found = crd_errors(spec)
+    assert any(path in e for e in found), found
+
+
+def test_selector_is_immutable(spec: dict[str, Any]) -> None:
+    selector_schema = SPEC_SCHEMA["properties"]["selector"]
+    old = {"matchLabels": {"app": "checkout"}}
+    assert errors(selector_schema, old, old=old) == []
+    assert errors(selector_schema, {"matchLabels": {"app": "cart"}}, old=old) == ["spec: selector is immutable"]
