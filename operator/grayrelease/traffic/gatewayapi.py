@@ -1,0 +1,93 @@
+"""Gateway API routing: the weights of an HTTPRoute's backendRefs to the stable and canary Services.
+
+The HTTPRoute belongs to the user (it usually sits in Git next to the GrayRelease) and must
+reference ``<release>-stable`` in at least one rule; the router adds the ``<release>-canary``
+backend beside it and sets both weights, and changes nothing else. It writes only when a weight
+differs, with the resourceVersion it read, so a concurrent edit is retried rather than lost.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from grayrelease import kube
+from grayrelease.traffic.router import Backends
+
+API_VERSION = "gateway.networking.k8s.io/v1"
+
+
+class RouteError(Exception):
+    """The HTTPRoute is missing or does not reference the stable Service."""
+
+
+def _route_name(release: dict[str, Any]) -> str:
+    return release["spec"]["trafficRouting"]["gatewayAPI"]["httpRoute"]
+
+
+def weighted_rules(rules: list[dict[str, Any]], backends: Backends, canary_weight: int) -> list[dict[str, Any]]:
+    """The rules with stable/canary weights set; rules not routing to the stable Service are left as they are."""
+    out = copy.deepcopy(rules)
+    touched = False
+    for rule in out:
+        refs = rule.get("backendRefs") or []
+        stable = next((r for r in refs if r.get("name") == backends.stable_service and r.get("kind", "Service") == "Service"), None)
+        if stable is None:
+            continue
+        touched = True
+        canary = next((r for r in refs if r.get("name") == backends.canary_service), None)
+        if canary is None:
+            canary = {"name": backends.canary_service, "port": stable.get("port", backends.port)}
+            refs.append(canary)
+        stable["weight"] = 100 - canary_weight
+        canary["weight"] = canary_weight
+        rule["backendRefs"] = refs
+    if not touched:
+        raise RouteError(f"no rule of the HTTPRoute sends traffic to Service {backends.stable_service}")
+    return out
+
+
+def canary_share(rules: list[dict[str, Any]], backends: Backends) -> int | None:
+    """The canary's percentage over the rules routing to the stable Service; None when they disagree."""
+    shares = set()
+    for rule in rules:
+        refs = rule.get("backendRefs") or []
+        weights = {r.get("name"): int(r.get("weight", 1)) for r in refs}
+        if backends.stable_service not in weights:
+            continue
+        stable, canary = weights[backends.stable_service], weights.get(backends.canary_service, 0)
+        shares.add(round(100 * canary / (stable + canary)) if stable + canary else 0)
+    return shares.pop() if len(shares) == 1 else None
+
+
+class GatewayAPIRouter:
+    name = "gatewayAPI"
+
+    def _route(self, release: dict[str, Any], backends: Backends) -> dict[str, Any]:
+        route = kube.get_or_none(API_VERSION, "HTTPRoute", backends.namespace, _route_name(release))
+        if route is None:
+            raise RouteError(f"HTTPRoute {_route_name(release)} not found in namespace {backends.namespace}")
+        return route
+
+    def set_weight(self, release: dict[str, Any], backends: Backends, canary_weight: int) -> None:
+        for _attempt in range(3):
+            route = self._route(release, backends)
+            rules = route.get("spec", {}).get("rules", [])
+            wanted = weighted_rules(rules, backends, canary_weight)
+            if wanted == rules:
+                return
+            try:
+                kube.patch(API_VERSION, "HTTPRoute", backends.namespace, route["metadata"]["name"],
+                           {"metadata": {"resourceVersion": route["metadata"]["resourceVersion"]},
+                            "spec": {"rules": wanted}})
+                return
+            except kube.Conflict:
+                continue
+        raise RouteError("HTTPRoute kept changing while its weights were being set")
+
+    def read_weight(self, release: dict[str, Any], backends: Backends, stable_ready: int, canary_ready: int) -> int | None:
+        try:
+            route = self._route(release, backends)
+        except RouteError:
+            return None
+        return canary_share(route.get("spec", {}).get("rules", []), backends)
