@@ -1,0 +1,211 @@
+"""Detection-quality benchmark: the statistical judge against a plain threshold rule.
+
+Generates the seeded corpus (``bench.generator``), replays every scenario online with both
+rules exactly as ``grayrelease replay`` does, prints precision, recall, F1, false alarms,
+pauses and time-to-detect percentiles, and writes ``out/bench/detection.png`` (time-to-detect
+distribution; recall against regression size).
+
+    python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--corpus DIR]
+
+With ``--corpus DIR`` the scenarios are read from a folder instead (truth required for scores;
+the per-family breakdown and the plot's size axis then come from the scenario names only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bench import generator
+from grayrelease.analysis import backtest
+from grayrelease.analysis.scenario import Scenario, load_scenarios
+from grayrelease.analysis.threshold import Limit, ThresholdRule
+
+OUT = Path("out/bench")
+
+
+def threshold_rule_for(scenario: Scenario) -> ThresholdRule:
+    """The threshold rule a team would write after looking at its dashboards.
+
+    Error ratio: ``result < 0.01`` (or twice the normal level, for services whose normal error
+    ratio is already near 1%); latency and gauges: 1.5x the normal level. The normal level is the
+    stable side's median over the release, which is generous: a real team has to guess it.
+    """
+    limits = {}
+    for metric in scenario.metrics:
+        normal = float(np.median([v for v in metric.stable if v is not None] or [0.0]))
+        better = metric.better or ("higher" if metric.kind == "throughput" else "lower")
+        if metric.kind == "error-ratio":
+            limits[metric.name] = Limit(max(0.01, 2 * normal), "lower")
+        elif better == "lower":
+            limits[metric.name] = Limit(1.5 * normal, "lower")
+        else:
+            limits[metric.name] = Limit(normal / 1.5, "higher")
+    return ThresholdRule(limits=limits, failure_limit=1)
+
+
+def _family(name: str) -> str:
+    return name.rsplit("-", 1)[0] if name[-1:].isdigit() else name
+
+
+def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _intervals(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    return float(np.percentile(values, 50)), float(np.percentile(values, 90))
+
+
+def _row(label: str, scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], large: set[str]) -> str:
+    summary = backtest.score(scenarios, outcomes)
+    detect_intervals = []
+    large_intervals = []
+    for s, o in zip(scenarios, outcomes):
+        seconds = backtest.detect_seconds(s, o)
+        if seconds is None:
+            continue
+        detect_intervals.append(seconds / s.interval_seconds)
+        if s.name in large:
+            large_intervals.append(seconds / s.interval_seconds)
+    p50, p90 = _intervals(detect_intervals)
+    l50, l90 = _intervals(large_intervals)
+    return (
+        f"{label:<22} {len(scenarios):>5} {_fmt(summary.precision):>9} {_fmt(summary.recall):>7} {_fmt(summary.f1):>6}"
+        f" {summary.false_alarms:>6} {summary.paused:>6}"
+        f" {_fmt(summary.median_detect_seconds, '{:.0f}'):>8} {_fmt(summary.p90_detect_seconds, '{:.0f}'):>8}"
+        f" {_fmt(p50, '{:.1f}'):>6} {_fmt(p90, '{:.1f}'):>6} {_fmt(l50, '{:.1f}'):>8} {_fmt(l90, '{:.1f}'):>8}"
+    )
+
+
+HEADER = (
+    f"{'rule':<22} {'n':>5} {'precision':>9} {'recall':>7} {'F1':>6} {'false':>6} {'paused':>6}"
+    f" {'p50 s':>8} {'p90 s':>8} {'p50 iv':>6} {'p90 iv':>6} {'large p50':>8} {'large p90':>8}"
+)
+
+
+def _family_table(scenarios: Sequence[Scenario], results: dict[str, list[backtest.Outcome]]) -> list[str]:
+    lines = [f"{'family':<20} {'n':>4} " + " ".join(f"{name + ' rb/pause':>22}" for name in results)]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(scenarios):
+        groups[_family(s.name)].append(i)
+    for family in sorted(groups):
+        idx = groups[family]
+        cells = []
+        for outcomes in results.values():
+            rollbacks = sum(outcomes[i].verdict == "rollback" for i in idx)
+            pauses = sum(outcomes[i].verdict == "pause" for i in idx)
+            cells.append(f"{rollbacks:>4}/{len(idx):<4} {pauses:>3} paused".rjust(22))
+        lines.append(f"{family:<20} {len(idx):>4} " + " ".join(cells))
+    return lines
+
+
+def _plot(
+    path: Path,
+    scenarios: Sequence[Scenario],
+    meta: dict[str, generator.Generated],
+    results: dict[str, list[backtest.Outcome]],
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    bins = np.arange(-0.5, 21.5, 1.0)
+    for label, outcomes in results.items():
+        detect = [
+            backtest.detect_seconds(s, o) / s.interval_seconds
+            for s, o in zip(scenarios, outcomes)
+            if backtest.detect_seconds(s, o) is not None
+        ]
+        summary = backtest.score(scenarios, outcomes)
+        axes[0].hist(
+            np.clip(detect, 0, 20),
+            bins=bins,
+            alpha=0.55,
+            label=f"{label} (precision {_fmt(summary.precision, '{:.3f}')}, recall {_fmt(summary.recall, '{:.3f}')})",
+        )
+    axes[0].set_xlabel("time to detect (intervals after onset; 20 = 20 or more)")
+    axes[0].set_ylabel("detected bad releases")
+    axes[0].set_title("Time to detect")
+    axes[0].legend(fontsize=8)
+
+    panels = (
+        (axes[1], "bad-error-step", "error ratio multiplier (canary / stable)", [1.5, 2, 3, 5, 10, 20.01], True),
+        (axes[2], "bad-latency", "latency regression (fraction)", [0.1, 0.2, 0.3, 0.5, 0.75, 1.0001], False),
+    )
+    for axis, family, xlabel, edges, log in panels:
+        items = [(i, meta[s.name].size) for i, s in enumerate(scenarios) if s.name in meta and meta[s.name].family == family]
+        centres = [(a * b) ** 0.5 if log else (a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
+        for label, outcomes in results.items():
+            recall = []
+            for lo, hi in zip(edges[:-1], edges[1:]):
+                chosen = [i for i, size in items if size is not None and lo <= size < hi]
+                recall.append(np.mean([outcomes[i].verdict == "rollback" for i in chosen]) if chosen else np.nan)
+            axis.plot(centres, recall, marker="o", label=f"{label} recall")
+            precision = backtest.score(scenarios, outcomes).precision
+            if precision is not None:
+                axis.axhline(precision, linestyle=":", linewidth=1, color=axis.lines[-1].get_color(), label=f"{label} precision (all)")
+        if log:
+            axis.set_xscale("log")
+        axis.set_ylim(0, 1.05)
+        axis.set_xlabel(xlabel)
+        axis.set_title(f"Recall against regression size ({family})")
+        axis.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=generator.DEFAULT_COUNT)
+    parser.add_argument("--seed", type=int, default=generator.DEFAULT_SEED)
+    parser.add_argument("--noise", type=float, default=1.0, help="scale the generator's noise (robustness check)")
+    parser.add_argument("--corpus", type=Path, help="judge the scenarios of this folder instead of generating")
+    parser.add_argument("--plot", type=Path, default=OUT / "detection.png")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    meta: dict[str, generator.Generated] = {}
+    if args.corpus:
+        scenarios = load_scenarios(args.corpus)
+        source = f"{len(scenarios)} scenarios from {args.corpus}"
+    else:
+        generated = generator.generate(args.count, args.seed, args.noise)
+        scenarios = [Scenario.model_validate(g.scenario) for g in generated]
+        meta = {g.scenario["name"]: g for g in generated}
+        source = f"{len(scenarios)} generated scenarios (seed {args.seed}, noise x{args.noise})"
+
+    results = {
+        "judge": backtest.replay_all(scenarios),
+        "threshold": [backtest.replay(s, threshold_rule_for(s)) for s in scenarios],
+    }
+    large = {name for name, g in meta.items() if g.large}
+    five = [i for i, s in enumerate(scenarios) if s.canary_weight == 5]
+
+    print(f"detection benchmark: {source}; {sum(bool(s.truth and s.truth.bad) for s in scenarios)} bad")
+    print("time to detect: seconds (s) and intervals (iv) after onset; large = steps of >= 2x error ratio or >= +30% latency")
+    print(HEADER)
+    for label, outcomes in results.items():
+        print(_row(label, scenarios, outcomes, large))
+    for label, outcomes in results.items():
+        print(_row(f"{label} @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], large))
+    print()
+    for line in _family_table(scenarios, results):
+        print(line)
+    _plot(args.plot, scenarios, meta, results)
+    print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""Run a judging rule online over recorded releases and score its decisions against the truth.
+
+Shared by ``grayrelease replay`` and the detection benchmark. A rule sees, at interval ``i``,
+the values of intervals ``0..i`` only (at most the last ``HISTORY_LIMIT``, as the operator keeps
+in the GrayRelease status) and answers continue, rollback or pause. The first rollback ends the
+release; a release that reaches its end is promoted, or paused if the last answer was pause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from grayrelease.analysis import judge
+from grayrelease.analysis.scenario import Scenario
+
+HISTORY_LIMIT = 60
+"""Values per side and metric the operator keeps; the judge never sees more."""
+
+Rule = Callable[[Sequence[judge.MetricHistory]], str]
+"""Histories of every metric at one look -> "continue", "rollback" or "pause"."""
+
+
+def default_rule(histories: Sequence[judge.MetricHistory]) -> str:
+    """The statistical judge with default settings for every metric."""
+    return judge.judge(histories).decision
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a rule did with one release."""
+
+    name: str
+    verdict: str
+    """rollback, promote or pause."""
+    decided_index: int | None
+    """Interval of the rollback, or of the last look for promote and pause."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Detection quality over many releases with known truth."""
+
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    false_alarms: int
+    paused: int
+    median_detect_seconds: float | None
+    p90_detect_seconds: float | None
+    true_positives: int = 0
+    false_negatives: int = 0
+    scored: int = 0
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "false_alarms": self.false_alarms,
+            "paused": self.paused,
+            "median_detect_seconds": self.median_detect_seconds,
+            "p90_detect_seconds": self.p90_detect_seconds,
+        }
+
+
+def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> list[judge.MetricHistory]:
+    """Every metric's history as the operator would hold it at interval ``index``."""
+    start = max(0, index + 1 - limit)
+    end = index + 1
+    out = []
+    for m in scenario.metrics:
+        out.append(
+            judge.MetricHistory(
+                name=m.name,
+                kind=m.kind,
+                better=m.better,
+                stable=m.stable[start:end],
+                canary=m.canary[start:end],
+                stable_requests=m.stable_requests[start:end] if m.stable_requests is not None else None,
+                canary_requests=m.canary_requests[start:end] if m.canary_requests is not None else None,
+            )
+        )
+    return out
+
+
+def replay(scenario: Scenario, rule: Rule = default_rule) -> Outcome:
+    """Ask ``rule`` at every interval, as the operator would, and report how the release ended."""
+    last = "continue"
+    for index in range(scenario.intervals):
+        last = rule(histories_at(scenario, index))
+        if last == "rollback":
+            return Outcome(scenario.name, "rollback", index)
+    return Outcome(scenario.name, "pause" if last == "pause" else "promote", scenario.intervals - 1)
+
+
+def detect_seconds(scenario: Scenario, outcome: Outcome) -> float | None:
+    """Time from the onset of a bad release to its rollback; None unless a true positive."""
+    if scenario.truth is None or not scenario.truth.bad or outcome.verdict != "rollback":
+        return None
+    onset = scenario.truth.onset_index or 0
+    return max(0, (outcome.decided_index or 0) - onset) * scenario.interval_seconds
+
+
+def score(scenarios: Sequence[Scenario], outcomes: Sequence[Outcome]) -> Summary:
+    """Precision, recall and time to detect over the scenarios that carry a truth.
+
+    A pause is neither a detection nor a miss (it is counted apart); a rollback of a good release
+    is a false alarm.
+    """
+    tp = fp = fn = paused = scored = 0
+    detect: list[float] = []
+    for scenario, outcome in zip(scenarios, outcomes, strict=True):
+        if scenario.truth is None:
+            continue
+        scored += 1
+        if outcome.verdict == "pause":
+            paused += 1
+        elif scenario.truth.bad and outcome.verdict == "rollback":
+            tp += 1
+            detect.append(detect_seconds(scenario, outcome) or 0.0)
+        elif scenario.truth.bad:
+            fn += 1
+        elif outcome.verdict == "rollback":
+            fp += 1
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+    return Summary(
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        false_alarms=fp,
+        paused=paused,
+        median_detect_seconds=_percentile(detect, 50),
+        p90_detect_seconds=_percentile(detect, 90),
+        true_positives=tp,
+        false_negatives=fn,
+        scored=scored,
+    )
+
+
+def replay_all(scenarios: Iterable[Scenario], rule: Rule = default_rule) -> list[Outcome]:
+    return [replay(s, rule) for s in scenarios]
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None

@@ -1,0 +1,457 @@
+"""The canary judge: compare canary with stable, metric by metric, and decide the release's fate.
+
+Pure and stateless. The operator keeps each side's per-interval history of a metric in the
+GrayRelease status and calls ``judge_metric`` every analysis interval with the whole history so
+far; ``overall`` folds the metrics' verdicts into continue, rollback or pause. Replaying a
+recorded release offline (``grayrelease replay``) calls exactly the same functions.
+
+How one metric is judged (docs/judge.md has the full story):
+
+* error ratios with request counts: exact conditional test of the two error rates
+  (``stats.rate_ratio_greater``), which stays honest with the handful of errors a 5% canary sees;
+* everything else: per-interval canary/stable log ratios, paired by interval so that load,
+  diurnal drift and incidents that hit both sides cancel out; Hodges–Lehmann estimate of the
+  shift, tested against a noise scale pooled from the data and a per-kind prior;
+  ``test: mann-whitney`` gives Kayenta's unpaired rank test instead;
+* each test looks at the whole history and at recent windows (2, 4, 8, ... intervals) so a
+  regression that starts mid-release is not diluted by the good intervals before it;
+* the release-wide false-alarm rate is held below ``1 - confidence`` per metric by spending
+  alpha over looks (``stats.spent_alpha``) and splitting each look's share over its windows;
+* a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
+* missing data is never a pass: a metric without enough data is NoData (the release pauses),
+  and a canary that stops reporting while stable still does fails after ``missingLimit`` intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from grayrelease.analysis import stats
+
+MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
+Better = Literal["lower", "higher"]
+TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
+Classification = Literal["Pass", "High", "Low", "NoData"]
+Decision = Literal["continue", "rollback", "pause"]
+
+WINDOWS = (2, 4, 8, 16, 32)
+"""Lengths (in intervals) of the recent windows tested besides the whole history."""
+
+
+@dataclass(frozen=True)
+class KindDefaults:
+    """What an untuned metric of one kind assumes."""
+
+    better: Better
+    max_degradation: float
+    prior_noise: float
+    """Typical standard deviation of the per-interval canary-vs-stable difference (log ratio or
+    relative difference) before the data say otherwise."""
+
+
+KIND_DEFAULTS: dict[str, KindDefaults] = {
+    "error-ratio": KindDefaults(better="lower", max_degradation=0.25, prior_noise=0.5),
+    "latency": KindDefaults(better="lower", max_degradation=0.05, prior_noise=0.08),
+    "throughput": KindDefaults(better="higher", max_degradation=0.05, prior_noise=0.08),
+    "gauge": KindDefaults(better="lower", max_degradation=0.1, prior_noise=0.1),
+}
+PRIOR_DF = 6.0
+"""Weight of the prior noise, in degrees of freedom: worth about fifteen intervals of data."""
+MIN_SCALE = 0.005
+"""Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
+
+
+class CompareConfig(BaseModel):
+    """How a metric's canary is compared with stable (the ``compare:`` field of a GrayRelease metric).
+
+    Every field has a default that works for the metric's kind; unset fields follow the kind.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    against: Literal["stable"] = Field(default="stable", description="The baseline the canary is compared with.")
+    kind: MetricKind | None = Field(
+        default=None,
+        description="error-ratio, latency, throughput or gauge; picks the defaults. Unset: taken from the metric.",
+    )
+    better: Better | None = Field(
+        default=None, description="Which direction is good; default lower, higher for throughput."
+    )
+    test: TestName = Field(
+        default="auto",
+        description="auto: two-proportion for error ratios with request counts, paired otherwise.",
+    )
+    confidence: float = Field(
+        default=0.99,
+        gt=0.5,
+        lt=1.0,
+        description="1 - confidence bounds the chance that this metric fails a good release, over the whole release.",
+    )
+    max_degradation: float | None = Field(
+        default=None,
+        ge=0.0,
+        description=(
+            "Tolerated relative degradation (0.1 = 10%); a significant difference smaller than this passes. "
+            "Default: 0.25 for error-ratio, 0.05 for latency and throughput, 0.1 for gauge."
+        ),
+    )
+    min_samples: int = Field(
+        default=3, ge=1, description="Intervals with data on both sides needed before the metric can pass."
+    )
+    missing_limit: int = Field(
+        default=3,
+        ge=1,
+        description="Consecutive intervals in which the canary alone reports nothing before the metric fails.",
+    )
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """A metric's values so far, one per interval and side; None where there was no data."""
+
+    name: str
+    stable: Sequence[float | None]
+    canary: Sequence[float | None]
+    kind: MetricKind = "gauge"
+    better: Better | None = None
+    stable_requests: Sequence[float | None] | None = None
+    canary_requests: Sequence[float | None] | None = None
+
+
+@dataclass(frozen=True)
+class MetricVerdict:
+    """One metric's classification at one look and why."""
+
+    name: str
+    classification: Classification
+    failed: bool
+    effect: float | None = None
+    """Canary relative to stable (0.3 = 30% higher), from the deciding window."""
+    p_value: float | None = None
+    threshold: float | None = None
+    """The significance level the p-value had to beat at this look."""
+    samples: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The release-level answer at one look."""
+
+    decision: Decision
+    metrics: tuple[MetricVerdict, ...] = field(default_factory=tuple)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    kind: str
+    better: Better
+    test: TestName
+    alpha: float
+    tolerance: float
+    prior_noise: float
+    min_samples: int
+    missing_limit: int
+
+
+def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
+    kind = config.kind or history.kind or "gauge"
+    defaults = KIND_DEFAULTS[kind]
+    return _Resolved(
+        kind=kind,
+        better=config.better or history.better or defaults.better,
+        test=config.test,
+        alpha=1.0 - config.confidence,
+        tolerance=config.max_degradation if config.max_degradation is not None else defaults.max_degradation,
+        prior_noise=defaults.prior_noise,
+        min_samples=config.min_samples,
+        missing_limit=config.missing_limit,
+    )
+
+
+def _as_array(values: Sequence[float | None] | None, length: int) -> np.ndarray:
+    if values is None:
+        return np.full(length, np.nan)
+    out = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+    return out
+
+
+def _windows(length: int) -> list[int]:
+    """Suffix lengths to test at a look over ``length`` intervals: recent windows and the whole history."""
+    return sorted({w for w in WINDOWS if w < length} | {length})
+
+
+@dataclass(frozen=True)
+class _WindowResult:
+    effect: float
+    p_bad: float
+    p_good: float
+    samples: int
+
+
+def judge_metric(history: MetricHistory, config: CompareConfig | None = None) -> MetricVerdict:
+    """Classify one metric at the latest interval of ``history``.
+
+    High/Low means the canary is significantly (and beyond the tolerance) above/below stable;
+    ``failed`` says whether that direction is the bad one, or whether the canary stopped
+    reporting. Pass needs ``minSamples`` intervals with data on both sides and data at the
+    latest interval; anything less is NoData.
+    """
+    config = config or CompareConfig()
+    cfg = _resolve(history, config)
+    length = len(history.stable)
+    if len(history.canary) != length:
+        raise ValueError(f"metric {history.name}: stable and canary histories differ in length")
+    if length == 0:
+        return MetricVerdict(name=history.name, classification="NoData", failed=False, reason="no intervals yet")
+
+    stable = _as_array(history.stable, length)
+    canary = _as_array(history.canary, length)
+    stable_n = _as_array(history.stable_requests, length) if history.stable_requests is not None else None
+    canary_n = _as_array(history.canary_requests, length) if history.canary_requests is not None else None
+    canary_missing = np.isnan(canary)
+    stable_missing = np.isnan(stable)
+    if canary_n is not None:
+        canary_missing |= ~(canary_n > 0)
+    if stable_n is not None:
+        stable_missing |= ~(stable_n > 0)
+
+    silent = _canary_silence(canary_missing, stable_missing)
+    if silent >= cfg.missing_limit:
+        return MetricVerdict(
+            name=history.name,
+            classification="NoData",
+            failed=True,
+            reason=f"canary reported nothing for {silent} intervals while stable did",
+        )
+
+    both = ~canary_missing & ~stable_missing
+    samples = int(both.sum())
+    look_alpha = stats.spent_alpha(cfg.alpha, length)
+    windows = _windows(length)
+    per_window_alpha = look_alpha / len(windows)
+
+    use_counts = (
+        cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
+    )
+    if use_counts:
+        results = _count_windows(stable, canary, stable_n, canary_n, both, windows)
+    elif cfg.test == "mann-whitney":
+        results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
+    else:
+        results = _paired_windows(stable, canary, both, windows, cfg)
+
+    sign = 1.0 if cfg.better == "lower" else -1.0
+    bad_label: Classification = "High" if cfg.better == "lower" else "Low"
+    good_label: Classification = "Low" if cfg.better == "lower" else "High"
+    deciding: _WindowResult | None = None
+    for result in results:
+        if result.p_bad < per_window_alpha and sign * result.effect > cfg.tolerance:
+            return MetricVerdict(
+                name=history.name,
+                classification=bad_label,
+                failed=True,
+                effect=result.effect,
+                p_value=result.p_bad,
+                threshold=per_window_alpha,
+                samples=samples,
+                reason=f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals",
+            )
+    for result in results:
+        if result.p_good < per_window_alpha and -sign * result.effect > cfg.tolerance:
+            deciding = result
+            break
+
+    full = results[-1] if results else None
+    if samples < cfg.min_samples or both[-1] == False:  # noqa: E712 - numpy bool
+        why = (
+            f"{samples} of {cfg.min_samples} intervals with data on both sides"
+            if samples < cfg.min_samples
+            else "no data at the latest interval"
+        )
+        return MetricVerdict(
+            name=history.name,
+            classification="NoData",
+            failed=False,
+            effect=full.effect if full else None,
+            p_value=full.p_bad if full else None,
+            threshold=per_window_alpha,
+            samples=samples,
+            reason=why,
+        )
+    if deciding is not None:
+        return MetricVerdict(
+            name=history.name,
+            classification=good_label,
+            failed=False,
+            effect=deciding.effect,
+            p_value=deciding.p_good,
+            threshold=per_window_alpha,
+            samples=samples,
+            reason=f"canary {_describe(deciding.effect)} than stable (better)",
+        )
+    return MetricVerdict(
+        name=history.name,
+        classification="Pass",
+        failed=False,
+        effect=full.effect if full else None,
+        p_value=full.p_bad if full else None,
+        threshold=per_window_alpha,
+        samples=samples,
+        reason="no significant degradation beyond the tolerance",
+    )
+
+
+def overall(verdicts: Iterable[MetricVerdict]) -> Verdict:
+    """Fold metric verdicts: any failed metric rolls back, any NoData pauses, otherwise continue."""
+    verdicts = tuple(verdicts)
+    failed = [v for v in verdicts if v.failed]
+    if failed:
+        return Verdict("rollback", verdicts, "; ".join(f"{v.name}: {v.reason}" for v in failed))
+    missing = [v for v in verdicts if v.classification == "NoData"]
+    if missing or not verdicts:
+        return Verdict("pause", verdicts, "; ".join(f"{v.name}: {v.reason}" for v in missing) or "no metrics")
+    return Verdict("continue", verdicts, "all metrics pass")
+
+
+def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] | None = None) -> Verdict:
+    """Judge every metric (config by metric name, defaults otherwise) and fold the verdicts."""
+    configs = configs or {}
+    return overall(judge_metric(h, configs.get(h.name)) for h in histories)
+
+
+def _describe(effect: float) -> str:
+    return f"{abs(effect) * 100:.0f}% {'higher' if effect > 0 else 'lower'}"
+
+
+def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> int:
+    """Trailing intervals in which the canary had no data while stable had; intervals where both
+    were missing (Prometheus down) neither count nor break the run."""
+    count = 0
+    for c_missing, s_missing in zip(canary_missing[::-1], stable_missing[::-1]):
+        if not c_missing:
+            break
+        if not s_missing:
+            count += 1
+    return count
+
+
+def _count_windows(
+    stable: np.ndarray,
+    canary: np.ndarray,
+    stable_n: np.ndarray,
+    canary_n: np.ndarray,
+    both: np.ndarray,
+    windows: list[int],
+) -> list[_WindowResult]:
+    usable = both & (stable_n > 0) & (canary_n > 0)
+    canary_events = np.where(usable, np.rint(np.nan_to_num(canary) * np.nan_to_num(canary_n)), 0.0)
+    stable_events = np.where(usable, np.rint(np.nan_to_num(stable) * np.nan_to_num(stable_n)), 0.0)
+    c_trials = np.where(usable, canary_n, 0.0)
+    s_trials = np.where(usable, stable_n, 0.0)
+    results = []
+    for w in windows:
+        sl = slice(len(stable) - w, None)
+        mask = usable[sl]
+        n = int(mask.sum())
+        if n == 0:
+            continue
+        ce, se, ct, st = canary_events[sl][mask], stable_events[sl][mask], c_trials[sl][mask], s_trials[sl][mask]
+        ratio = stats.rate_ratio_estimate(ce.sum(), ct.sum(), se.sum(), st.sum())
+        results.append(
+            _WindowResult(
+                effect=ratio - 1.0,
+                p_bad=stats.rate_ratio_greater(ce, ct, se, st),
+                p_good=stats.rate_ratio_greater(se, st, ce, ct),
+                samples=n,
+            )
+        )
+    return results
+
+
+def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str) -> tuple[np.ndarray, bool]:
+    """Per-interval canary-vs-stable differences: log ratios when every value is positive,
+    otherwise differences relative to stable's typical level. Returns (differences, is_log)."""
+    s, c = stable[both], canary[both]
+    if kind != "error-ratio" and np.all(s > 0) and np.all(c > 0):
+        diffs = np.full(len(stable), np.nan)
+        diffs[both] = np.log(c / s)
+        return diffs, True
+    level = float(np.median(np.abs(s))) if s.size else 0.0
+    if level <= 0:
+        level = float(np.mean(np.abs(s))) if s.size and np.mean(np.abs(s)) > 0 else 1e-4
+    diffs = np.full(len(stable), np.nan)
+    diffs[both] = (c - s) / level
+    return diffs, False
+
+
+def _paired_windows(
+    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, windows: list[int], cfg: _Resolved
+) -> list[_WindowResult]:
+    diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
+    valid = diffs[both]
+    # Each MAD degree of freedom is worth about 0.4 of a standard deviation's.
+    sample_scale = stats.difference_scale(valid)
+    scale, df = stats.moderated_scale(sample_scale, 0.4 * max(valid.size - 1, 0), cfg.prior_noise, PRIOR_DF)
+    scale = max(scale, MIN_SCALE)
+    results = []
+    for w in windows:
+        window = diffs[len(diffs) - w :]
+        window = window[~np.isnan(window)]
+        if window.size == 0:
+            continue
+        location = stats.hodges_lehmann_location(window)
+        t = location / stats.hodges_lehmann_standard_error(scale, window.size)
+        effect = math.expm1(location) if is_log else location
+        results.append(
+            _WindowResult(effect=effect, p_bad=_oriented(t, df, cfg, bad=True), p_good=_oriented(t, df, cfg, bad=False), samples=int(window.size))
+        )
+    return results
+
+
+def _oriented(t: float, df: float, cfg: _Resolved, bad: bool) -> float:
+    """p-value of the statistic in the bad (or good) direction for this metric."""
+    toward_higher = (cfg.better == "lower") == bad
+    return stats.t_greater(t if toward_higher else -t, df)
+
+
+def _mann_whitney_windows(
+    stable: np.ndarray,
+    canary: np.ndarray,
+    stable_ok: np.ndarray,
+    canary_ok: np.ndarray,
+    windows: list[int],
+    cfg: _Resolved,
+) -> list[_WindowResult]:
+    positive = bool(np.all(stable[stable_ok] > 0) and np.all(canary[canary_ok] > 0))
+    transform = np.log if positive else (lambda x: x)
+    level = float(np.median(np.abs(stable[stable_ok]))) if stable_ok.any() else 1.0
+    results = []
+    for w in windows:
+        sl = slice(len(stable) - w, None)
+        s = transform(stable[sl][stable_ok[sl]])
+        c = transform(canary[sl][canary_ok[sl]])
+        if s.size == 0 or c.size == 0:
+            continue
+        shift = stats.hodges_lehmann_shift(s, c)
+        effect = math.expm1(shift) if positive else shift / (level or 1.0)
+        greater = stats.mann_whitney_greater(s, c)
+        less = stats.mann_whitney_greater(c, s)
+        bad_is_greater = cfg.better == "lower"
+        results.append(
+            _WindowResult(
+                effect=effect,
+                p_bad=greater if bad_is_greater else less,
+                p_good=less if bad_is_greater else greater,
+                samples=int(min(s.size, c.size)),
+            )
+        )
+    return results

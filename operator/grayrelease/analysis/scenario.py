@@ -1,0 +1,96 @@
+"""Release scenarios (format ``grayrelease.scenario/v1``): one recorded or generated release.
+
+A scenario holds, per analysis interval and per metric, the value the stable side and the
+canary side reported (``None`` when there was no data). It is what ``grayrelease replay``
+judges offline and what the detection benchmark scores. ``truth`` exists only for scoring:
+the judge never reads it. The format is described in docs/judge.md.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FORMAT = "grayrelease.scenario/v1"
+
+MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
+Better = Literal["lower", "higher"]
+
+
+class ScenarioMetric(BaseModel):
+    """One metric's per-interval series for both sides."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    kind: MetricKind = "gauge"
+    better: Better | None = None
+    stable: list[float | None]
+    canary: list[float | None]
+    stable_requests: list[float | None] | None = None
+    canary_requests: list[float | None] | None = None
+
+
+class Truth(BaseModel):
+    """What really happened; read by scoring only."""
+
+    model_config = ConfigDict(extra="allow")
+
+    bad: bool
+    onset_index: int | None = None
+    note: str | None = None
+
+
+class Scenario(BaseModel):
+    """One release as the analysis saw it, one value per interval."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: Literal["grayrelease.scenario/v1"] = FORMAT
+    name: str
+    interval_seconds: float = Field(default=30, gt=0)
+    canary_weight: float | None = None
+    metrics: list[ScenarioMetric]
+    truth: Truth | None = None
+
+    @model_validator(mode="after")
+    def _same_length(self) -> Scenario:
+        lengths = set()
+        for metric in self.metrics:
+            for series in (metric.stable, metric.canary, metric.stable_requests, metric.canary_requests):
+                if series is not None:
+                    lengths.add(len(series))
+        if len(lengths) > 1:
+            raise ValueError(f"scenario {self.name!r}: all series must have the same length, got {sorted(lengths)}")
+        if not self.metrics:
+            raise ValueError(f"scenario {self.name!r}: no metrics")
+        return self
+
+    @property
+    def intervals(self) -> int:
+        return len(self.metrics[0].stable)
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read one scenario file."""
+    text = Path(path).read_text(encoding="utf-8")
+    return Scenario.model_validate(json.loads(text))
+
+
+def load_scenarios(path: Path | str) -> list[Scenario]:
+    """Read a scenario file, or every ``*.json`` in a folder (sorted by file name, not recursive)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise FileNotFoundError(f"no *.json scenario in {path}")
+        return [load_scenario(file) for file in files]
+    return [load_scenario(path)]
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The scenario as JSON text, ``None`` fields left out."""
+    return json.dumps(scenario.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
