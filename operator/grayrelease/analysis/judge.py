@@ -41,8 +41,10 @@ TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
 Classification = Literal["Pass", "High", "Low", "NoData"]
 Decision = Literal["continue", "rollback", "pause"]
 
-WINDOWS = (2, 4, 8, 16, 32)
-"""Lengths (in intervals) of the recent windows tested besides the whole history."""
+COUNT_WINDOWS = (2, 4, 8, 16, 32)
+"""Lengths (in intervals) of the recent windows the count test checks besides the whole history."""
+SAMPLE_WINDOWS = (3, 6, 12, 24, 48)
+"""The same for per-interval values; three is the least a Hodges–Lehmann estimate shrugs one bad interval off with."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,14 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
     "throughput": KindDefaults(better="higher", max_degradation=0.05, prior_noise=0.08),
     "gauge": KindDefaults(better="lower", max_degradation=0.1, prior_noise=0.1),
 }
-PRIOR_DF = 6.0
-"""Weight of the prior noise, in degrees of freedom: worth about fifteen intervals of data."""
+PRIOR_DF = 4.0
+"""Weight of the prior noise, in degrees of freedom: worth about seven intervals of data."""
+RATE_NOISE_PRIOR = 0.01
+"""Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.01, i.e. 10%."""
+RATE_NOISE_PRIOR_DF = 4.0
+"""Weight of that prior, in degrees of freedom."""
+MIN_CANARY_EVENTS = 3
+"""Fewest canary errors in a window before the count test may call the canary worse."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -184,9 +192,9 @@ def _as_array(values: Sequence[float | None] | None, length: int) -> np.ndarray:
     return out
 
 
-def _windows(length: int) -> list[int]:
+def _windows(length: int, sizes: tuple[int, ...]) -> list[int]:
     """Suffix lengths to test at a look over ``length`` intervals: recent windows and the whole history."""
-    return sorted({w for w in WINDOWS if w < length} | {length})
+    return sorted({w for w in sizes if w < length} | {length})
 
 
 @dataclass(frozen=True)
@@ -236,18 +244,20 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
     look_alpha = stats.spent_alpha(cfg.alpha, length)
-    windows = _windows(length)
-    per_window_alpha = look_alpha / len(windows)
-
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
     )
+    windows = _windows(length, COUNT_WINDOWS if use_counts else SAMPLE_WINDOWS)
+    per_window_alpha = look_alpha / len(windows)
+    min_window = min(COUNT_WINDOWS) if use_counts else min(SAMPLE_WINDOWS)
     if use_counts:
         results = _count_windows(stable, canary, stable_n, canary_n, both, windows)
     elif cfg.test == "mann-whitney":
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
     else:
         results = _paired_windows(stable, canary, both, windows, cfg)
+    # One interval is never enough to judge: a single burst or slow scrape must not decide.
+    results = [r for r in results if r.samples >= min_window]
 
     sign = 1.0 if cfg.better == "lower" else -1.0
     bad_label: Classification = "High" if cfg.better == "lower" else "Low"
@@ -357,6 +367,8 @@ def _count_windows(
     stable_events = np.where(usable, np.rint(np.nan_to_num(stable) * np.nan_to_num(stable_n)), 0.0)
     c_trials = np.where(usable, canary_n, 0.0)
     s_trials = np.where(usable, stable_n, 0.0)
+    tau2, tau2_df = stats.rate_noise(canary_events[usable], c_trials[usable], stable_events[usable], s_trials[usable])
+    tau2 = (RATE_NOISE_PRIOR_DF * RATE_NOISE_PRIOR + tau2_df * (tau2 or 0.0)) / (RATE_NOISE_PRIOR_DF + tau2_df)
     results = []
     for w in windows:
         sl = slice(len(stable) - w, None)
@@ -366,11 +378,19 @@ def _count_windows(
             continue
         ce, se, ct, st = canary_events[sl][mask], stable_events[sl][mask], c_trials[sl][mask], s_trials[sl][mask]
         ratio = stats.rate_ratio_estimate(ce.sum(), ct.sum(), se.sum(), st.sum())
+        total = ce + se
+        share = ct / (ct + st)
+        dispersion = stats.dispersion_factor(tau2, total * share * (1 - share))
+        if ce.sum() < MIN_CANARY_EVENTS:
+            # Two errors on a small canary may be one client retrying: not evidence yet.
+            p_bad = 1.0
+        else:
+            p_bad = stats.rate_ratio_greater(ce, ct, se, st, dispersion=dispersion)
         results.append(
             _WindowResult(
                 effect=ratio - 1.0,
-                p_bad=stats.rate_ratio_greater(ce, ct, se, st),
-                p_good=stats.rate_ratio_greater(se, st, ce, ct),
+                p_bad=p_bad,
+                p_good=stats.rate_ratio_greater(se, st, ce, ct, dispersion=dispersion),
                 samples=n,
             )
         )
@@ -398,9 +418,8 @@ def _paired_windows(
 ) -> list[_WindowResult]:
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
     valid = diffs[both]
-    # Each MAD degree of freedom is worth about 0.4 of a standard deviation's.
-    sample_scale = stats.difference_scale(valid)
-    scale, df = stats.moderated_scale(sample_scale, 0.4 * max(valid.size - 1, 0), cfg.prior_noise, PRIOR_DF)
+    sample_scale, sample_df = stats.difference_scale(valid)
+    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
     scale = max(scale, MIN_SCALE)
     results = []
     for w in windows:
