@@ -53,6 +53,16 @@ def prometheus() -> Iterator[harness.Prometheus]:
         harness.run_script("hack/prometheus/down.sh")
 
 
+@pytest.fixture(scope="session")
+def crds(cluster: harness.Cluster) -> harness.Cluster:
+    """The GrayRelease CRD from crds/ and the Gateway API CRDs, installed and established."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(harness.REPO / "crds"))
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(harness.gateway_api_crds()))
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                    "crd/grayreleases.grayrelease.io", "crd/httproutes.gateway.networking.k8s.io")
+    return cluster
+
+
 @pytest.fixture
 def namespace(cluster: harness.Cluster) -> Iterator[str]:
     """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""

@@ -45,6 +45,13 @@ def wait_until(check: Callable[[], T], *, timeout: float, interval: float = 0.5,
         time.sleep(interval)
 
 
+def gateway_api_crds() -> Path:
+    """The Gateway API CRDs copied from the pinned module by hack/cluster/build.sh."""
+    versions = dict(line.split("=", 1) for line in (REPO / "hack/cluster/versions.env").read_text().splitlines()
+                    if "=" in line and not line.startswith("#"))
+    return CACHE / "gateway-api" / versions["GATEWAY_API_VERSION"].strip() / "standard-install.yaml"
+
+
 def run_script(script: str, *args: str) -> None:
     subprocess.run(["bash", str(REPO / script), *args], check=True, cwd=REPO)
 
