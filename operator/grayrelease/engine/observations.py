@@ -1,0 +1,66 @@
+"""What the controller saw of the world, handed to the engine (which never looks itself).
+
+The controller fills these frozen dataclasses from the API server, the traffic router, the
+metric provider and the inspection it runs; the engine decides from them and from status alone.
+Phases of measurements are decided by the controller (it evaluates the metric's conditions);
+the engine only counts them against the limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from grayrelease.api.status import InspectionPhase, MeasurementPhase
+
+RouterMode = Literal["replicas", "gatewayAPI"]
+
+
+@dataclass(frozen=True)
+class DeploymentObservation:
+    """One of the two Deployments (`<name>-stable` or `<name>-canary`) as last read."""
+
+    revision: str  # template revision its pod template carries
+    replicas: int  # spec.replicas
+    ready_replicas: int
+    available_replicas: int
+    updated_replicas: int
+    rolled_out: bool  # observedGeneration is current and every replica is updated and available
+
+
+@dataclass(frozen=True)
+class TrafficObservation:
+    """The canary's weight as read back from the router; None when unknown or never applied."""
+
+    canary_weight: int | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    metric: str
+    value: float | None
+    phase: MeasurementPhase
+    message: str
+    measured_at: datetime
+    stable_value: float | None = None  # compare metrics: the stable side's value
+
+
+@dataclass(frozen=True)
+class InspectionObservation:
+    step_index: int
+    name: str
+    phase: InspectionPhase
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Observations:
+    generation: int
+    template_revision: str  # revision of spec.template (or of the adopted workload's template)
+    stable: DeploymentObservation | None
+    canary: DeploymentObservation | None
+    traffic: TrafficObservation = TrafficObservation()
+    measurements: tuple[Measurement, ...] = ()
+    inspection: InspectionObservation | None = None
+    router_mode: RouterMode = "replicas"
