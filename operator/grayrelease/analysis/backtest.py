@@ -28,6 +28,15 @@ def default_rule(histories: Sequence[judge.MetricHistory]) -> str:
     return judge.judge(histories).decision
 
 
+def judge_rule(config: judge.CompareConfig) -> Rule:
+    """The statistical judge with one ``CompareConfig`` for every metric (unset fields follow each metric's kind)."""
+
+    def rule(histories: Sequence[judge.MetricHistory]) -> str:
+        return judge.overall(judge.judge_metric(h, config) for h in histories).decision
+
+    return rule
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a rule did with one release."""

@@ -1,0 +1,192 @@
+"""``grayrelease replay``: run the canary judge offline over recorded releases and score it.
+
+Scenarios (format ``grayrelease.scenario/v1``) come from a file, a folder of ``*.json``, or a
+finished release's time window in Prometheus (``--from-prometheus``: one range query per side
+and metric), so a team can backtest the judge, or a change of its settings, on its own history.
+The judge runs online exactly as the operator runs it: at interval i it sees intervals 0..i.
+
+    grayrelease replay scenarios/ --json
+    grayrelease replay --from-prometheus http://prometheus:9090 --start 2025-05-01T10:00:00Z \\
+        --end 2025-05-01T10:20:00Z --interval 30s \\
+        --metric errors=error-ratio \\
+        --stable 'errors=sum(rate(http_requests_total{rev="a",code=~"5.."}[1m])) / sum(rate(http_requests_total{rev="a"}[1m]))' \\
+        --canary 'errors=sum(rate(http_requests_total{rev="b",code=~"5.."}[1m])) / sum(rate(http_requests_total{rev="b"}[1m]))' \\
+        --save release.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from grayrelease.analysis import backtest
+from grayrelease.analysis.judge import CompareConfig
+from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios
+
+_KINDS = ("error-ratio", "latency", "throughput", "gauge")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Judge recorded or generated release scenarios offline, as the operator would have."
+    parser.add_argument("path", nargs="?", type=Path, help="a scenario file or a folder of *.json scenarios")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: per-scenario verdicts and a summary")
+    parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
+    parser.add_argument(
+        "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
+    )
+    prom = parser.add_argument_group("from Prometheus (a finished release's window)")
+    prom.add_argument("--from-prometheus", metavar="URL", help="build the scenario from range queries against this Prometheus")
+    prom.add_argument("--start", help="window start: RFC 3339 time or Unix seconds")
+    prom.add_argument("--end", help="window end: RFC 3339 time or Unix seconds")
+    prom.add_argument("--interval", default="30s", help="analysis interval, the range-query step (default 30s)")
+    prom.add_argument("--metric", action="append", default=[], metavar="NAME=KIND", help=f"a metric to compare; KIND: {', '.join(_KINDS)}")
+    prom.add_argument("--stable", action="append", default=[], metavar="NAME=QUERY", help="PromQL of the metric on the stable side")
+    prom.add_argument("--canary", action="append", default=[], metavar="NAME=QUERY", help="PromQL of the metric on the canary side")
+    prom.add_argument("--stable-requests", action="append", default=[], metavar="NAME=QUERY", help="requests per interval behind a stable error ratio")
+    prom.add_argument("--canary-requests", action="append", default=[], metavar="NAME=QUERY", help="requests per interval behind a canary error ratio")
+    prom.add_argument("--name", help="scenario name (default: prometheus-<start>)")
+    prom.add_argument("--save", type=Path, metavar="FILE", help="also write the scenario built from Prometheus to FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.from_prometheus:
+            scenarios = [scenario_from_prometheus(args)]
+            if args.save:
+                args.save.parent.mkdir(parents=True, exist_ok=True)
+                args.save.write_text(dump_scenario(scenarios[0]) + "\n", encoding="utf-8")
+        elif args.path is not None:
+            scenarios = load_scenarios(args.path)
+        else:
+            print("grayrelease replay: give a scenario PATH or --from-prometheus URL", file=sys.stderr)
+            return 2
+    except (OSError, ValueError) as error:
+        print(f"grayrelease replay: {error}", file=sys.stderr)
+        return 2
+
+    overrides: dict[str, Any] = {}
+    if args.confidence is not None:
+        overrides["confidence"] = args.confidence
+    if args.max_degradation is not None:
+        overrides["max_degradation"] = args.max_degradation
+    rule = backtest.judge_rule(CompareConfig(**overrides)) if overrides else backtest.default_rule
+    outcomes = backtest.replay_all(scenarios, rule)
+    summary = backtest.score(scenarios, outcomes)
+    report = {
+        "scenarios": [{"name": o.name, "verdict": o.verdict, "decided_index": o.decided_index} for o in outcomes],
+        "summary": summary.as_dict(),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_table(report)
+    return 0
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    width = max([len(s["name"]) for s in report["scenarios"]] + [8])
+    print(f"{'scenario':<{width}}  {'verdict':<8}  decided at interval")
+    for s in report["scenarios"]:
+        print(f"{s['name']:<{width}}  {s['verdict']:<8}  {s['decided_index']}")
+    summary = report["summary"]
+    if summary["precision"] is not None or summary["recall"] is not None:
+        print()
+        print(", ".join(f"{k}={_fmt(v)}" for k, v in summary.items()))
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Prometheus-style duration such as ``30s``, ``1m`` or ``500ms``."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (expected e.g. 30s, 1m)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time or Unix seconds, as an aware UTC datetime."""
+    try:
+        return datetime.fromtimestamp(float(text), tz=UTC)
+    except ValueError:
+        parsed = datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _named(pairs: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise ValueError(f"{flag} expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Scenario:
+    """Build a scenario from range queries, one value per interval and side (None where Prometheus had none)."""
+    if not args.start or not args.end:
+        raise ValueError("--from-prometheus needs --start and --end")
+    start, end = parse_time(args.start), parse_time(args.end)
+    step = parse_duration(args.interval)
+    if end <= start:
+        raise ValueError("--end must be after --start")
+    kinds = _named(args.metric, "--metric")
+    if not kinds:
+        raise ValueError("--from-prometheus needs at least one --metric NAME=KIND")
+    for name, kind in kinds.items():
+        if kind not in _KINDS:
+            raise ValueError(f"--metric {name}: unknown kind {kind!r} (one of {', '.join(_KINDS)})")
+    stable_q, canary_q = _named(args.stable, "--stable"), _named(args.canary, "--canary")
+    stable_n_q, canary_n_q = _named(args.stable_requests, "--stable-requests"), _named(args.canary_requests, "--canary-requests")
+    if client is None:
+        from prometheus_api_client import PrometheusConnect
+
+        client = PrometheusConnect(url=args.from_prometheus, disable_ssl=True)
+    length = int(math.floor((end - start).total_seconds() / step + 1e-9)) + 1
+
+    def series(query: str) -> list[float | None]:
+        return _range_series(client, query, start, end, step, length)
+
+    metrics = []
+    for name, kind in kinds.items():
+        if name not in stable_q or name not in canary_q:
+            raise ValueError(f"metric {name}: needs both --stable {name}=QUERY and --canary {name}=QUERY")
+        metric: dict[str, Any] = {"name": name, "kind": kind, "stable": series(stable_q[name]), "canary": series(canary_q[name])}
+        if name in stable_n_q and name in canary_n_q:
+            metric["stable_requests"] = series(stable_n_q[name])
+            metric["canary_requests"] = series(canary_n_q[name])
+        metrics.append(metric)
+    return Scenario.model_validate(
+        {
+            "format": FORMAT,
+            "name": args.name or f"prometheus-{start.strftime('%Y%m%dT%H%M%SZ')}",
+            "interval_seconds": step,
+            "metrics": metrics,
+        }
+    )
+
+
+def _range_series(client: Any, query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
+    """One value per grid point start + k*step; the query must return a single series."""
+    result = client.custom_query_range(query=query, start_time=start, end_time=end, step=f"{step:g}s")
+    if len(result) > 1:
+        labels = [r.get("metric", {}) for r in result[:3]]
+        raise ValueError(f"query returns {len(result)} series, aggregate it to one (e.g. sum(...)): {query} -> {labels}")
+    values: list[float | None] = [None] * length
+    for timestamp, text in result[0]["values"] if result else []:
+        index = round((float(timestamp) - start.timestamp()) / step)
+        if 0 <= index < length:
+            value = float(text)
+            values[index] = None if math.isnan(value) or math.isinf(value) else value
+    return values
