@@ -32,11 +32,13 @@ def _set(s: Situation, type_: str, status: str, reason: str, message: str) -> No
 
 def _conditions(s: Situation) -> None:
     stable, canary = s.obs.stable, s.obs.canary
-    available = (stable.available_replicas if stable else 0) + (canary.available_replicas if canary else 0)
-    if available >= s.replicas:
-        _set(s, ConditionType.AVAILABLE, "True", "EnoughReplicasAvailable", f"{available}/{s.replicas} available")
+    on_stable = stable.available_replicas if stable else 0
+    on_canary = canary.available_replicas if canary else 0
+    text = f"{on_stable + on_canary} pods available for {s.replicas} replicas (stable {on_stable}, canary {on_canary})"
+    if on_stable + on_canary >= s.replicas:
+        _set(s, ConditionType.AVAILABLE, "True", "EnoughReplicasAvailable", text)
     else:
-        _set(s, ConditionType.AVAILABLE, "False", "NotEnoughReplicasAvailable", f"{available}/{s.replicas} available")
+        _set(s, ConditionType.AVAILABLE, "False", "NotEnoughReplicasAvailable", text)
 
     if s.spec.analysis.metrics:
         failed, missing = measurements.failures(s), measurements.inconclusive(s)

@@ -261,7 +261,7 @@ def abort(s: Situation) -> actions.Emit:
 def promote(s: Situation) -> actions.Emit:
     step = describe_step(s)
     emit = advance(s)
-    return _normal("Promoted", f"{step} promoted{_by(s)}; " + emit.message.split("; ", 1)[-1])
+    return _normal("StepPromoted", f"{step} promoted{_by(s)}; " + emit.message.split("; ", 1)[-1])
 
 
 def promote_full(s: Situation) -> actions.Emit:
