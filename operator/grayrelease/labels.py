@@ -1,4 +1,4 @@
-"""Labels and names the operator puts on what it creates, so queries can tell versions apart.
+"""Labels, names and owner references of what the operator creates, so queries can tell versions apart.
 
 Pods of a release carry ``grayrelease.io/role`` (stable or canary) and ``grayrelease.io/revision``
 (the template hash) next to the user's own labels; PromQL queries and the traffic simulator
@@ -7,7 +7,7 @@ select on them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 RELEASE = "grayrelease.io/release"
 ROLE = "grayrelease.io/role"
@@ -26,3 +26,16 @@ def deployment_name(release: str, role: Role) -> str:
 
 def service_name(release: str, role: Role) -> str:
     return f"{release}-{role}"
+
+
+def owner_reference(owner: dict[str, Any]) -> dict[str, Any]:
+    """An owner reference to the GrayRelease, so deleting it garbage-collects what the operator made."""
+    meta = owner["metadata"]
+    return {
+        "apiVersion": owner.get("apiVersion", "grayrelease.io/v1alpha1"),
+        "kind": owner.get("kind", "GrayRelease"),
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }

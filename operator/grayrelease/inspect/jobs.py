@@ -12,8 +12,8 @@ import copy
 from typing import Any
 
 from grayrelease import kube
-from grayrelease.workloads import labels
-from grayrelease.workloads.manifests import owner_reference
+from grayrelease import labels
+
 
 
 def job_manifest(release: dict[str, Any], name: str, job_spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def job_manifest(release: dict[str, Any], name: str, job_spec: dict[str, Any], e
             "name": name,
             "namespace": meta["namespace"],
             "labels": {labels.RELEASE: meta["name"], labels.MANAGED_BY: labels.MANAGER, "grayrelease.io/inspection": name},
-            "ownerReferences": [owner_reference(release)],
+            "ownerReferences": [labels.owner_reference(release)],
         },
         "spec": spec,
     }

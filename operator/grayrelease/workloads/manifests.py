@@ -11,21 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from grayrelease.workloads import labels
-from grayrelease.workloads.labels import Role
-
-
-def owner_reference(owner: dict[str, Any]) -> dict[str, Any]:
-    """An owner reference to the GrayRelease, so deleting it garbage-collects what the operator made."""
-    meta = owner["metadata"]
-    return {
-        "apiVersion": owner.get("apiVersion", "grayrelease.io/v1alpha1"),
-        "kind": owner.get("kind", "GrayRelease"),
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+from grayrelease import labels
+from grayrelease.labels import Role
 
 
 def _meta(release: dict[str, Any], name: str, role: Role) -> dict[str, Any]:
@@ -34,7 +21,7 @@ def _meta(release: dict[str, Any], name: str, role: Role) -> dict[str, Any]:
         "name": name,
         "namespace": meta["namespace"],
         "labels": {labels.RELEASE: meta["name"], labels.ROLE: role, labels.MANAGED_BY: labels.MANAGER},
-        "ownerReferences": [owner_reference(release)],
+        "ownerReferences": [labels.owner_reference(release)],
     }
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from grayrelease.workloads import labels
+from grayrelease import labels
 
 
 def template_revision(template: dict[str, Any]) -> str:

@@ -1,0 +1,183 @@
+"""Traffic simulator for the demo and the e2e tests: pods do not run under kwok, so this
+process plays their part on the wire that Prometheus sees.
+
+Every tick it reads the real routing state from the API server (the stable and canary
+Deployments' ready pods and the HTTPRoute backend weights of each GrayRelease), splits a
+steady request rate between the two sides accordingly, and decides each side's errors and
+latencies from a per-revision model set by annotations on the pod template:
+
+    sim.grayrelease.io/error-ratio: "0.2"    # fraction of requests answered 5xx (default 0.001)
+    sim.grayrelease.io/latency-ms: "120"     # median latency (default 50; log-normal spread)
+
+It serves what a real service's instrumentation would on /metrics, and registers itself as a
+file-based Prometheus target:
+
+    http_requests_total{namespace, app, role, revision, code}
+    http_request_duration_seconds_bucket{namespace, app, role, revision, le}
+
+Only loopback is used: the API server through the kubeconfig, and the /metrics listener.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import kubernetes
+import numpy as np
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+log = logging.getLogger("simulator")
+
+ERROR_RATIO = "sim.grayrelease.io/error-ratio"
+LATENCY_MS = "sim.grayrelease.io/latency-ms"
+REVISION = "grayrelease.io/revision"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0)
+
+
+class Model:
+    """The simulated services' metrics, in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ["namespace", "app", "role", "revision"]
+        self.requests = Counter("http_requests", "Requests served, by answer code.", [*labels, "code"],
+                                registry=self.registry)
+        self.latency = Histogram("http_request_duration_seconds", "Request latency.", labels,
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)
+
+
+def _side(deployment: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not deployment:
+        return None
+    template = deployment["spec"]["template"]
+    annotations = template.get("metadata", {}).get("annotations", {}) or {}
+    return {
+        "ready": int((deployment.get("status") or {}).get("readyReplicas") or 0),
+        "revision": template.get("metadata", {}).get("labels", {}).get(REVISION, "unknown"),
+        "error_ratio": float(annotations.get(ERROR_RATIO, 0.001)),
+        "latency": float(annotations.get(LATENCY_MS, 50)) / 1000.0,
+    }
+
+
+def _route_share(route: dict[str, Any] | None, stable: str, canary: str) -> float | None:
+    if not route:
+        return None
+    for rule in route.get("spec", {}).get("rules", []):
+        weights = {r.get("name"): int(r.get("weight", 1)) for r in rule.get("backendRefs") or []}
+        if stable in weights:
+            total = weights[stable] + weights.get(canary, 0)
+            return weights.get(canary, 0) / total if total else 0.0
+    return None
+
+
+class Simulator:
+    def __init__(self, namespaces: list[str], rps: float, tick: float, seed: int) -> None:
+        kubernetes.config.load_kube_config()
+        self.custom = kubernetes.client.CustomObjectsApi()
+        self.apps = kubernetes.client.AppsV1Api()
+        self.namespaces = namespaces
+        self.rps = rps
+        self.tick = tick
+        self.model = Model()
+        self.rng = np.random.default_rng(seed)
+
+    def _releases(self) -> list[dict[str, Any]]:
+        if self.namespaces:
+            out = []
+            for ns in self.namespaces:
+                out += self.custom.list_namespaced_custom_object("grayrelease.io", "v1alpha1", ns, "grayreleases")["items"]
+            return out
+        return self.custom.list_cluster_custom_object("grayrelease.io", "v1alpha1", "grayreleases")["items"]
+
+    def _deployments(self) -> dict[tuple[str, str], dict[str, Any]]:
+        items = self.apps.list_deployment_for_all_namespaces(label_selector="app.kubernetes.io/managed-by=grayrelease").items
+        api = kubernetes.client.ApiClient()
+        return {(d.metadata.namespace, d.metadata.name): api.sanitize_for_serialization(d) for d in items}
+
+    def _route(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.custom.get_namespaced_custom_object("gateway.networking.k8s.io", "v1", namespace, "httproutes", name)
+        except kubernetes.client.ApiException:
+            return None
+
+    def step(self, dt: float) -> None:
+        deployments = self._deployments()
+        for release in self._releases():
+            ns, name = release["metadata"]["namespace"], release["metadata"]["name"]
+            stable = _side(deployments.get((ns, f"{name}-stable")))
+            canary = _side(deployments.get((ns, f"{name}-canary")))
+            routing = (release["spec"].get("trafficRouting") or {}).get("gatewayAPI")
+            share = None
+            if routing:
+                share = _route_share(self._route(ns, routing["httpRoute"]), f"{name}-stable", f"{name}-canary")
+            ready = (stable["ready"] if stable else 0) + (canary["ready"] if canary else 0)
+            if share is None:
+                share = (canary["ready"] / ready) if canary and ready else 0.0
+            if ready == 0:
+                continue
+            total = self.rng.poisson(self.rps * dt)
+            to_canary = self.rng.binomial(total, share) if canary and canary["ready"] else 0
+            for role, side, n in (("stable", stable, total - to_canary), ("canary", canary, to_canary)):
+                if side is None or n <= 0 or side["ready"] == 0:
+                    continue
+                errors = int(self.rng.binomial(n, min(max(side["error_ratio"], 0.0), 1.0)))
+                labels = {"namespace": ns, "app": name, "role": role, "revision": side["revision"]}
+                self.model.requests.labels(**labels, code="200").inc(n - errors)
+                if errors:
+                    self.model.requests.labels(**labels, code="500").inc(errors)
+                latencies = self.rng.lognormal(math.log(side["latency"]), 0.25, size=n)
+                histogram = self.model.latency.labels(**labels)
+                for value in latencies:
+                    histogram.observe(float(value))
+
+    def run(self, stop: threading.Event) -> None:
+        last = time.monotonic()
+        while not stop.wait(self.tick):
+            now = time.monotonic()
+            try:
+                self.step(now - last)
+            except Exception as error:  # noqa: BLE001 - keep simulating through API hiccups
+                log.warning("tick failed: %s", error)
+            last = now
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="/metrics port on 127.0.0.1 (0: any free one)")
+    parser.add_argument("--rps", type=float, default=200.0, help="requests per second per release")
+    parser.add_argument("--tick", type=float, default=0.5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("-n", "--namespace", action="append", default=[])
+    parser.add_argument("--targets-file", type=Path, help="write a Prometheus file_sd target for this process here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    simulator = Simulator(args.namespace, args.rps, args.tick, args.seed)
+    server, _ = start_http_server(args.port, addr="127.0.0.1", registry=simulator.model.registry)
+    port = server.server_address[1]
+    if args.targets_file:
+        tmp = args.targets_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps([{"targets": [f"127.0.0.1:{port}"], "labels": {"job": "simulator"}}]))
+        tmp.rename(args.targets_file)
+    log.info("serving /metrics on 127.0.0.1:%d (pid %d)", port, os.getpid())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        simulator.run(stop)
+    finally:
+        if args.targets_file:
+            args.targets_file.unlink(missing_ok=True)
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""kopf registrations: watches feed the stores and the work queue; nothing else happens here.
+
+The operator uses watch events only (``kopf.on.event``): no kopf handler state is written to
+the GrayRelease, no finalizer is added, and all progress lives in ``.status`` where the engine
+puts it. Changes to owned Deployments and Jobs wake their GrayRelease at once; time-based
+progress (pauses, analysis intervals) comes from the work queue's delay heap. The handlers
+are coroutines so that they touch the queue from its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from grayrelease.api.resource import GROUP, PLURAL, VERSION
+from grayrelease.controller import reconcile, store
+from grayrelease.controller.queue import WorkQueue
+from grayrelease import labels
+
+log = logging.getLogger(__name__)
+
+queue = WorkQueue(reconcile.reconcile)
+OWNED = {labels.MANAGED_BY: labels.MANAGER}
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.posting.reporting_component = "grayrelease"
+    settings.posting.level = logging.CRITICAL + 1  # Events are posted explicitly, one per decision
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def release_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
+    if event.get("type") == "DELETED":
+        store.releases.forget((body.metadata.namespace or "", body.metadata.name or ""))
+        return
+    queue.add(store.releases.put(dict(body)))
+
+
+def _owner_key(body: kopf.Body) -> store.Key | None:
+    release = (body.metadata.labels or {}).get(labels.RELEASE)
+    return (body.metadata.namespace or "", release) if release else None
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=OWNED)
+async def deployment_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
+    key = (body.metadata.namespace or "", body.metadata.name or "")
+    if event.get("type") == "DELETED":
+        store.deployments.forget(key)
+    else:
+        store.deployments.put(dict(body))
+    if (owner := _owner_key(body)) is not None:
+        queue.add(owner)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=OWNED)
+async def job_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
+    key = (body.metadata.namespace or "", body.metadata.name or "")
+    if event.get("type") == "DELETED":
+        store.jobs.forget(key)
+    else:
+        store.jobs.put(dict(body))
+    if (owner := _owner_key(body)) is not None:
+        queue.add(owner)
+
+
+async def run_queue(stopped: asyncio.Event) -> None:
+    await queue.run(stopped)
