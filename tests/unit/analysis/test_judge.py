@@ -1,0 +1,176 @@
+"""The judge's classification of one metric, the overall verdict, and its configuration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from grayrelease.analysis import judge
+from grayrelease.analysis.judge import CompareConfig, MetricHistory, MetricVerdict
+
+
+def _noisy(level: float, n: int, sigma: float, seed: int) -> list[float | None]:
+    rng = np.random.default_rng(seed)
+    return list(level * np.exp(rng.normal(0, sigma, n)))
+
+
+def _latency(canary_factor: float, n: int = 12, sigma: float = 0.03, **kwargs) -> MetricHistory:
+    stable = _noisy(0.2, n, sigma, 1)
+    canary = [v * canary_factor for v in _noisy(0.2, n, sigma, 2)]
+    return MetricHistory(name="p99", kind="latency", stable=stable, canary=canary, **kwargs)
+
+
+def _errors(canary_ratio: float, stable_ratio: float = 0.01, n: int = 10, canary_requests: float = 1000) -> MetricHistory:
+    return MetricHistory(
+        name="errors",
+        kind="error-ratio",
+        stable=[stable_ratio] * n,
+        canary=[canary_ratio] * n,
+        stable_requests=[19000.0] * n,
+        canary_requests=[canary_requests] * n,
+    )
+
+
+class TestClassification:
+    @pytest.mark.parametrize(
+        "history, classification, failed",
+        [
+            pytest.param(_latency(1.0), "Pass", False, id="latency unchanged -> Pass"),
+            pytest.param(_latency(1.5), "High", True, id="latency +50% -> High, failed"),
+            pytest.param(_latency(0.6), "Low", False, id="latency -40% -> Low, not failed"),
+            pytest.param(_latency(1.03, sigma=0.002), "Pass", False, id="+3% significant but within tolerance -> Pass"),
+            pytest.param(
+                MetricHistory("rps", _noisy(100, 12, 0.03, 1), [v * 0.6 for v in _noisy(100, 12, 0.03, 2)], kind="throughput"),
+                "Low",
+                True,
+                id="throughput -40% (better higher) -> Low, failed",
+            ),
+            pytest.param(_errors(0.05), "High", True, id="error ratio x5 with counts -> High"),
+            pytest.param(_errors(0.01), "Pass", False, id="error ratio unchanged with counts -> Pass"),
+            pytest.param(
+                MetricHistory("errors", [0.01] * 10, [0.05] * 10, kind="error-ratio"),
+                "High",
+                True,
+                id="error ratio x5 without counts -> High",
+            ),
+        ],
+    )
+    def test_table(self, history: MetricHistory, classification: str, failed: bool) -> None:
+        verdict = judge.judge_metric(history, CompareConfig())
+        assert (verdict.classification, verdict.failed) == (classification, failed)
+
+    def test_effect_is_relative(self) -> None:
+        verdict = judge.judge_metric(_latency(1.5), CompareConfig())
+        assert verdict.effect == pytest.approx(0.5, abs=0.05)
+
+    def test_tolerance_is_configurable(self) -> None:
+        assert judge.judge_metric(_latency(1.5), CompareConfig(max_degradation=0.8)).classification == "Pass"
+
+    def test_mann_whitney_needs_more_intervals(self) -> None:
+        """Kayenta's rank test cannot reach a spent alpha with a few intervals; the paired default can."""
+        short = _latency(1.5, n=4)
+        assert judge.judge_metric(short, CompareConfig(test="mann-whitney")).failed is False
+        assert judge.judge_metric(short, CompareConfig()).failed is True
+        assert judge.judge_metric(_latency(1.5, n=30), CompareConfig(test="mann-whitney")).failed is True
+
+
+class TestMissingData:
+    @pytest.mark.parametrize(
+        "stable, canary, classification, failed",
+        [
+            pytest.param([], [], "NoData", False, id="no interval yet"),
+            pytest.param([0.2, 0.21], [0.2, 0.2], "NoData", False, id="fewer than minSamples"),
+            pytest.param([0.2, 0.21, 0.2, 0.2], [0.2, 0.2, 0.2, None], "NoData", False, id="latest canary value missing"),
+            pytest.param([0.2, 0.2, 0.2, None, None, None], [0.2, 0.2, 0.2, None, None, None], "NoData", False, id="Prometheus down: both missing"),
+            pytest.param([0.2, 0.2, 0.2, 0.2, 0.2, 0.2], [0.2, 0.2, 0.2, None, None, None], "NoData", True, id="canary silent 3 intervals -> failed"),
+            pytest.param([0.2, 0.2, 0.2, 0.2, None, 0.2], [0.2, 0.2, 0.2, None, None, None], "NoData", False, id="silent 2 (+1 both missing) -> not yet"),
+        ],
+    )
+    def test_missing(self, stable: list, canary: list, classification: str, failed: bool) -> None:
+        verdict = judge.judge_metric(MetricHistory("p99", stable, canary, kind="latency"), CompareConfig())
+        assert (verdict.classification, verdict.failed) == (classification, failed)
+
+    def test_zero_canary_requests_count_as_missing(self) -> None:
+        history = MetricHistory(
+            "errors", [0.01] * 5, [0.0, 0.0, 0.0, 0.0, 0.0], kind="error-ratio",
+            stable_requests=[5000.0] * 5, canary_requests=[300.0, 300.0, 0.0, 0.0, 0.0],
+        )
+        assert judge.judge_metric(history, CompareConfig()).failed is True
+
+    def test_one_interval_never_decides(self) -> None:
+        history = MetricHistory("p99", [0.2], [2.0], kind="latency")
+        assert judge.judge_metric(history, CompareConfig()).failed is False
+
+
+class TestFalseAlarmControl:
+    """Good canaries judged at every interval: the release-wide false-alarm rate stays below 1 - confidence."""
+
+    @pytest.mark.parametrize("sigma", [0.03, 0.15], ids=["quiet latency", "noisy latency"])
+    def test_latency(self, sigma: float) -> None:
+        rng = np.random.default_rng(11)
+        releases, looks, alarms = 150, 30, 0
+        for _ in range(releases):
+            stable = list(0.2 * np.exp(rng.normal(0, sigma, looks)))
+            canary = list(0.2 * np.exp(rng.normal(0, sigma, looks)))
+            alarms += any(
+                judge.judge_metric(MetricHistory("p99", stable[: i + 1], canary[: i + 1], kind="latency")).failed
+                for i in range(looks)
+            )
+        assert alarms / releases <= 0.02
+
+    def test_error_counts(self) -> None:
+        rng = np.random.default_rng(12)
+        releases, looks, alarms = 150, 30, 0
+        for _ in range(releases):
+            cn, sn = rng.poisson(300, looks).astype(float), rng.poisson(5700, looks).astype(float)
+            c, s = rng.binomial(cn.astype(int), 0.005) / cn, rng.binomial(sn.astype(int), 0.005) / sn
+            alarms += any(
+                judge.judge_metric(
+                    MetricHistory("e", list(s[: i + 1]), list(c[: i + 1]), kind="error-ratio",
+                                  stable_requests=list(sn[: i + 1]), canary_requests=list(cn[: i + 1]))
+                ).failed
+                for i in range(looks)
+            )
+        assert alarms / releases <= 0.02
+
+
+def _v(name: str, classification: str, failed: bool = False) -> MetricVerdict:
+    return MetricVerdict(name=name, classification=classification, failed=failed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "verdicts, decision",
+    [
+        pytest.param([_v("a", "Pass"), _v("b", "Pass")], "continue", id="all pass -> continue"),
+        pytest.param([_v("a", "Pass"), _v("b", "Low")], "continue", id="canary better -> continue"),
+        pytest.param([_v("a", "Pass"), _v("b", "NoData")], "pause", id="missing data -> pause, never pass"),
+        pytest.param([_v("a", "High", True), _v("b", "NoData")], "rollback", id="failure wins over missing data"),
+        pytest.param([_v("a", "NoData", True)], "rollback", id="canary silent -> rollback"),
+        pytest.param([], "pause", id="no metrics -> pause"),
+    ],
+)
+def test_overall(verdicts: list[MetricVerdict], decision: str) -> None:
+    assert judge.overall(verdicts).decision == decision
+
+
+class TestCompareConfig:
+    def test_camel_case_aliases(self) -> None:
+        config = CompareConfig.model_validate({"maxDegradation": 0.2, "minSamples": 5, "missingLimit": 4, "better": "higher"})
+        assert (config.max_degradation, config.min_samples, config.missing_limit, config.better) == (0.2, 5, 4, "higher")
+        assert config.model_dump(by_alias=True, exclude_none=True)["maxDegradation"] == 0.2
+
+    def test_json_schema(self) -> None:
+        schema = CompareConfig.model_json_schema(by_alias=True)
+        assert {"maxDegradation", "confidence", "test", "kind", "better", "minSamples", "missingLimit", "against"} <= set(
+            schema["properties"]
+        )
+
+    @pytest.mark.parametrize(
+        "data",
+        [{"confidence": 1.0}, {"confidence": 0.4}, {"maxDegradation": -0.1}, {"test": "t-test"}, {"unknown": 1}],
+        ids=["confidence 1", "confidence below 0.5", "negative tolerance", "unknown test", "unknown field"],
+    )
+    def test_rejects(self, data: dict) -> None:
+        with pytest.raises(ValidationError):
+            CompareConfig.model_validate(data)

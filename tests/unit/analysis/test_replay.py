@@ -1,0 +1,157 @@
+"""Online replay, scoring, the scenario loader, and the ``grayrelease replay`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grayrelease.analysis import backtest
+from grayrelease.analysis.scenario import Scenario, load_scenarios
+from grayrelease.cli import main as cli_main
+from grayrelease.cli import replay as cli_replay
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "bench" / "scenarios" / "examples"
+
+
+def _scenario(name: str, canary: list, bad: bool | None, onset: int | None = None) -> Scenario:
+    data: dict[str, Any] = {
+        "name": name,
+        "interval_seconds": 30,
+        "metrics": [{"name": "m", "kind": "gauge", "stable": [1.0] * len(canary), "canary": canary}],
+    }
+    if bad is not None:
+        data["truth"] = {"bad": bad, "onset_index": onset}
+    return Scenario.model_validate(data)
+
+
+def _scripted(answers: list[str]) -> backtest.Rule:
+    """A rule that answers by interval, to test the replay loop without the judge."""
+    return lambda histories: answers[len(histories[0].stable) - 1]
+
+
+class TestReplayLoop:
+    @pytest.mark.parametrize(
+        "answers, verdict, index",
+        [
+            pytest.param(["pause", "continue", "rollback", "continue"], "rollback", 2, id="first rollback ends the release"),
+            pytest.param(["pause", "continue", "continue", "continue"], "promote", 3, id="reaches the end -> promote"),
+            pytest.param(["continue", "continue", "continue", "pause"], "pause", 3, id="inconclusive at the end -> pause"),
+        ],
+    )
+    def test_outcome(self, answers: list[str], verdict: str, index: int) -> None:
+        outcome = backtest.replay(_scenario("s", [1.0] * 4, None), _scripted(answers))
+        assert (outcome.verdict, outcome.decided_index) == (verdict, index)
+
+    def test_rule_sees_only_the_past(self) -> None:
+        seen = []
+        backtest.replay(_scenario("s", [1.0, 2.0, 3.0], None), lambda h: seen.append(list(h[0].canary)) or "continue")
+        assert seen == [[1.0], [1.0, 2.0], [1.0, 2.0, 3.0]]
+
+    def test_history_is_bounded_like_the_status(self) -> None:
+        histories = backtest.histories_at(_scenario("s", [float(i) for i in range(100)], None), 99, limit=60)
+        assert histories[0].canary[0] == 40.0 and len(histories[0].canary) == 60
+
+
+def test_score() -> None:
+    scenarios = [
+        _scenario("tp", [1.0] * 5, True, onset=1),
+        _scenario("fn", [1.0] * 5, True, onset=0),
+        _scenario("fp", [1.0] * 5, False),
+        _scenario("tn", [1.0] * 5, False),
+        _scenario("paused", [1.0] * 5, True, onset=0),
+        _scenario("untruthful", [1.0] * 5, None),
+    ]
+    outcomes = [
+        backtest.Outcome("tp", "rollback", 3),
+        backtest.Outcome("fn", "promote", 4),
+        backtest.Outcome("fp", "rollback", 2),
+        backtest.Outcome("tn", "promote", 4),
+        backtest.Outcome("paused", "pause", 4),
+        backtest.Outcome("untruthful", "rollback", 1),
+    ]
+    summary = backtest.score(scenarios, outcomes)
+    assert summary.as_dict() == {
+        "precision": 0.5,
+        "recall": 0.5,
+        "f1": 0.5,
+        "false_alarms": 1,
+        "paused": 1,
+        "median_detect_seconds": 60.0,
+        "p90_detect_seconds": 60.0,
+    }
+
+
+class TestScenarioFormat:
+    def test_unequal_lengths_are_rejected(self) -> None:
+        with pytest.raises(ValueError, match="same length"):
+            Scenario.model_validate({"name": "x", "metrics": [{"name": "m", "stable": [1.0, 2.0], "canary": [1.0]}]})
+
+    def test_folder_loads_every_json_sorted(self) -> None:
+        names = [s.name for s in load_scenarios(EXAMPLES)]
+        assert names == sorted(names) and len(names) == len(list(EXAMPLES.glob("*.json")))
+
+
+class TestCommand:
+    def test_folder_json(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli_main.main(["replay", str(EXAMPLES), "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        verdicts = {s["name"]: s["verdict"] for s in report["scenarios"]}
+        assert verdicts == {
+            "checkout-crashloop": "rollback",
+            "checkout-latency-regression": "rollback",
+            "checkout-shared-incident": "promote",
+        }
+        assert set(report["summary"]) == {
+            "precision", "recall", "f1", "false_alarms", "paused", "median_detect_seconds", "p90_detect_seconds"
+        }
+        assert report["summary"]["false_alarms"] == 0
+
+    def test_single_file(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli_main.main(["replay", str(EXAMPLES / "checkout-shared-incident.json"), "--json"]) == 0
+        assert [s["verdict"] for s in json.loads(capsys.readouterr().out)["scenarios"]] == ["promote"]
+
+    def test_missing_path_is_an_error(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli_main.main(["replay", str(tmp_path)]) == 2
+        assert "no *.json" in capsys.readouterr().err
+
+
+class _Client:
+    """Answers range queries from a dict, the way prometheus-api-client shapes them."""
+
+    def __init__(self, answers: dict[str, list]):
+        self.answers = answers
+
+    def custom_query_range(self, query: str, start_time, end_time, step: str) -> list:
+        return self.answers[query]
+
+
+class TestFromPrometheus:
+    def _args(self, **extra: Any) -> argparse.Namespace:
+        parser = argparse.ArgumentParser()
+        cli_replay.add_arguments(parser)
+        argv = ["--from-prometheus", "http://unused", "--start", "1000", "--end", "1090", "--interval", "30s",
+                "--metric", "lat=latency", "--stable", "lat=S", "--canary", "lat=C"]
+        return parser.parse_args(argv + [x for k, v in extra.items() for x in (f"--{k}", v)])
+
+    def test_values_land_on_the_interval_grid(self) -> None:
+        client = _Client({
+            "S": [{"metric": {}, "values": [[1000, "0.2"], [1030, "0.21"], [1060, "NaN"], [1090, "0.2"]]}],
+            "C": [{"metric": {}, "values": [[1000.4, "0.3"], [1090, "0.31"]]}],
+        })
+        scenario = cli_replay.scenario_from_prometheus(self._args(), client)
+        metric = scenario.metrics[0]
+        assert (metric.stable, metric.canary) == ([0.2, 0.21, None, 0.2], [0.3, None, None, 0.31])
+        assert scenario.interval_seconds == 30
+
+    def test_several_series_are_refused(self) -> None:
+        client = _Client({"S": [{"metric": {"pod": "a"}, "values": []}, {"metric": {"pod": "b"}, "values": []}], "C": []})
+        with pytest.raises(ValueError, match="aggregate"):
+            cli_replay.scenario_from_prometheus(self._args(), client)
+
+    @pytest.mark.parametrize("text, seconds", [("30s", 30), ("1m", 60), ("500ms", 0.5), ("1.5h", 5400)])
+    def test_durations(self, text: str, seconds: float) -> None:
+        assert cli_replay.parse_duration(text) == seconds

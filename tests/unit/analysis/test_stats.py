@@ -1,0 +1,154 @@
+"""Statistics of the judge against scipy and textbook values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from grayrelease.analysis import stats
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        pytest.param([1.0], 1.0, id="single value"),
+        pytest.param([1.0, 3.0], 2.0, id="two values: the mean"),
+        # Walsh averages of 1,2,9: 1,1.5,5,2,5.5,9 -> median 3.5 (the mean would be 4)
+        pytest.param([1.0, 2.0, 9.0], 3.5, id="three values: an outlier barely moves it"),
+        pytest.param([-2.0, -1.0, 0.0, 1.0, 2.0], 0.0, id="symmetric"),
+    ],
+)
+def test_hodges_lehmann_location(values: list[float], expected: float) -> None:
+    assert stats.hodges_lehmann_location(np.array(values)) == pytest.approx(expected)
+
+
+def test_hodges_lehmann_shift_is_median_of_pairwise_differences() -> None:
+    baseline, candidate = RNG.normal(0, 1, 17), RNG.normal(0.5, 1, 23)
+    expected = np.median([c - b for b in baseline for c in candidate])
+    assert stats.hodges_lehmann_shift(baseline, candidate) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("n_base, n_cand", [(5, 5), (12, 9), (40, 60)], ids=["5v5 exact", "12v9 exact", "40v60 asymptotic"])
+def test_mann_whitney_matches_scipy(n_base: int, n_cand: int) -> None:
+    baseline, candidate = RNG.normal(0, 1, n_base), RNG.normal(0.7, 1, n_cand)
+    expected = sps.mannwhitneyu(candidate, baseline, alternative="greater").pvalue
+    assert stats.mann_whitney_greater(baseline, candidate) == pytest.approx(expected)
+
+
+def test_mann_whitney_smallest_p_with_three_intervals_per_side() -> None:
+    # All canary values above all stable values: 1 / C(6, 3) = 0.05, far above any spent alpha,
+    # which is why the default judge does not rely on ranks of per-interval values.
+    assert stats.mann_whitney_greater(np.array([1.0, 2, 3]), np.array([4.0, 5, 6])) == pytest.approx(0.05)
+
+
+class TestRateRatio:
+    @pytest.mark.parametrize(
+        "canary_events, canary_trials, stable_events, stable_trials",
+        [
+            pytest.param(5, 300, 6, 5700, id="5% canary, five errors"),
+            pytest.param(0, 300, 10, 5700, id="no canary error"),
+            pytest.param(40, 1000, 200, 9000, id="many errors"),
+        ],
+    )
+    def test_single_interval_is_the_conditional_binomial(
+        self, canary_events: int, canary_trials: int, stable_events: int, stable_trials: int
+    ) -> None:
+        share = canary_trials / (canary_trials + stable_trials)
+        expected = sps.binomtest(canary_events, canary_events + stable_events, share, alternative="greater").pvalue
+        got = stats.rate_ratio_greater(
+            np.array([canary_events]), np.array([canary_trials]), np.array([stable_events]), np.array([stable_trials])
+        )
+        assert got == pytest.approx(expected)
+
+    def test_ratio_moves_the_null(self) -> None:
+        args = (np.array([12.0]), np.array([300.0]), np.array([60.0]), np.array([5700.0]))
+        assert stats.rate_ratio_greater(*args, ratio=2.0) > stats.rate_ratio_greater(*args, ratio=1.0)
+
+    def test_varying_split_stays_conservative(self) -> None:
+        """Canary share 1% then 25%: in the tail, the pooled test must not be more confident than the
+        exact sum of binomials (Hoeffding's bound)."""
+        canary_events, stable_events = np.array([3.0, 45.0]), np.array([97.0, 75.0])
+        canary_trials, stable_trials = np.array([100.0, 2500.0]), np.array([9900.0, 7500.0])
+        shares = canary_trials / (canary_trials + stable_trials)
+        totals = (canary_events + stable_events).astype(int)
+        pmf = np.array([1.0])
+        for total, share in zip(totals, shares):
+            pmf = np.convolve(pmf, sps.binom.pmf(np.arange(total + 1), total, share))
+        exact = pmf[int(canary_events.sum()) :].sum()
+        got = stats.rate_ratio_greater(canary_events, canary_trials, stable_events, stable_trials)
+        assert exact < 0.01
+        assert got >= exact * 0.999
+
+    def test_dispersion_weakens_the_evidence(self) -> None:
+        args = (np.array([20.0]), np.array([300.0]), np.array([100.0]), np.array([5700.0]))
+        assert stats.rate_ratio_greater(*args, dispersion=4.0) > 100 * stats.rate_ratio_greater(*args)
+
+    @pytest.mark.parametrize("k, n, p", [(3, 10, 0.2), (0, 5, 0.5), (7, 7, 0.9), (50, 400, 0.1)])
+    def test_binomial_tail_matches_scipy_on_integers(self, k: int, n: int, p: float) -> None:
+        assert stats.binomial_tail(k, n, p) == pytest.approx(sps.binom.sf(k - 1, n, p))
+
+    def test_estimate_with_half_event_correction(self) -> None:
+        assert stats.rate_ratio_estimate(9.5, 100, 19.5, 2000) == pytest.approx((10 / 100) / (20 / 2000))
+
+
+class TestNoise:
+    def test_difference_scale_recovers_white_noise(self) -> None:
+        values = RNG.normal(0, 0.1, 4000)
+        scale, df = stats.difference_scale(values)
+        assert scale == pytest.approx(0.1, rel=0.05)
+        assert df == pytest.approx(2 / 3 * 3999)
+
+    def test_difference_scale_ignores_a_level_shift(self) -> None:
+        noise = RNG.normal(0, 0.1, 200)
+        stepped = noise + np.where(np.arange(200) >= 100, 1.0, 0.0)
+        # The step costs one difference; the series' own spread is five times the noise.
+        assert stats.difference_scale(stepped)[0] < 1.3 * stats.difference_scale(noise)[0]
+        assert np.std(stepped) > 4 * stats.difference_scale(noise)[0]
+
+    def test_difference_scale_needs_two_values(self) -> None:
+        assert stats.difference_scale(np.array([1.0])) == (None, 0.0)
+
+    @pytest.mark.parametrize(
+        "sample, sample_df, expected",
+        [
+            pytest.param(None, 0.0, (0.1, 4.0), id="no data: the prior"),
+            pytest.param(0.3, 4.0, (math.sqrt((4 * 0.01 + 4 * 0.09) / 8), 8.0), id="equal weights"),
+        ],
+    )
+    def test_moderated_scale(self, sample: float | None, sample_df: float, expected: tuple[float, float]) -> None:
+        assert stats.moderated_scale(sample, sample_df, prior_scale=0.1, prior_df=4.0) == pytest.approx(expected)
+
+    def test_hodges_lehmann_standard_error_matches_simulation(self) -> None:
+        n, trials = 12, 20000
+        estimates = [stats.hodges_lehmann_location(RNG.normal(0, 1, n)) for _ in range(trials)]
+        assert np.std(estimates) == pytest.approx(stats.hodges_lehmann_standard_error(1.0, n), rel=0.06)
+
+    def test_rate_noise_is_zero_for_binomial_counts(self) -> None:
+        trials_c, trials_s = np.full(200, 1000.0), np.full(200, 19000.0)
+        canary, stable = RNG.binomial(1000, 0.01, 200).astype(float), RNG.binomial(19000, 0.01, 200).astype(float)
+        tau2, _ = stats.rate_noise(canary, trials_c, stable, trials_s)
+        assert tau2 < 0.05
+
+    def test_rate_noise_sees_wandering_rates(self) -> None:
+        wander = np.exp(RNG.normal(0, 0.3, 200))
+        canary = RNG.poisson(50 * wander).astype(float)
+        stable = RNG.poisson(950 * np.exp(RNG.normal(0, 0.3, 200))).astype(float)
+        tau2, _ = stats.rate_noise(canary, np.full(200, 5000.0), stable, np.full(200, 95000.0))
+        assert 0.05 < tau2 < 0.3
+
+
+class TestSpending:
+    def test_budget_sums_to_alpha(self) -> None:
+        assert sum(stats.spent_alpha(0.01, t) for t in range(1, 100001)) == pytest.approx(0.01, rel=1e-4)
+
+    def test_early_looks_get_more(self) -> None:
+        assert stats.spent_alpha(0.01, 2) > stats.spent_alpha(0.01, 3) > stats.spent_alpha(0.01, 30)
+
+    def test_looks_count_from_one(self) -> None:
+        with pytest.raises(ValueError):
+            stats.spent_alpha(0.01, 0)
