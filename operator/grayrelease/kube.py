@@ -32,6 +32,10 @@ _RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
 API_CALLS: collections.Counter[str] = collections.Counter()
 _lock = threading.Lock()
 _client: kubernetes.client.ApiClient | None = None
+# Set by ``configure`` (kubectl's --kubeconfig and --context); None: in-cluster, then KUBECONFIG.
+_kubeconfig: str | None = None
+_context: str | None = None
+_configured = False
 
 
 class NotFound(Exception):
@@ -42,15 +46,28 @@ class Conflict(Exception):
     """The object changed since it was read (HTTP 409); read again and retry."""
 
 
+def configure(kubeconfig: str | None = None, context: str | None = None) -> None:
+    """Use this kubeconfig file and context (as kubectl's flags do) for the next ``client()``.
+
+    Called before the first API call, e.g. by ``kubectl gray``; an explicit choice skips the
+    in-cluster credentials, which a person at a terminal never means.
+    """
+    global _client, _kubeconfig, _context, _configured
+    with _lock:
+        _kubeconfig, _context, _configured, _client = kubeconfig, context, True, None
+
+
 def client() -> kubernetes.client.ApiClient:
     """The shared API client: in-cluster credentials when running in a pod, else KUBECONFIG."""
     global _client
     with _lock:
         if _client is None:
             try:
+                if _configured:
+                    raise kubernetes.config.ConfigException("kubeconfig chosen by configure()")
                 kubernetes.config.load_incluster_config()
             except kubernetes.config.ConfigException:
-                kubernetes.config.load_kube_config()
+                kubernetes.config.load_kube_config(config_file=_kubeconfig, context=_context)
             configuration = kubernetes.client.Configuration.get_default_copy()
             configuration.connection_pool_maxsize = 32
             _client = kubernetes.client.ApiClient(configuration)

@@ -1,0 +1,252 @@
+"""``kubectl gray``: the kubectl plugin people use to see and drive GrayReleases.
+
+This module holds the argument parsing and the dispatch only. What is shown lives in
+``gray_tree`` (get), ``gray_table`` (list) and ``gray_wait`` (watch, status); what is asked is
+decided in ``gray_actions`` and sent by ``gray_cluster``. Commands are written into the status
+subresource for the operator, never into the spec; ``undo`` and ``set image`` are a person's
+edit of the spec, as ``kubectl edit`` would be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+from grayrelease.api.durations import parse_duration
+from grayrelease.api.status import CommandAction
+from grayrelease.cli import gray_actions, gray_cluster, gray_completion, gray_table, gray_tree, gray_wait
+from grayrelease.cli.gray_text import Painter, use_colour
+
+PROG = "kubectl gray"
+
+
+# --- arguments --------------------------------------------------------------------------------
+
+
+def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """kubectl's connection flags; on subcommands too, so they may come anywhere, as with kubectl."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("-n", "--namespace", default=default, help="namespace (default: the context's)")
+    parser.add_argument("--context", default=default, help="kubeconfig context to use")
+    parser.add_argument("--kubeconfig", default=default, help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument("--no-color", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="no colours (also when NO_COLOR is set or output is not a terminal)")
+
+
+def _duration(text: str) -> float:
+    if text in ("0", ""):
+        return 0.0
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="See and drive GrayReleases: progressive delivery on Kubernetes.",
+        epilog="Commands go to the operator through the status subresource; the spec stays what is in Git.",
+    )
+    _global_flags(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_flags(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=gray_completion.COMMANDS.get(name),
+                              description=gray_completion.COMMANDS.get(name), **kwargs)
+
+    get = add("get")
+    get.add_argument("name")
+    get.add_argument("-w", "--watch", action="store_true", help="redraw until Ctrl-C")
+    get.add_argument("--until-done", action="store_true",
+                     help="with --watch: stop when the release succeeds (exit 0) or fails (exit 1)")
+    get.add_argument("--interval", type=_duration, default=1.0, help="with --watch: time between reads (default 1s)")
+    get.add_argument("-o", "--output", choices=("json", "yaml"), help="print the resource instead of the tree")
+
+    listing = add("list", aliases=["ls"])
+    listing.add_argument("-A", "--all-namespaces", action="store_true", help="releases of every namespace")
+    listing.add_argument("-o", "--output", choices=("json", "yaml", "wide"))
+
+    promote = add("promote")
+    promote.add_argument("name")
+    promote.add_argument("--full", action="store_true", help="skip the remaining steps and promote to stable")
+    for name in ("abort", "retry", "pause", "resume", "undo"):
+        add(name).add_argument("name")
+
+    set_ = add("set")
+    set_sub = set_.add_subparsers(dest="what", metavar="WHAT", required=True)
+    image = set_sub.add_parser("image", parents=[common], help="set container images: NAME CONTAINER=IMAGE...")
+    image.add_argument("name")
+    image.add_argument("images", nargs="+", metavar="CONTAINER=IMAGE", help="`*` for every container")
+
+    status = add("status")
+    status.add_argument("name")
+    status.add_argument("-t", "--timeout", type=_duration, default=0.0,
+                        help="give up after this long, exit 2 (e.g. 10m; default 0: wait forever)")
+    status.add_argument("--interval", type=_duration, default=2.0, help="time between reads (default 2s)")
+
+    completion = add("completion")
+    completion.add_argument("shell", choices=gray_completion.SHELLS)
+    add("version")
+    complete = sub.add_parser("__complete", add_help=False)
+    complete.add_argument("words", nargs=argparse.REMAINDER)
+    return parser
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+class Context:
+    """What every command needs: where to look, who asks, and how to print."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        gray_cluster.connect(args.kubeconfig, args.context)
+        self.namespace = args.namespace or gray_cluster.default_namespace(args.kubeconfig, args.context)
+        self.paint = Painter(use_colour() and not args.no_color)
+
+    def requester(self) -> str:
+        return gray_cluster.requester(self.args.kubeconfig, self.args.context)
+
+    def read(self) -> gray_cluster.Release:
+        return gray_cluster.read(self.namespace, self.args.name)
+
+
+def _dump(obj: Any, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(obj, indent=2))
+    else:
+        print(yaml.safe_dump(obj, sort_keys=False), end="")
+
+
+def cmd_get(ctx: Context) -> int:
+    args = ctx.args
+    if args.output:
+        _dump(gray_cluster.get_raw(ctx.namespace, args.name), args.output)
+        return 0
+    if args.watch:
+        return gray_wait.watch(ctx.read, until_done=args.until_done, interval=args.interval, paint=ctx.paint)
+    print(gray_tree.render(ctx.read(), datetime.now(UTC), ctx.paint))
+    return 0
+
+
+def cmd_list(ctx: Context) -> int:
+    args = ctx.args
+    namespace = None if args.all_namespaces else ctx.namespace
+    items = gray_cluster.list_raw(namespace)
+    if args.output in ("json", "yaml"):
+        _dump({"apiVersion": "v1", "kind": "List", "items": items}, args.output)
+        return 0
+    if not items:
+        where = "any namespace" if namespace is None else f"namespace {namespace}"
+        print(f"No GrayReleases found in {where}.", file=sys.stderr)
+        return 0
+    deployments = gray_cluster.release_deployments(namespace)
+    print(gray_table.render(items, deployments, datetime.now(UTC), all_namespaces=namespace is None,
+                            wide=args.output == "wide", paint=ctx.paint))
+    return 0
+
+
+def _command(action: CommandAction) -> Callable[[Context], int]:
+    def run(ctx: Context) -> int:
+        chosen = CommandAction.PROMOTE_FULL if action is CommandAction.PROMOTE and ctx.args.full else action
+        release = ctx.read()
+        gray_actions.check_command(chosen, release)
+        pending = release.model.status.command
+        if pending is not None:
+            by = f" by {pending.requested_by}" if pending.requested_by else ""
+            print(f"warning: replacing {pending.action.value}{by}, not handled yet (is the operator running?)",
+                  file=sys.stderr)
+        gray_cluster.patch_status(ctx.namespace, release.name, gray_actions.command_patch(chosen, ctx.requester()))
+        print(f'grayrelease "{release.name}" {chosen.value} requested')
+        return 0
+
+    return run
+
+
+def cmd_undo(ctx: Context) -> int:
+    release = ctx.read()
+    operations, exact = gray_actions.undo_operations(release)
+    gray_cluster.patch_spec(ctx.namespace, release.name, operations)
+    stable = release.model.status.stable_revision
+    print(f'grayrelease "{release.name}" template set back to stable revision {stable}')
+    if not exact:
+        print("note: the stable Deployment's template differs from the manifest it came from (server defaults); "
+              "the operator may release it as a new revision with the same content", file=sys.stderr)
+    return 0
+
+
+def cmd_set(ctx: Context) -> int:
+    release = ctx.read()
+    images = gray_actions.parse_image_pairs(ctx.args.images)
+    operations = gray_actions.set_image_operations(release, images)
+    if not operations:
+        print(f'grayrelease "{release.name}" unchanged: the images are already set')
+        return 0
+    gray_cluster.patch_spec(ctx.namespace, release.name, operations)
+    print(f'grayrelease "{release.name}" image updated: ' + ", ".join(f"{c}={i}" for c, i in images.items()))
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    return gray_wait.status(ctx.read, timeout=ctx.args.timeout, interval=ctx.args.interval)
+
+
+COMMANDS: dict[str, Callable[[Context], int]] = {
+    "get": cmd_get,
+    "list": cmd_list,
+    "ls": cmd_list,
+    "promote": _command(CommandAction.PROMOTE),
+    "abort": _command(CommandAction.ABORT),
+    "retry": _command(CommandAction.RETRY),
+    "pause": _command(CommandAction.PAUSE),
+    "resume": _command(CommandAction.RESUME),
+    "undo": cmd_undo,
+    "set": cmd_set,
+    "status": cmd_status,
+}
+
+
+def _complete(args: argparse.Namespace) -> int:
+    def names(namespace: str | None) -> list[str]:
+        try:
+            gray_cluster.connect(args.kubeconfig, args.context)
+            ns = namespace or gray_cluster.default_namespace(args.kubeconfig, args.context)
+            return sorted(item["metadata"]["name"] for item in gray_cluster.list_raw(ns))
+        except Exception:  # noqa: BLE001 - completion must never print an error into the prompt
+            return []
+
+    sys.stdout.write(gray_completion.protocol_output(args.words, names))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        from grayrelease import __version__  # noqa: PLC0415
+
+        print(f"kubectl-gray {__version__}")
+        return 0
+    if args.command == "completion":
+        sys.stdout.write(gray_completion.SCRIPTS[args.shell])
+        return 0
+    if args.command == "__complete":
+        return _complete(args)
+    try:
+        return COMMANDS[args.command](Context(args))
+    except (gray_cluster.CliError, gray_actions.Refused) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""The API calls of ``kubectl gray``, through the operator's shared client in ``grayrelease.kube``.
+
+Like kubectl, the plugin honours ``--kubeconfig`` (else ``KUBECONFIG``), ``--context`` and the
+context's namespace. A person's writes go out under the field manager ``kubectl-gray`` so
+``managedFields`` tells them apart from the operator's.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from typing import Any
+
+import kubernetes
+from kubernetes.client.exceptions import ApiException
+
+from grayrelease import kube
+from grayrelease.api import API_VERSION, KIND
+from grayrelease.cli.gray_resource import Release, Workload, parse_release
+
+FIELD_MANAGER = "kubectl-gray"
+
+
+class CliError(Exception):
+    """A failure to report in one line and exit 1 (no traceback)."""
+
+
+def connect(kubeconfig: str | None, context: str | None) -> None:
+    kube.configure(kubeconfig=kubeconfig, context=context)
+
+
+def _context(kubeconfig: str | None, context: str | None) -> dict[str, Any]:
+    try:
+        contexts, active = kubernetes.config.list_kube_config_contexts(config_file=kubeconfig)
+    except (kubernetes.config.ConfigException, OSError, TypeError):
+        return {}
+    chosen = next((c for c in contexts if c.get("name") == context), None) if context else active
+    return (chosen or {}).get("context") or {}
+
+
+def default_namespace(kubeconfig: str | None, context: str | None) -> str:
+    """The context's namespace, as kubectl does; ``default`` when it sets none."""
+    return _context(kubeconfig, context).get("namespace") or "default"
+
+
+def requester(kubeconfig: str | None, context: str | None) -> str:
+    """Who asks: the kubeconfig user of the context, else the login name."""
+    user = _context(kubeconfig, context).get("user")
+    if user:
+        return str(user)
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _call(method: str, url: str, body: Any = None, *, content_type: str = "application/json",
+          query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    try:
+        return kube.request(method, url, body, content_type=content_type, query=query)
+    except kube.Conflict as error:
+        raise CliError("the GrayRelease changed while this command ran; run it again") from error
+    except ApiException as error:
+        raise CliError(f"Error from server ({error.reason}): {_server_message(error)}") from error
+    except kubernetes.config.ConfigException as error:
+        raise CliError(f"cannot load kubeconfig: {error}") from error
+    except OSError as error:
+        raise CliError(f"cannot reach the API server: {error}") from error
+
+
+def _server_message(error: ApiException) -> str:
+    try:
+        return json.loads(error.body).get("message", error.body)
+    except (TypeError, ValueError, AttributeError):
+        return str(error.body or error.reason)
+
+
+def get_raw(namespace: str, name: str) -> dict[str, Any]:
+    try:
+        return _call("GET", kube.path(API_VERSION, KIND, namespace, name))
+    except kube.NotFound as error:
+        raise CliError(f'grayrelease "{name}" not found in namespace "{namespace}"') from error
+
+
+def list_raw(namespace: str | None) -> list[dict[str, Any]]:
+    """All GrayReleases of ``namespace`` (None: every namespace)."""
+    try:
+        return _call("GET", kube.path(API_VERSION, KIND, namespace)).get("items", [])
+    except kube.NotFound as error:
+        raise CliError("the GrayRelease CRD is not installed in this cluster") from error
+
+
+def deployment(namespace: str, name: str) -> dict[str, Any] | None:
+    try:
+        return _call("GET", kube.path("apps/v1", "Deployment", namespace, name))
+    except kube.NotFound:
+        return None
+
+
+def release_deployments(namespace: str | None) -> list[dict[str, Any]]:
+    """Every Deployment a GrayRelease owns in ``namespace`` (None: all), in one call."""
+    query = [("labelSelector", "grayrelease.io/release")]
+    return _call("GET", kube.path("apps/v1", "Deployment", namespace), query=query).get("items", [])
+
+
+def read(namespace: str, name: str) -> Release:
+    """The release with its stable and canary Deployments."""
+    raw = get_raw(namespace, name)
+    stable = deployment(namespace, f"{name}-stable")
+    canary = deployment(namespace, f"{name}-canary")
+    return Release(
+        raw=raw, model=parse_release(raw),
+        stable=Workload.from_deployment(stable) if stable else None,
+        canary=Workload.from_deployment(canary) if canary else None,
+        stable_deployment=stable,
+    )
+
+
+def patch_status(namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch on the status subresource: how people's commands reach the operator."""
+    try:
+        return _call("PATCH", kube.path(API_VERSION, KIND, namespace, name, "status"), body,
+                     content_type="application/merge-patch+json", query=[("fieldManager", FIELD_MANAGER)])
+    except kube.NotFound as error:
+        raise CliError(f'grayrelease "{name}" not found in namespace "{namespace}"') from error
+
+
+def patch_spec(namespace: str, name: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
+    """A JSON patch of the resource (a person's change of spec, as ``kubectl edit`` would make)."""
+    try:
+        return _call("PATCH", kube.path(API_VERSION, KIND, namespace, name), operations,
+                     content_type="application/json-patch+json", query=[("fieldManager", FIELD_MANAGER)])
+    except kube.NotFound as error:
+        raise CliError(f'grayrelease "{name}" not found in namespace "{namespace}"') from error
