@@ -281,7 +281,7 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
             break
 
     full = results[-1] if results else None
-    if samples < cfg.min_samples or both[-1] == False:  # noqa: E712 - numpy bool
+    if samples < cfg.min_samples or not bool(both[-1]):
         why = (
             f"{samples} of {cfg.min_samples} intervals with data on both sides"
             if samples < cfg.min_samples
