@@ -52,6 +52,8 @@ def step_label(release: Release) -> str:
     status, steps = release.model.status, release.model.spec.strategy.steps
     if not steps:
         return "-"
+    if not in_release(release) and release.phase not in (Phase.ROLLED_BACK, Phase.ABORTED):
+        return f"{len(steps)}/{len(steps)}" if release.phase == Phase.SUCCEEDED else "-"
     if status.current_step_index >= len(steps):
         return f"{len(steps)}/{len(steps)}"
     return f"{status.current_step_index + 1}/{len(steps)}"
