@@ -8,6 +8,7 @@ a release is done and how it ended.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ EXIT_SUCCEEDED = 0
 EXIT_FAILED = 1
 EXIT_TIMEOUT = 2
 
+_NUMBERS = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s|m|h)?")
 _FIXED = datetime(2000, 1, 1, tzinfo=UTC)
 _HOME, _CLEAR_LINE, _CLEAR_BELOW, _CLEAR_SCREEN = "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[2J"
 
@@ -61,9 +63,11 @@ def status(read: Callable[[], Release], *, timeout: float | None, interval: floa
     while True:
         release = read()
         line = progress_line(release)
-        if line != last:
+        # A countdown in the message is no news for a CI log; a new step, weight or readiness is.
+        key = (line.removesuffix(release.model.status.message), _NUMBERS.sub("#", release.model.status.message))
+        if key != last:
             print(line, file=out, flush=True)
-            last = line
+            last = key
         code = outcome(release)
         if code is not None:
             verdict = "succeeded" if code == EXIT_SUCCEEDED else f"ended {release.phase}"
