@@ -8,7 +8,9 @@ The binaries must already be built (`make test` runs hack/cluster/build.sh first
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 
 import pytest
@@ -63,10 +65,51 @@ def crds(cluster: harness.Cluster) -> harness.Cluster:
     return cluster
 
 
-@pytest.fixture
-def namespace(cluster: harness.Cluster) -> Iterator[str]:
-    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
-    name = f"t-{uuid.uuid4().hex[:8]}"
+@pytest.fixture(scope="session")
+def operator(crds: harness.Cluster) -> Iterator[harness.Process]:
+    """The grayrelease operator as a separate process with the admin kubeconfig (tests may kill and restart it)."""
+    venv_bin = Path(sys.executable).parent
+    process = harness.Process(
+        name="operator-e2e",
+        argv=[str(venv_bin / "grayrelease"), "run", f"--namespace={MANAGED_PREFIX}*", "--liveness="],
+        env={**crds.env, "PYTHONUNBUFFERED": "1"},
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def simulator(crds: harness.Cluster, prometheus: harness.Prometheus) -> Iterator[harness.Process]:
+    """hack/demo's traffic simulator, scraped by the real Prometheus as job "simulator"."""
+    process = harness.Process(
+        name="simulator-e2e",
+        argv=[sys.executable, str(harness.REPO / "hack/demo/simulator.py"), "--rps", "400",
+              "--targets-file", str(prometheus.targets_dir / "simulator.json")],
+        env={**crds.env, "PYTHONUNBUFFERED": "1"},
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+MANAGED_PREFIX = "t-"  # the test operator watches only namespaces named like this
+
+
+def _fresh_namespace(cluster: harness.Cluster, prefix: str) -> Iterator[str]:
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     cluster.kubectl("create", "namespace", name)
     yield name
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def namespace(cluster: harness.Cluster) -> Iterator[str]:
+    """A fresh namespace per test, watched by the test operator; deleted afterwards (without waiting)."""
+    yield from _fresh_namespace(cluster, MANAGED_PREFIX)
+
+
+@pytest.fixture
+def unmanaged_namespace(cluster: harness.Cluster) -> Iterator[str]:
+    """A fresh namespace the test operator does not watch: tests write status there by hand."""
+    yield from _fresh_namespace(cluster, "u-")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -105,6 +106,67 @@ class Cluster:
 
 
 @dataclass
+class Process:
+    """A long-running process of the project (the operator, the simulator) started by a test session."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return STATE / "logs" / f"{self.name}.log"
+
+    @property
+    def pid_path(self) -> Path:
+        return STATE / "pids" / f"{self.name}.pid"
+
+    def start(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self._stop_leftover()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                                     start_new_session=True)
+        self.pid_path.write_text(str(self.proc.pid))
+
+    def _stop_leftover(self) -> None:
+        """Ends a process of the same name left by an interrupted test session (by its pid file only)."""
+        try:
+            pid = int(self.pid_path.read_text())
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            return
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+
+    def stop(self, kill: bool = False) -> None:
+        """SIGTERM (or SIGKILL: an abrupt death, as when a node is lost) and wait for it to end."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@dataclass
 class Prometheus:
     """A real Prometheus on loopback whose scrape targets are files this object writes."""
 
@@ -124,6 +186,13 @@ class Prometheus:
         for path in self._added:
             path.unlink(missing_ok=True)
         self._added.clear()
+
+    def stop(self) -> None:
+        """Stops the server (an outage, as seen by the operator)."""
+        run_script("hack/prometheus/down.sh")
+
+    def start(self) -> None:
+        run_script("hack/prometheus/up.sh")
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         url = f"{self.url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})

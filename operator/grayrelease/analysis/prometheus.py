@@ -41,7 +41,7 @@ def _connection(address: str) -> PrometheusConnect:
 def query(address: str, promql: str, timeout: float = 10.0) -> Sample:
     started = time.monotonic()
     try:
-        result = _connection(address).custom_query(promql, params={"timeout": f"{timeout}s"}, timeout=timeout)
+        result = _connection(address).custom_query(promql, params={"timeout": f"{max(int(timeout), 1)}s"}, timeout=timeout)
     except Exception as error:  # noqa: BLE001 - any failure to get an answer is a provider error
         raise ProviderError(f"query failed: {type(error).__name__}: {str(error)[:300]}") from error
     finally:

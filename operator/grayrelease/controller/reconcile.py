@@ -72,12 +72,11 @@ def reconcile(key: store.Key) -> float | None:
         return 10.0
     revision = template_revision(template)
     generation = int(meta.get("generation", 0))
-    if (status.phase in TERMINAL and not status.command and status.observed_generation == generation
-            and revision in (status.stable_revision, status.aborted_revision)):
-        return None  # idle: nothing to do until the resource changes
+    stable, canary = observe.workload_pair(meta["namespace"], meta["name"])
+    if _settled(status, generation, revision, canary):
+        return None  # idle: nothing to do until the resource or its workloads change
 
     router = router_for(spec.router_mode)
-    stable, canary = observe.workload_pair(meta["namespace"], meta["name"])
     now = datetime.now(UTC)
     due = plan.due_measurements(spec, status, now)
     observations = obs.Observations(
@@ -104,6 +103,11 @@ def reconcile(key: store.Key) -> float | None:
             store.releases.put(updated)
         except kube.Conflict:
             return 0.2  # a command arrived meanwhile: look again with it
-    if decision.status.phase in TERMINAL and not decision.status.command:
-        return None
-    return ACTIVE_REQUEUE
+    return None if _settled(decision.status, generation, revision, canary) else ACTIVE_REQUEUE
+
+
+def _settled(status: GrayReleaseStatus, generation: int, revision: str, canary: obs.DeploymentObservation | None) -> bool:
+    """A finished release whose world is at rest: no command, no canary pods, no canary traffic."""
+    return (status.phase in TERMINAL and not status.command and status.observed_generation == generation
+            and revision in (status.stable_revision, status.aborted_revision) and status.canary_weight == 0
+            and (canary is None or (canary.replicas == 0 and canary.ready_replicas == 0)))

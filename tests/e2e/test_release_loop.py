@@ -1,0 +1,174 @@
+"""The release loop end to end: real API server, real Prometheus, the operator as a process.
+
+Each test applies manifests and reads status and Events as a user would. The simulator turns
+the pod-template annotation `sim.grayrelease.io/error-ratio` into 5xx answers that Prometheus
+scrapes, so the analysis sees real query results.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.e2e import releases as gr
+from tests.e2e.harness import Cluster, Prometheus, Process, wait_until
+
+
+def _first_install(cluster: Cluster, namespace: str, manifest: str, name: str) -> dict:
+    cluster.apply(manifest, namespace)
+    return gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
+
+
+def test_good_release_is_promoted_in_replicas_mode(cluster: Cluster, namespace: str, operator: Process,
+                                                    simulator: Process, prometheus: Prometheus) -> None:
+    analysis = gr.error_rate_analysis(prometheus.url)
+    steps = [{"setWeight": 25}, {"analysis": {"metrics": ["error-rate"], "count": 2}}, {"setWeight": 50},
+             {"pause": {"duration": "2s"}}]
+    first = _first_install(cluster, namespace, gr.grayrelease("shop", steps=steps, analysis=analysis), "shop")
+    cluster.apply(gr.grayrelease("shop", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
+    done = gr.wait_status(cluster, namespace, "shop", lambda s: s.get("phase") == "Succeeded"
+                          and s.get("stableRevision") != first["stableRevision"], timeout=180, what="promotion")
+    assert done["canaryWeight"] == 0
+    stable = gr.deployment(cluster, namespace, "shop-stable")
+    assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/app:2"
+    assert stable["status"]["availableReplicas"] == 4
+    assert gr.deployment(cluster, namespace, "shop-canary")["spec"]["replicas"] == 0
+    assert done["analysis"]["error-rate"]["successes"] >= 1
+    assert {"ReleaseStarted", "Promoted"} <= set(gr.reasons(cluster, namespace, "shop"))
+
+
+HTTP_ROUTE = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs: [{name: public}]
+  rules:
+  - backendRefs: [{name: web-stable, port: 80}]
+"""
+
+
+def test_good_release_is_promoted_with_gateway_api(cluster: Cluster, namespace: str, operator: Process,
+                                                    simulator: Process, prometheus: Prometheus) -> None:
+    cluster.apply(HTTP_ROUTE, namespace)
+    routing = {"gatewayAPI": {"httpRoute": "web"}}
+    steps = [{"setWeight": 10}, {"pause": {"duration": "2s"}}, {"setWeight": 60}, {"pause": {"duration": "2s"}}]
+    first = _first_install(cluster, namespace, gr.grayrelease("web", steps=steps, traffic=routing), "web")
+    cluster.apply(gr.grayrelease("web", image="example.com/app:2", steps=steps, traffic=routing), namespace)
+
+    def weights() -> dict[str, int]:
+        refs = cluster.get("httproute", "web", namespace)["spec"]["rules"][0]["backendRefs"]
+        return {r["name"]: r.get("weight", 1) for r in refs}
+
+    seen = wait_until(lambda: weights().get("web-canary") == 60 and weights(), timeout=90, what="60% on the canary")
+    assert seen["web-stable"] == 40
+    # Router mode keeps the stable side at full size while the canary takes traffic.
+    assert gr.deployment(cluster, namespace, "web-stable")["spec"]["replicas"] == 4
+    done = gr.wait_status(cluster, namespace, "web", lambda s: s.get("phase") == "Succeeded"
+                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    assert weights() == {"web-stable": 100, "web-canary": 0}
+    assert done["canaryWeight"] == 0
+
+
+def test_failing_canary_is_rolled_back_in_one_step(cluster: Cluster, namespace: str, operator: Process,
+                                                    simulator: Process, prometheus: Prometheus) -> None:
+    analysis = gr.error_rate_analysis(prometheus.url, threshold=0.05)
+    steps = [{"setWeight": 25}, {"pause": {"duration": "60s"}}, {"setWeight": 75}, {"pause": {"duration": "60s"}}]
+    _first_install(cluster, namespace, gr.grayrelease("pay", steps=steps, analysis=analysis, error_ratio=0.001), "pay")
+    cluster.apply(gr.grayrelease("pay", image="example.com/app:2", steps=steps, analysis=analysis, error_ratio=0.2),
+                  namespace)
+    canary = wait_until(lambda: gr.status(cluster, namespace, "pay").get("canaryRevision"), timeout=30,
+                        what="the canary revision")
+    query = f'sum(rate(http_requests_total{{namespace="{namespace}",revision="{canary}",code="500"}}[10s])) > 0'
+    wait_until(lambda: prometheus.query(query), timeout=60, interval=0.2, what="canary errors in Prometheus")
+    visible = time.monotonic()
+    gr.wait_phase(cluster, namespace, "pay", "RolledBack", timeout=60)
+    decided = time.monotonic() - visible
+    wait_until(lambda: gr.deployment(cluster, namespace, "pay-canary")["spec"]["replicas"] == 0,
+               timeout=30, interval=0.2, what="canary scaled to zero")
+    rolled = gr.wait_status(cluster, namespace, "pay", lambda s: s.get("canaryWeight") == 0, timeout=30,
+                            what="no canary traffic left")
+    elapsed = time.monotonic() - visible
+    print(f"\n[figure] canary errors visible in Prometheus -> rollback decided: {decided:.1f}s, "
+          f"-> all traffic on stable (canary weight 0): {elapsed:.1f}s")
+    assert rolled["phase"] == "RolledBack"
+    assert rolled["abortedRevision"] == canary
+    assert rolled["currentStepIndex"] <= 1  # stopped at the first weight, never walked on to 75%
+    assert gr.deployment(cluster, namespace, "pay-stable")["spec"]["replicas"] == 4
+    warnings = [e for e in gr.events(cluster, namespace, "pay") if e["type"] == "Warning"]
+    assert warnings and "error-rate" in warnings[-1]["message"]
+
+
+def test_manual_gate_waits_for_promote(cluster: Cluster, namespace: str, operator: Process) -> None:
+    steps = [{"setWeight": 50}, {"pause": {}}, {"setWeight": 100}]
+    _first_install(cluster, namespace, gr.grayrelease("gate", steps=steps), "gate")
+    cluster.apply(gr.grayrelease("gate", image="example.com/app:2", steps=steps), namespace)
+    paused = gr.wait_phase(cluster, namespace, "gate", "Paused", timeout=60)
+    assert paused["currentStepIndex"] == 1
+    assert gr.condition(paused, "Paused")["status"] == "True"
+    time.sleep(2)
+    assert gr.status(cluster, namespace, "gate")["phase"] == "Paused"  # nobody promoted: still waiting
+    command = {"status": {"command": {"action": "promote", "requestedAt": "2026-01-01T00:00:00Z"}}}
+    cluster.kubectl("patch", "grayrelease", "gate", "-n", namespace, "--subresource=status", "--type=merge",
+                    "-p", json.dumps(command))
+    done = gr.wait_phase(cluster, namespace, "gate", "Succeeded", timeout=60)
+    assert done["lastHandledCommand"]["action"] == "promote"
+    assert "command" not in done
+
+
+def test_new_template_mid_release_restarts_from_step_zero(cluster: Cluster, namespace: str, operator: Process) -> None:
+    steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]
+    first = _first_install(cluster, namespace, gr.grayrelease("cart", steps=steps), "cart")
+    cluster.apply(gr.grayrelease("cart", image="example.com/app:2", steps=steps), namespace)
+    v2 = gr.wait_phase(cluster, namespace, "cart", "Paused", timeout=60)
+    cluster.apply(gr.grayrelease("cart", image="example.com/app:3", steps=steps), namespace)
+    v3 = wait_until(lambda: (s := gr.status(cluster, namespace, "cart")).get("canaryRevision") not in
+                    (None, v2["canaryRevision"]) and s.get("phase") == "Paused" and s, timeout=60, what="release of v3")
+    assert v3["stableRevision"] == first["stableRevision"]  # stable untouched
+    assert v3["currentStepIndex"] == 1
+    canary = gr.deployment(cluster, namespace, "cart-canary")
+    assert canary["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/app:3"
+    stable = gr.deployment(cluster, namespace, "cart-stable")
+    assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/app:1"
+
+
+def test_operator_killed_mid_release_resumes_at_the_same_step(cluster: Cluster, namespace: str,
+                                                               operator: Process) -> None:
+    steps = [{"setWeight": 25}, {"pause": {"duration": "8s"}}, {"setWeight": 50}, {"pause": {}}]
+    _first_install(cluster, namespace, gr.grayrelease("inv", steps=steps), "inv")
+    cluster.apply(gr.grayrelease("inv", image="example.com/app:2", steps=steps), namespace)
+    at_pause = wait_until(lambda: (s := gr.status(cluster, namespace, "inv")).get("currentStepIndex") == 1 and s,
+                          timeout=60, interval=0.2, what="the timed pause")
+    operator.stop(kill=True)
+    time.sleep(2)
+    assert gr.status(cluster, namespace, "inv")["currentStepIndex"] == 1
+    operator.start()
+    resumed = gr.wait_phase(cluster, namespace, "inv", "Paused", timeout=90)
+    assert resumed["currentStepIndex"] == 3
+    assert resumed["canaryRevision"] == at_pause["canaryRevision"]
+    assert resumed["releaseStartedAt"] == at_pause["releaseStartedAt"]  # the same release, not a new one
+    started = [r for r in gr.reasons(cluster, namespace, "inv") if r == "ReleaseStarted"]
+    assert len(started) == 1
+
+
+def test_prometheus_outage_pauses_and_never_promotes(cluster: Cluster, namespace: str, operator: Process,
+                                                      simulator: Process, prometheus: Prometheus) -> None:
+    analysis = gr.error_rate_analysis(prometheus.url, interval="2s", consecutiveErrorLimit=1, inconclusiveLimit=1)
+    steps = [{"setWeight": 25}, {"pause": {"duration": "6s"}}, {"setWeight": 50}, {"pause": {"duration": "4s"}}]
+    first = _first_install(cluster, namespace, gr.grayrelease("ads", steps=steps, analysis=analysis), "ads")
+    cluster.apply(gr.grayrelease("ads", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
+    wait_until(lambda: gr.status(cluster, namespace, "ads").get("analysis", {}).get("error-rate", {}).get("successes", 0) >= 1,
+               timeout=60, what="a first good measurement")
+    prometheus.stop()
+    try:
+        paused = gr.wait_phase(cluster, namespace, "ads", "Paused", timeout=60)
+        assert paused["pauseReason"] == "AnalysisInconclusive"
+        passing = gr.condition(paused, "AnalysisPassing")
+        assert passing["status"] != "True" and "error-rate" in passing["message"]
+        time.sleep(8)  # longer than every remaining step: without data nothing may move on
+        held = gr.status(cluster, namespace, "ads")
+        assert held["phase"] == "Paused" and held["stableRevision"] == first["stableRevision"]
+    finally:
+        prometheus.start()
+    done = gr.wait_phase(cluster, namespace, "ads", "Succeeded", timeout=120)
+    assert done["stableRevision"] != first["stableRevision"]
