@@ -30,14 +30,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
 from grayrelease.analysis import stats
 
-MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
-Better = Literal["lower", "higher"]
-TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
+from grayrelease.api.compare import Better, CompareConfig, MetricKind, TestName  # noqa: E402 - the API owns the schema
 Classification = Literal["Pass", "High", "Low", "NoData"]
 Decision = Literal["continue", "rollback", "pause"]
 
@@ -74,50 +70,6 @@ MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
-
-
-class CompareConfig(BaseModel):
-    """How a metric's canary is compared with stable (the ``compare:`` field of a GrayRelease metric).
-
-    Every field has a default that works for the metric's kind; unset fields follow the kind.
-    """
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    against: Literal["stable"] = Field(default="stable", description="The baseline the canary is compared with.")
-    kind: MetricKind | None = Field(
-        default=None,
-        description="error-ratio, latency, throughput or gauge; picks the defaults. Unset: taken from the metric.",
-    )
-    better: Better | None = Field(
-        default=None, description="Which direction is good; default lower, higher for throughput."
-    )
-    test: TestName = Field(
-        default="auto",
-        description="auto: two-proportion for error ratios with request counts, paired otherwise.",
-    )
-    confidence: float = Field(
-        default=0.99,
-        gt=0.5,
-        lt=1.0,
-        description="1 - confidence bounds the chance that this metric fails a good release, over the whole release.",
-    )
-    max_degradation: float | None = Field(
-        default=None,
-        ge=0.0,
-        description=(
-            "Tolerated relative degradation (0.1 = 10%); a significant difference smaller than this passes. "
-            "Default: 0.25 for error-ratio, 0.05 for latency and throughput, 0.1 for gauge."
-        ),
-    )
-    min_samples: int = Field(
-        default=3, ge=1, description="Intervals with data on both sides needed before the metric can pass."
-    )
-    missing_limit: int = Field(
-        default=3,
-        ge=1,
-        description="Consecutive intervals in which the canary alone reports nothing before the metric fails.",
-    )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema, model_validator
 
 from grayrelease.api.base import Model, OpenModel
+from grayrelease.api.compare import CompareConfig
 from grayrelease.api.durations import Duration, PositiveDuration
 
 # Bounds. They are what lets the API server prove the CEL rules cheap enough.
@@ -284,22 +285,6 @@ class MetricProvider(Model):
     prometheus: PrometheusProvider
 
 
-class CompareSpec(OpenModel):
-    """Compare the canary's values with the stable's with a statistical test instead of a fixed threshold."""
-
-    # Deliberately open (unknown fields are kept, here and in the CRD) until the statistical
-    # judge's configuration model is final; `against: stable` is the only required field.
-
-    model_config = {"json_schema_extra": {"x-kubernetes-preserve-unknown-fields": True}}
-
-    against: Literal["stable"]
-    kind: str | None = Field(None, max_length=63)
-    better: Literal["lower", "higher"] | None = None
-    max_degradation: IntOrString | None = Field(None, description='Allowed degradation, e.g. "10%".')
-    confidence: float | None = Field(None, gt=0, lt=1)
-    test: str | None = Field(None, max_length=63, description="Statistical test, e.g. mann-whitney.")
-
-
 class Metric(Model):
     model_config = {"json_schema_extra": _validations(
         _rule(
@@ -319,7 +304,7 @@ class Metric(Model):
     failure_limit: int | None = Field(None, ge=0, le=1000)
     inconclusive_limit: int | None = Field(None, ge=0, le=1000)
     consecutive_error_limit: int | None = Field(None, ge=0, le=1000)
-    compare: CompareSpec | None = None
+    compare: CompareConfig | None = None
 
     @model_validator(mode="after")
     def _has_verdict(self) -> Metric:

@@ -67,7 +67,7 @@ def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float 
     history = status.analysis.get(metric.name).history if metric.name in status.analysis else None
     stable_hist = list(history.stable) if history else []
     canary_hist = list(history.canary) if history else []
-    config = judge.CompareConfig.model_validate(metric.compare.model_dump(by_alias=True, exclude_none=True))
+    config = metric.compare
     verdict = judge.judge_metric(judge.MetricHistory(
         name=metric.name, stable=[*stable_hist, values.get("stable")], canary=[*canary_hist, values.get("canary")],
         kind=config.kind or "gauge", better=config.better), config)

@@ -42,7 +42,7 @@ VALID_SPEC: dict[str, Any] = {
                 "name": "latency",
                 "provider": {"prometheus": {"address": "http://prometheus:9090"}},
                 "query": "histogram_quantile(0.99, rate(latency_bucket[1m]))",
-                "compare": {"against": "stable", "test": "mann-whitney", "maxDegradation": "10%", "window": "5m"},
+                "compare": {"against": "stable", "test": "mann-whitney", "maxDegradation": 0.1},
             },
         ],
     },

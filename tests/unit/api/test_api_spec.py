@@ -41,9 +41,10 @@ def test_defaults_match_between_models_and_crd() -> None:
     assert defaulted == model.to_dict()
 
 
-def test_compare_keeps_unknown_fields(spec: dict[str, Any]) -> None:
-    model = GrayReleaseSpec.model_validate(spec)
-    assert model.to_dict()["analysis"]["metrics"][1]["compare"]["window"] == "5m"
+def test_compare_rejects_unknown_fields(spec: dict[str, Any]) -> None:
+    spec["analysis"]["metrics"][1]["compare"]["window"] = "5m"
+    with pytest.raises(ValidationError, match="window"):
+        GrayReleaseSpec.model_validate(spec)
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -1,0 +1,66 @@
+"""``compare:`` of a metric: judge the canary against the stable with a statistical test.
+
+The model belongs to the API (it is part of the CRD schema); the statistical judge in
+``grayrelease.analysis.judge`` reads it. The metric's ``query`` is run once per side with
+``{{ side.revision }}`` / ``{{ side.role }}`` set to that side; ``requestsQuery``, when given,
+counts each side's requests per interval so error ratios get an exact test of two rates that
+knows how little traffic a small canary gets.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from grayrelease.api.base import Model
+
+MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
+Better = Literal["lower", "higher"]
+TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
+
+
+class CompareConfig(Model):
+    """How a metric's canary is compared with stable (the ``compare:`` field of a GrayRelease metric).
+
+    Every field has a default that works for the metric's kind; unset fields follow the kind.
+    """
+
+    against: Literal["stable"] = Field(default="stable", description="The baseline the canary is compared with.")
+    kind: MetricKind | None = Field(
+        default=None,
+        description="error-ratio, latency, throughput or gauge; picks the defaults. Unset: taken from the metric.",
+    )
+    better: Better | None = Field(
+        default=None, description="Which direction is good; default lower, higher for throughput."
+    )
+    test: TestName = Field(
+        default="auto",
+        description="auto: two-proportion for error ratios with request counts, paired otherwise.",
+    )
+    confidence: float = Field(
+        default=0.99,
+        gt=0.5,
+        lt=1.0,
+        description="1 - confidence bounds the chance that this metric fails a good release, over the whole release.",
+    )
+    max_degradation: float | None = Field(
+        default=None,
+        ge=0.0,
+        description=(
+            "Tolerated relative degradation (0.1 = 10%); a significant difference smaller than this passes. "
+            "Default: 0.25 for error-ratio, 0.05 for latency and throughput, 0.1 for gauge."
+        ),
+    )
+    min_samples: int = Field(
+        default=3, ge=1, description="Intervals with data on both sides needed before the metric can pass."
+    )
+    missing_limit: int = Field(
+        default=3,
+        ge=1,
+        description="Consecutive intervals in which the canary alone reports nothing before the metric fails.",
+    )
+    requests_query: str | None = Field(
+        default=None, max_length=8192,
+        description="Requests per interval of each side (templated like query); enables the two-proportion test.",
+    )
