@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export GRAYRELEASE_CACHE ?= $(HOME)/.cache/grayrelease
 export GRAYRELEASE_STATE ?= $(CURDIR)/.cache/state
 
-.PHONY: venv deps build cluster-up cluster-down prometheus-up prometheus-down test unit e2e demo kind-up crds lint bench-detection clean
+.PHONY: demo-down venv deps build cluster-up cluster-down prometheus-up prometheus-down test unit e2e demo kind-up crds lint bench-detection clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,8 +46,11 @@ test: venv deps build   ## unit + e2e (e2e start the local control plane and Pro
 	$(VENV)/bin/lint-imports
 	bash hack/pytest.sh tests/unit tests/e2e
 
-demo: venv deps build
+demo: venv deps build   ## the local control plane, Prometheus, operator and simulator; a good and a bad release
 	bash hack/demo/run.sh
+
+demo-down:
+	bash hack/demo/down.sh
 
 kind-up:
 	bash hack/kind/up.sh

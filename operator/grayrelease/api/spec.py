@@ -319,7 +319,10 @@ class Analysis(Model):
     interval: PositiveDuration = "30s"
     initial_delay: Duration | None = Field(None, description="Wait this long after the canary first gets weight.")
     failure_limit: int = Field(0, ge=0, le=1000, description="Failed measurements tolerated; one more fails the release.")
-    inconclusive_limit: int = Field(0, ge=0, le=1000, description="Inconclusive measurements tolerated before pausing.")
+    inconclusive_limit: int = Field(
+        2, ge=0, le=1000,
+        description="Inconclusive measurements tolerated before pausing (a compare metric needs a few intervals of data first).",
+    )
     consecutive_error_limit: int = Field(4, ge=0, le=1000, description="Consecutive query errors tolerated before pausing.")
     metrics: list[Metric] = Field(
         default_factory=list, max_length=MAX_METRICS,
