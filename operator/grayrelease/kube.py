@@ -27,6 +27,7 @@ _RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
     ("batch/v1", "Job"): ("/apis/batch/v1", "jobs"),
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): ("/apis/gateway.networking.k8s.io/v1", "httproutes"),
     ("grayrelease.io/v1alpha1", "GrayRelease"): ("/apis/grayrelease.io/v1alpha1", "grayreleases"),
+    ("coordination.k8s.io/v1", "Lease"): ("/apis/coordination.k8s.io/v1", "leases"),
 }
 
 API_CALLS: collections.Counter[str] = collections.Counter()

@@ -12,11 +12,15 @@ import threading
 import time
 from dataclasses import dataclass
 
+import prometheus_client
 from prometheus_api_client import PrometheusConnect
 
 _lock = threading.Lock()
 _connections: dict[str, PrometheusConnect] = {}
-QUERY_SECONDS: list[float] = []  # bounded sample of query latencies, read by metrics and benchmarks
+QUERY_SECONDS: list[float] = []  # bounded sample of query latencies, read by benchmarks
+QUERY_DURATION = prometheus_client.Histogram(
+    "grayrelease_prometheus_query_duration_seconds", "Latency of analysis queries to Prometheus, failures included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 
 class ProviderError(Exception):
@@ -45,7 +49,9 @@ def query(address: str, promql: str, timeout: float = 10.0) -> Sample:
     except Exception as error:  # noqa: BLE001 - any failure to get an answer is a provider error
         raise ProviderError(f"query failed: {type(error).__name__}: {str(error)[:300]}") from error
     finally:
-        QUERY_SECONDS.append(time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        QUERY_SECONDS.append(elapsed)
+        QUERY_DURATION.observe(elapsed)
         del QUERY_SECONDS[:-1000]
     if isinstance(result, list):
         if not result:

@@ -16,7 +16,7 @@ from typing import Any
 import kopf
 
 from grayrelease.api.resource import GROUP, PLURAL, VERSION
-from grayrelease.controller import reconcile, store
+from grayrelease.controller import metrics, reconcile, store
 from grayrelease.controller.queue import WorkQueue
 from grayrelease import labels
 
@@ -37,7 +37,9 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 @kopf.on.event(GROUP, VERSION, PLURAL)
 async def release_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
     if event.get("type") == "DELETED":
-        store.releases.forget((body.metadata.namespace or "", body.metadata.name or ""))
+        key = (body.metadata.namespace or "", body.metadata.name or "")
+        store.releases.forget(key)
+        metrics.forget(key)  # a deleted release leaves no series behind
         return
     queue.add(store.releases.put(dict(body)))
 

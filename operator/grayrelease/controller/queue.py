@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from grayrelease.controller import metrics
 from grayrelease.controller.store import Key
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,18 @@ class WorkQueue:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
         self.reconciles = 0
         self.errors = 0
+        self.leading = asyncio.Event()  # workers reconcile only while set (leader election clears it)
+        self.leading.set()
 
     def resize(self, workers: int) -> None:
         """Sets the number of workers; only before ``run``."""
         self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
+
+    @property
+    def busy(self) -> bool:
+        """A reconcile is running (a leader stepping down waits for it before releasing its Lease)."""
+        return bool(self._running)
 
     def add(self, key: Key) -> None:
         """Reconcile ``key`` as soon as a worker is free (no-op when it is already queued)."""
@@ -91,18 +99,21 @@ class WorkQueue:
         loop = asyncio.get_running_loop()
         while True:
             key = await self._ready.get()
+            await self.leading.wait()  # a standby keeps its keys queued, ready for the moment it leads
             self._queued.discard(key)
             self._running.add(key)
             again: float | None = None
+            started, failed = time.monotonic(), False
             try:
                 again = await loop.run_in_executor(self._pool, self._reconcile, key)
             except Exception:  # noqa: BLE001 - one release's failure must not stop the others
-                self.errors += 1
+                self.errors, failed = self.errors + 1, True
                 log.exception("reconcile of %s/%s failed; retrying in 5s", *key)
                 again = 5.0
             finally:
                 self.reconciles += 1
                 self._running.discard(key)
+                metrics.reconcile_done(time.monotonic() - started, failed=failed)
             if key in self._dirty:
                 self._dirty.discard(key)
                 self.add(key)

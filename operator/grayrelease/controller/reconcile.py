@@ -17,7 +17,7 @@ from grayrelease import engine, kube
 from grayrelease.api.resource import API_VERSION, KIND
 from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import GrayReleaseStatus, Phase
-from grayrelease.controller import act, events, observe, statuspatch, store
+from grayrelease.controller import act, events, metrics, observe, statuspatch, store
 from grayrelease.engine import observations as obs
 from grayrelease.engine import plan
 from grayrelease.traffic.router import router_for
@@ -73,6 +73,7 @@ def reconcile(key: store.Key) -> float | None:
     revision = template_revision(template)
     generation = int(meta.get("generation", 0))
     stable, canary = observe.workload_pair(meta["namespace"], meta["name"])
+    metrics.release_state(key, status)
     if _settled(status, generation, revision, canary):
         return None  # idle: nothing to do until the resource or its workloads change
 
@@ -103,6 +104,7 @@ def reconcile(key: store.Key) -> float | None:
             store.releases.put(updated)
         except kube.Conflict:
             return 0.2  # a command arrived meanwhile: look again with it
+    metrics.reconciled(key, status, decision.status, decision.actions, now)
     return None if _settled(decision.status, generation, revision, canary) else ACTIVE_REQUEUE
 
 
