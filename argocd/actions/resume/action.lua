@@ -1,0 +1,11 @@
+-- Asks the grayrelease operator to resume, exactly as `kubectl gray resume` does:
+-- a command in the status subresource (the spec stays what is in Git).
+local os = require("os")
+if obj.status == nil then
+  obj.status = {}
+end
+obj.status.command = {}
+obj.status.command.action = "resume"
+obj.status.command.requestedAt = os.date("!%Y-%m-%dT%H:%M:%SZ")
+obj.status.command.requestedBy = "argocd"
+return obj
