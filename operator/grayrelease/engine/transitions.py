@@ -207,7 +207,7 @@ def deadline(s: Situation) -> actions.Emit:
     seen = f"canary {canary.available_replicas}/{s.canary_replicas(s.target_weight)} available" if canary else "no canary"
     if s.router:
         seen += f", weight read back {s.obs.traffic.canary_weight}"
-    message = f"{describe_step(s)} made no progress for {s.spec.progress_deadline_seconds}s ({seen})"
+    message = f"{describe_step(s)}: progress deadline exceeded, no progress for {s.spec.progress_deadline_seconds}s ({seen})"
     return fail(PauseReason.PROGRESS_DEADLINE, s, message)
 
 

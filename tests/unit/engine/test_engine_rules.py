@@ -130,7 +130,7 @@ CASES = [
     Case("canary never ready -> rollback with ProgressDeadlineExceeded",
          spec(), at_step(0), obs(stable=dep("A", R), canary=dep("B", 1, ready=0)), now=T0 + 11 * MIN,
          rule="progress deadline", expect={"phase": Phase.ROLLED_BACK},
-         actions=(EnsureStable("A", R), EnsureCanary("B", 0)), says="made no progress for 600s"),
+         actions=(EnsureStable("A", R), EnsureCanary("B", 0)), says="progress deadline exceeded, no progress for 600s"),
     Case("indefinite pause waits for a person",
          spec(), at_step(4), obs(**READY_25), now=T0 + 60 * MIN, rule=None, expect={"phase": Phase.PAUSED}),
     Case("promote leaves the indefinite pause",

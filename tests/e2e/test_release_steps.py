@@ -1,0 +1,187 @@
+"""Steps and inputs beyond the basic loop: inspections, statistical comparison, adoption,
+the progress deadline, and manifests the API server must refuse."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e import releases as gr
+from tests.e2e.harness import Cluster, Prometheus, Process, wait_until
+
+
+def _install_then_release(cluster: Cluster, namespace: str, name: str, **kwargs) -> dict:
+    first_kwargs = {k: v for k, v in kwargs.items() if k not in ("error_ratio", "extra_template")}
+    cluster.apply(gr.grayrelease(name, **first_kwargs), namespace)
+    first = gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
+    cluster.apply(gr.grayrelease(name, image="example.com/app:2", **{k: v for k, v in kwargs.items()
+                                                                      if k != "extra_template"}), namespace)
+    return first
+
+
+def _job_step(fail: bool) -> dict:
+    annotations = {"sim.grayrelease.io/exit-code": "1"} if fail else {}
+    return {"inspect": {"job": {"spec": {"template": {"metadata": {"annotations": annotations},
+                                                      "spec": {"containers": [{"name": "smoke", "image": "example.com/smoke:1"}]}}}}}}
+
+
+def test_smoke_test_job_passes_the_step(cluster: Cluster, namespace: str, operator: Process) -> None:
+    steps = [{"setWeight": 25}, _job_step(fail=False), {"setWeight": 50}]
+    first = _install_then_release(cluster, namespace, "api", steps=steps)
+    done = gr.wait_status(cluster, namespace, "api", lambda s: s.get("phase") == "Succeeded"
+                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    passed = [e["message"] for e in gr.events(cluster, namespace, "api") if e["reason"] == "StepCompleted"]
+    assert any("inspect" in m for m in passed), passed
+    assert cluster.get("jobs", namespace=namespace)["items"] == []  # a passed smoke test's Job is cleaned up
+    assert done["canaryWeight"] == 0
+
+
+def test_smoke_test_job_gets_the_release_variables(cluster: Cluster, namespace: str, operator: Process) -> None:
+    steps = [{"setWeight": 25}, _job_step(fail=True)]
+    _install_then_release(cluster, namespace, "env", steps=steps, extra_spec={"strategy": {"steps": steps, "onFailure": "pause"}})
+    paused = gr.wait_phase(cluster, namespace, "env", "Paused", timeout=90)
+    assert paused["pauseReason"] == "InspectionFailed"
+    jobs = cluster.get("jobs", namespace=namespace)["items"]
+    assert len(jobs) == 1  # run once per release attempt, kept while the failure is looked at
+    env = {e["name"]: e["value"] for e in jobs[0]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["GRAYRELEASE_CANARY_SERVICE"] == "env-canary" and env["GRAYRELEASE_NAMESPACE"] == namespace
+
+
+def test_failing_smoke_test_job_rolls_back(cluster: Cluster, namespace: str, operator: Process) -> None:
+    steps = [{"setWeight": 25}, _job_step(fail=True), {"setWeight": 50}]
+    _install_then_release(cluster, namespace, "bill", steps=steps)
+    rolled = gr.wait_phase(cluster, namespace, "bill", "RolledBack", timeout=120)
+    assert rolled["currentStepIndex"] == 1
+    assert "RolledBack" in gr.reasons(cluster, namespace, "bill")
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[dict]:
+    """A loopback HTTP endpoint answering with the status code the test sets; records the calls."""
+    state: dict = {"code": 200, "calls": []}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            state["calls"].append(json.loads(body))
+            self.send_response(state["code"])
+            self.end_headers()
+            self.wfile.write(b"checked")
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/check"
+    yield state
+    server.shutdown()
+
+
+@pytest.mark.parametrize(("code", "outcome"), [(200, "Succeeded"), (503, "RolledBack")], ids=["2xx passes", "5xx rolls back"])
+def test_webhook_inspection(cluster: Cluster, namespace: str, operator: Process, webhook_server: dict,
+                            code: int, outcome: str) -> None:
+    webhook_server["code"] = code
+    steps = [{"setWeight": 25}, {"inspect": {"webhook": {"url": webhook_server["url"], "timeoutSeconds": 5}}}]
+    first = _install_then_release(cluster, namespace, "hook", steps=steps)
+    final = gr.wait_status(cluster, namespace, "hook", lambda s: s.get("phase") == outcome
+                           and s.get("canaryRevision") != first["stableRevision"], timeout=90, what=outcome)
+    assert len(webhook_server["calls"]) == 1
+    call = webhook_server["calls"][0]
+    assert call["canaryRevision"] == final["canaryRevision"] and call["namespace"] == namespace
+
+
+LATENCY_QUERY = ('histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="{{ namespace }}",'
+                 'app="{{ name }}",role="{{ side.role }}"}[10s])))')
+
+
+def test_statistical_comparison_catches_a_latency_regression(cluster: Cluster, namespace: str, operator: Process,
+                                                             simulator: Process, prometheus: Prometheus) -> None:
+    analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [{
+        "name": "latency", "provider": {"prometheus": {"address": prometheus.url}}, "query": LATENCY_QUERY,
+        "compare": {"against": "stable", "kind": "latency"}}]}
+    steps = [{"setWeight": 25}, {"pause": {"duration": "90s"}}, {"setWeight": 50}]
+    cluster.apply(gr.grayrelease("lat", steps=steps, analysis=analysis), namespace)
+    gr.wait_phase(cluster, namespace, "lat", "Succeeded", timeout=60)
+    slow = json.loads(gr.grayrelease("lat", image="example.com/app:2", steps=steps, analysis=analysis))
+    slow["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/latency-ms"] = "150"  # +200% over 50 ms
+    cluster.apply(json.dumps(slow), namespace)
+    rolled = gr.wait_phase(cluster, namespace, "lat", "RolledBack", timeout=120)
+    record = rolled["analysis"]["latency"]
+    assert record["failures"] >= 1
+    history = record["history"]
+    assert history["canary"][-1] > history["stable"][-1]
+    print(f"\n[figure] latency regression caught after {len(history['canary'])} intervals of 2s")
+
+
+def test_workload_ref_adopts_an_existing_deployment(cluster: Cluster, namespace: str, operator: Process) -> None:
+    cluster.apply("""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: legacy}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: legacy}}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: app, image: "example.com/legacy:1"}]}
+""", namespace)
+    manifest = {"apiVersion": "grayrelease.io/v1alpha1", "kind": "GrayRelease", "metadata": {"name": "legacy"},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "legacy"}},
+                         "workloadRef": {"kind": "Deployment", "name": "legacy"},
+                         "strategy": {"steps": [{"setWeight": 50}, {"pause": {"duration": "1s"}}]}}}
+    cluster.apply(json.dumps(manifest), namespace)
+    first = gr.wait_phase(cluster, namespace, "legacy", "Succeeded", timeout=60)
+    stable = gr.deployment(cluster, namespace, "legacy-stable")
+    assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/legacy:1"
+    cluster.kubectl("set", "image", "deployment/legacy", "app=example.com/legacy:2", "-n", namespace)
+    gr.wait_status(cluster, namespace, "legacy", lambda s: s.get("phase") == "Succeeded"
+                   and s.get("stableRevision") != first["stableRevision"], timeout=90, what="release of the new template")
+    stable = gr.deployment(cluster, namespace, "legacy-stable")
+    assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/legacy:2"
+
+
+def test_progress_deadline_rolls_back_a_canary_that_never_becomes_ready(cluster: Cluster, namespace: str,
+                                                                        operator: Process) -> None:
+    steps = [{"setWeight": 50}, {"pause": {"duration": "1s"}}]
+    cluster.apply(gr.grayrelease("stuck", steps=steps, extra_spec={"progressDeadlineSeconds": 6}), namespace)
+    first = gr.wait_phase(cluster, namespace, "stuck", "Succeeded", timeout=60)
+    unschedulable = json.loads(gr.grayrelease("stuck", image="example.com/app:2", steps=steps,
+                                              extra_spec={"progressDeadlineSeconds": 6}))
+    unschedulable["spec"]["template"]["spec"]["nodeSelector"] = {"no-such-node": "true"}
+    cluster.apply(json.dumps(unschedulable), namespace)
+    rolled = gr.wait_phase(cluster, namespace, "stuck", "RolledBack", timeout=90)
+    assert rolled["stableRevision"] == first["stableRevision"]
+    assert any(e["reason"] == "RolledBack" and "deadline" in e["message"].lower()
+               for e in gr.events(cluster, namespace, "stuck"))
+
+
+INVALID = [
+    ("weight over 100", {"strategy": {"steps": [{"setWeight": 150}]}}, "less than or equal to 100"),
+    ("negative pause", {"strategy": {"steps": [{"pause": {"duration": "-5s"}}]}}, "duration"),
+    ("two kinds in one step", {"strategy": {"steps": [{"setWeight": 10, "pause": {}}]}},
+     "exactly one of setWeight, pause, analysis or inspect"),
+    ("template and workloadRef", {"workloadRef": {"kind": "Deployment", "name": "x"}},
+     "exactly one of template or workloadRef"),
+    ("analysis step names an unknown metric", {"strategy": {"steps": [{"analysis": {"metrics": ["nope"]}}]}},
+     "must be defined in spec.analysis.metrics"),
+    ("duplicate metric names", {"analysis": {"metrics": [
+        {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "up", "successCondition": "result > 0"},
+        {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "up", "successCondition": "result > 0"}]}},
+     "metric names must be unique"),
+    ("unknown router", {"trafficRouting": {"istio": {}}}, "trafficRouting"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), [(c, m) for _, c, m in INVALID], ids=[i for i, _, _ in INVALID])
+def test_invalid_manifests_are_rejected_at_apply(cluster: Cluster, crds: Cluster, unmanaged_namespace: str,
+                                                 change: dict, message: str) -> None:
+    manifest = json.loads(gr.grayrelease("bad"))
+    manifest["spec"].update(change)
+    result = cluster.kubectl("apply", "-f", "-", "-n", unmanaged_namespace, input=json.dumps(manifest), check=False)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
