@@ -55,8 +55,9 @@ demo-down:
 kind-up:
 	bash hack/kind/up.sh
 
-crds: venv
+crds: venv   ## regenerate the CRDs from the API models (and the chart's copy)
 	$(PY) -m grayrelease.api.crdgen crds/
+	cp crds/*.yaml charts/grayrelease/crds/
 
 bench-detection: venv
 	$(PY) -m bench.detection
