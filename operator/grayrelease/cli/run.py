@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--leader-lease-duration", type=float, default=15.0, help="seconds")
     parser.add_argument("--leader-renew-period", type=float, default=5.0, help="seconds")
     parser.add_argument("--leader-retry-period", type=float, default=2.0, help="seconds")
+    parser.add_argument("--notify-webhook", default=None, metavar="URL",
+                        help="Slack-compatible webhook notified of every release's promotions, rollbacks, aborts "
+                             "and pauses (default: $GRAYRELEASE_NOTIFY_WEBHOOK)")
     parser.add_argument("--verbose", action="store_true")
 
 
@@ -56,6 +59,9 @@ async def _operate(args: argparse.Namespace) -> None:
             on_leading=lead,
         )
         elector_task = asyncio.create_task(elector.run(stopped))
+        # kopf runs cleanup handlers first thing on SIGTERM, seconds before it returns: hand over then
+        kopf.on.cleanup(id="leader-step-down")(elector.on_cleanup)
+    await asyncio.sleep(0)  # our tasks start before kopf's: kopf then leaves them alone when stopping
     try:
         await kopf.operator(
             clusterwide=not args.namespace,
@@ -76,5 +82,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     kopf.configure(verbose=args.verbose)
+    from grayrelease.notify import notifier  # noqa: PLC0415
+    notifier.configure(webhook=args.notify_webhook)
     asyncio.run(_operate(args))
     return 0

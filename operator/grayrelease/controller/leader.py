@@ -87,6 +87,7 @@ class Elector:
         self._observed: tuple[Any, ...] | None = None
         self._observed_at = 0.0
         self._holder: str | None = None
+        self._resigned = False  # shutting down: never campaign again
         self.leading.clear()
 
     @property
@@ -169,12 +170,14 @@ class Elector:
         log.info("leader election: identity %s, Lease %s/%s (duration %gs, renew %gs, retry %gs)",
                  s.identity, s.namespace, s.name, s.lease_duration, s.renew_period, s.retry_period)
         last_renew = 0.0
-        while not stopped.is_set():
+        while not stopped.is_set() and not self._resigned:
             try:
                 result = await asyncio.to_thread(self.attempt)
             except Exception as error:  # noqa: BLE001 - an unreachable API server is a failed attempt
                 log.warning("leader election: %s: %s", type(error).__name__, error)
                 result = Attempt.FAILED
+            if self._resigned:
+                break
             if result is Attempt.HELD:
                 last_renew = time.monotonic()
                 if not self.leading.is_set():
@@ -201,9 +204,14 @@ class Elector:
         self.leading.clear()
         metrics.leading(False)
 
+    async def on_cleanup(self, **_: Any) -> None:
+        """kopf's cleanup handler signature."""
+        await self.shutdown()
+
     async def shutdown(self, timeout: float = 20.0) -> None:
         """Stops reconciling, lets the reconcile in flight finish, then releases the Lease."""
         was_leading = self.leading.is_set()
+        self._resigned = True
         self.leading.clear()
         if not was_leading:
             return
