@@ -274,6 +274,57 @@ class Strategy(Model):
     )
 
 
+# --- notifications ----------------------------------------------------------------------------
+
+
+class NotificationEvent(StrEnum):
+    """What a release can notify about; each is one or more Event reasons (see grayrelease.notify)."""
+
+    STARTED = "started"
+    STEP_COMPLETED = "stepCompleted"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    PROMOTED = "promoted"
+    ROLLED_BACK = "rolledBack"
+    ABORTED = "aborted"
+    DEGRADED = "degraded"
+    CANCELLED = "cancelled"
+    INSTALLED = "installed"
+    COMMAND_IGNORED = "commandIgnored"
+
+
+DEFAULT_NOTIFICATION_EVENTS = [NotificationEvent.PROMOTED, NotificationEvent.ROLLED_BACK, NotificationEvent.ABORTED,
+                               NotificationEvent.PAUSED]
+
+
+class WebhookNotification(Model):
+    """A Slack-compatible incoming webhook: POSTed once per matching Event, never retried."""
+
+    model_config = {"json_schema_extra": _validations(
+        _rule("self.url.startsWith('http://') || self.url.startsWith('https://')",
+              "webhook url must start with http:// or https://"),
+    )}
+
+    url: str = Field(min_length=1, max_length=2048,
+                     description="Receives a JSON POST; the URL is readable by anyone who can read the GrayRelease.")
+    events: list[NotificationEvent] = Field(
+        default_factory=lambda: list(DEFAULT_NOTIFICATION_EVENTS), min_length=1, max_length=len(NotificationEvent),
+        description="Which events to send (default: promoted, rolledBack, aborted, paused).",
+        json_schema_extra={"default": [e.value for e in DEFAULT_NOTIFICATION_EVENTS], "x-kubernetes-list-type": "set"},
+    )
+    timeout_seconds: int = Field(5, ge=1, le=30, description="Per request; a slow receiver never delays a release.")
+
+    @model_validator(mode="after")
+    def _scheme(self) -> WebhookNotification:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("webhook url must start with http:// or https://")
+        return self
+
+
+class Notifications(Model):
+    webhook: WebhookNotification | None = None
+
+
 # --- analysis ---------------------------------------------------------------------------------
 
 
@@ -381,6 +432,9 @@ class GrayReleaseSpec(Model):
     progress_deadline_seconds: int = Field(
         600, ge=1, le=86400,
         description="A step whose workloads make no progress for this long fails with ProgressDeadlineExceeded.",
+    )
+    notifications: Notifications | None = Field(
+        None, description="Where to send notifications of this release's Events, besides the cluster-wide webhook.",
     )
 
     @model_validator(mode="after")

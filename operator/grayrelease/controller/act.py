@@ -15,6 +15,7 @@ from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.controller import events, observe, store
 from grayrelease.engine import actions as act
 from grayrelease.inspect import jobs
+from grayrelease.notify import notifier
 from grayrelease.traffic.router import Router
 from grayrelease import labels
 from grayrelease.workloads import manifests
@@ -82,5 +83,6 @@ def apply(action: act.Action, *, body: dict[str, Any], spec: GrayReleaseSpec, te
             jobs.delete(meta["namespace"], name)
         case act.Emit(type=type_, reason=reason, message=message):
             events.post(body, type_, reason, message)
+            notifier.emit(body, spec, type_, reason, message)  # queued: never waits for the network
         case _:
             raise ActionError(f"unknown action {action!r}")
