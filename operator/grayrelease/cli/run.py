@@ -28,9 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notify-webhook", default=None, metavar="URL",
                         help="Slack-compatible webhook notified of every release's promotions, rollbacks, aborts "
                              "and pauses (default: $GRAYRELEASE_NOTIFY_WEBHOOK)")
-    parser.add_argument("--notify-webhook", default=None, metavar="URL",
-                        help="Slack-compatible webhook notified of every release's promotions, rollbacks, aborts "
-                             "and pauses (default: $GRAYRELEASE_NOTIFY_WEBHOOK)")
     parser.add_argument("--verbose", action="store_true")
 
 
@@ -85,8 +82,6 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     kopf.configure(verbose=args.verbose)
-    from grayrelease.notify import notifier  # noqa: PLC0415
-    notifier.configure(webhook=args.notify_webhook)
     from grayrelease.notify import notifier  # noqa: PLC0415
     notifier.configure(webhook=args.notify_webhook)
     asyncio.run(_operate(args))
