@@ -17,7 +17,7 @@ def _pod(objects: list[dict]) -> dict:
 def test_default_kinds(default_objects: list[dict]) -> None:
     assert rendering.kinds(default_objects) == {
         "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
-        "PodDisruptionBudget", "Service", "Pod"}  # Pod: the helm test hook
+        "PodDisruptionBudget", "Service", "Job"}  # Job: the helm test hook
 
 
 def test_two_replicas_with_leader_election_and_a_budget_of_one(default_objects: list[dict]) -> None:
@@ -26,6 +26,7 @@ def test_two_replicas_with_leader_election_and_a_budget_of_one(default_objects: 
     args = _pod(default_objects)["containers"][0]["args"]
     assert "--leader-elect" in args
     assert "--leader-lease-namespace=$(POD_NAMESPACE)" in args
+    assert "--leader-lease-name=grayrelease-leader" in args
     env = {e["name"]: e for e in _pod(default_objects)["containers"][0]["env"]}
     assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     pdb = rendering.one(default_objects, "PodDisruptionBudget")
@@ -62,8 +63,8 @@ def test_metrics_service_targets_the_metrics_port(default_objects: list[dict]) -
 
 def test_metrics_disabled_removes_service_flag_and_test(helm) -> None:
     objects = rendering.render("--set", "metrics.enabled=false")
-    assert not rendering.kinds(objects) & {"Service", "Pod"}
-    assert not any(a.startswith("--metrics-port") for a in _pod(objects)["containers"][0]["args"])
+    assert not rendering.kinds(objects) & {"Service", "Job"}
+    assert "--metrics-port=0" in _pod(objects)["containers"][0]["args"]  # the operator's default is 9100
 
 
 def test_service_monitor_is_optional(default_objects: list[dict], helm) -> None:
@@ -90,12 +91,12 @@ def test_dashboard_configmap_carries_the_charts_dashboard(helm) -> None:
 
 
 def test_helm_test_hook_fetches_metrics_through_the_service(default_objects: list[dict]) -> None:
-    pod = rendering.one(default_objects, "Pod")
+    job = rendering.one(default_objects, "Job")
     service = rendering.one(default_objects, "Service", "-metrics")
-    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
-    script = pod["spec"]["containers"][0]["command"][-1]
-    assert f"http://{service['metadata']['name']}.{rendering.NAMESPACE}.svc:9100/metrics" in script
-    assert pod["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert f"http://{service['metadata']['name']}.{rendering.NAMESPACE}.svc:9100/metrics" in container["command"][-1]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
 
 @pytest.mark.parametrize("args, expected", [
