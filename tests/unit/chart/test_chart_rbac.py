@@ -7,7 +7,7 @@ import rendering
 # (apiGroup, resource) -> verbs. Each row is a call the operator or kopf makes (docs/install.md).
 CLUSTER_RULES = {
     ("grayrelease.io", "grayreleases"): {"get", "list", "watch"},
-    ("grayrelease.io", "grayreleases/status"): {"get", "patch"},
+    ("grayrelease.io", "grayreleases/status"): {"patch"},
     ("apps", "deployments"): {"get", "list", "watch", "create", "patch"},
     ("", "services"): {"get", "create", "patch"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "delete"},
