@@ -24,6 +24,7 @@ BAD_VALUES = [
     (("--set", "resources.limits.memory=lots"), "/resources/limits/memory"),
     (("--set", "podDisruptionBudget.minAvailable=half"), "/podDisruptionBudget/minAvailable"),
     (("--set", "leaderElection.leaseName=Not_A_Name"), "/leaderElection/leaseName"),
+    (("--set", "notifications.webhookSecret.name=Slack Hook"), "/notifications/webhookSecret/name"),
 ]
 
 

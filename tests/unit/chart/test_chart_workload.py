@@ -119,3 +119,12 @@ def test_several_replicas_without_leader_election_are_refused(helm) -> None:
     result = rendering.helm_template("--set", "leaderElection.enabled=false")
     assert result.returncode != 0
     assert "needs leaderElection.enabled" in result.stderr
+
+
+def test_cluster_wide_webhook_comes_from_a_secret_through_the_kubelet(default_objects: list[dict], helm) -> None:
+    def env(objects: list[dict]) -> dict:
+        return {e["name"]: e for e in _pod(objects)["containers"][0]["env"]}
+
+    assert "GRAYRELEASE_NOTIFY_WEBHOOK" not in env(default_objects)
+    objects = rendering.render("--set", "notifications.webhookSecret.name=slack")
+    assert env(objects)["GRAYRELEASE_NOTIFY_WEBHOOK"]["valueFrom"] == {"secretKeyRef": {"name": "slack", "key": "url"}}
