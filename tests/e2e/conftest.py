@@ -71,7 +71,8 @@ def operator(crds: harness.Cluster) -> Iterator[harness.Process]:
     venv_bin = Path(sys.executable).parent
     process = harness.Process(
         name="operator-e2e",
-        argv=[str(venv_bin / "grayrelease"), "run", f"--namespace={MANAGED_PREFIX}*", "--liveness="],
+        argv=[str(venv_bin / "grayrelease"), "run", f"--namespace={MANAGED_PREFIX}*", "--liveness=",
+              f"--metrics-port={OPERATOR_METRICS_PORT}", "--metrics-address=127.0.0.1"],
         env={**crds.env, "PYTHONUNBUFFERED": "1"},
     )
     process.start()
@@ -94,6 +95,7 @@ def simulator(crds: harness.Cluster, prometheus: harness.Prometheus) -> Iterator
 
 
 MANAGED_PREFIX = "t-"  # the test operator watches only namespaces named like this
+OPERATOR_METRICS_PORT = 19100  # the test operator's /metrics, scraped by tests/e2e/test_metrics.py
 
 
 def _fresh_namespace(cluster: harness.Cluster, prefix: str) -> Iterator[str]:
