@@ -7,15 +7,17 @@ Prometheus (not the endpoint) for what a Grafana dashboard would show.
 
 from __future__ import annotations
 
+import json
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e import releases as gr
 from tests.e2e.conftest import OPERATOR_METRICS_PORT
-from tests.e2e.harness import Cluster, Prometheus, Process, wait_until
+from tests.e2e.harness import REPO, Cluster, Prometheus, Process, wait_until
 
 ENDPOINT = f"127.0.0.1:{OPERATOR_METRICS_PORT}"
+DASHBOARD = REPO / "charts/grayrelease/dashboards/grayrelease.json"
 
 
 def scrape() -> str:
@@ -71,6 +73,13 @@ def test_release_metrics_reach_prometheus(cluster: Cluster, namespace: str, oper
     assert value(prometheus, 'grayrelease_build_info') == 1
     p99 = value(prometheus, "histogram_quantile(0.99, sum by (le) (rate(grayrelease_reconcile_duration_seconds_bucket[1m])))")
     print(f"[figure] reconcile duration p99 over the last minute: {p99}")
+
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:  # every dashboard query is valid PromQL
+        for target in panel.get("targets", []):
+            expr = (target["expr"].replace("$__rate_interval", "1m").replace("$__range", "5m")
+                    .replace("$namespace", namespace))
+            prometheus.query(expr)  # asserts status success
+    assert value(prometheus, f'sum(grayrelease_release_phase{{namespace=~"{namespace}"}})') == 1
 
     cluster.kubectl("delete", "grayrelease", "metered", "-n", namespace)
     wait_until(lambda: f'name="metered"' not in scrape(), timeout=30, what="series removed after deletion")
