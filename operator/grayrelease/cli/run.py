@@ -32,9 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _operate(args: argparse.Namespace) -> None:
-    from grayrelease.controller import handlers  # noqa: PLC0415 - registers the kopf handlers
-
-    from grayrelease.controller import leader, metrics, store  # noqa: PLC0415
+    # importing handlers registers the kopf handlers
+    from grayrelease.controller import handlers, leader, metrics, store  # noqa: PLC0415
 
     handlers.queue.resize(args.workers)
     try:
@@ -61,6 +60,8 @@ async def _operate(args: argparse.Namespace) -> None:
         elector_task = asyncio.create_task(elector.run(stopped))
         # kopf runs cleanup handlers first thing on SIGTERM, seconds before it returns: hand over then
         kopf.on.cleanup(id="leader-step-down")(elector.on_cleanup)
+    else:
+        metrics.leading(True)  # a single replica always reconciles
     await asyncio.sleep(0)  # our tasks start before kopf's: kopf then leaves them alone when stopping
     try:
         await kopf.operator(

@@ -185,3 +185,27 @@ def test_shutdown_releases_the_lease_and_stops_campaigning(leases: FakeLeases) -
         return holder, a.leading.is_set()
 
     assert asyncio.run(scenario()) == (None, False)
+
+
+def test_a_leader_that_cannot_renew_stops_before_the_lease_could_expire(leases: FakeLeases,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario() -> list[bool]:
+        stopped = asyncio.Event()
+        a = elector("a", lease_duration=0.3, renew_period=0.02, retry_period=0.02)  # renew deadline 0.2 s
+        task = asyncio.create_task(a.run(stopped))
+        await asyncio.sleep(0.05)
+        seen = [a.leading.is_set()]
+
+        def unreachable(*_: Any) -> dict[str, Any]:
+            raise ConnectionError("API server unreachable")
+
+        monkeypatch.setattr(kube, "get", unreachable)
+        await asyncio.sleep(0.1)
+        seen.append(a.leading.is_set())  # within the deadline: still leading
+        await asyncio.sleep(0.25)
+        seen.append(a.leading.is_set())  # past it: stepped down
+        stopped.set()
+        await task
+        return seen
+
+    assert asyncio.run(scenario()) == [True, True, False]
