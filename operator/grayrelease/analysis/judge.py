@@ -62,12 +62,18 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
 }
 PRIOR_DF = 4.0
 """Weight of the prior noise, in degrees of freedom: worth about seven intervals of data."""
-RATE_NOISE_PRIOR = 0.01
-"""Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.01, i.e. 10%."""
+RATE_NOISE_PRIOR = 0.04
+"""Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.04, i.e. 20%."""
 RATE_NOISE_PRIOR_DF = 4.0
 """Weight of that prior, in degrees of freedom."""
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
+MIN_SEGMENT = 2
+"""Fewest intervals with counts the count test decides on: a single burst of errors never does."""
+COUNT_NULL_SHARE = 0.25
+"""The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
+that is a little worse, harmlessly, does not pile up evidence over a long release; the full
+tolerance is then applied to the estimate."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -203,7 +209,9 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     per_window_alpha = look_alpha / len(windows)
     min_window = min(COUNT_WINDOWS) if use_counts else min(SAMPLE_WINDOWS)
     if use_counts:
-        results = _count_windows(stable, canary, stable_n, canary_n, both, windows)
+        results = _count_evidence(stable, canary, stable_n, canary_n, both, cfg)
+        # Always-valid p-values: compared with the release-wide alpha at every look.
+        per_window_alpha = cfg.alpha
     elif cfg.test == "mann-whitney":
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
     else:
@@ -232,7 +240,8 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
             deciding = result
             break
 
-    full = results[-1] if results else None
+    # The whole history: last of the windows, first of the count test's starts.
+    full = (results[0] if use_counts else results[-1]) if results else None
     if samples < cfg.min_samples or not bool(both[-1]):
         why = (
             f"{samples} of {cfg.min_samples} intervals with data on both sides"
@@ -306,14 +315,19 @@ def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> i
     return count
 
 
-def _count_windows(
+def _count_evidence(
     stable: np.ndarray,
     canary: np.ndarray,
     stable_n: np.ndarray,
     canary_n: np.ndarray,
     both: np.ndarray,
-    windows: list[int],
+    cfg: _Resolved,
 ) -> list[_WindowResult]:
+    """Sequential evidence of the count test, one result per start interval.
+
+    ``p_bad`` / ``p_good`` are always-valid p-values: 1 / (start weight x e-value), to be compared
+    with the release-wide alpha itself, whatever the look.
+    """
     usable = both & (stable_n > 0) & (canary_n > 0)
     canary_events = np.where(usable, np.rint(np.nan_to_num(canary) * np.nan_to_num(canary_n)), 0.0)
     stable_events = np.where(usable, np.rint(np.nan_to_num(stable) * np.nan_to_num(stable_n)), 0.0)
@@ -321,31 +335,34 @@ def _count_windows(
     s_trials = np.where(usable, stable_n, 0.0)
     tau2, tau2_df = stats.rate_noise(canary_events[usable], c_trials[usable], stable_events[usable], s_trials[usable])
     tau2 = (RATE_NOISE_PRIOR_DF * RATE_NOISE_PRIOR + tau2_df * (tau2 or 0.0)) / (RATE_NOISE_PRIOR_DF + tau2_df)
+    totals = canary_events + stable_events
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(usable, c_trials / (c_trials + s_trials), 0.0)
+    dispersion = 1.0 + tau2 * totals * share * (1 - share)
+    bad_null = 1.0 + COUNT_NULL_SHARE * cfg.tolerance
+    good_null = max(1.0 - COUNT_NULL_SHARE * cfg.tolerance, 1e-6)
+    higher = stats.rate_ratio_log_evidence(canary_events, c_trials, stable_events, s_trials, bad_null, dispersion)
+    lower = stats.rate_ratio_log_evidence(stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion)
+    bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
+    ce_tail = np.cumsum(canary_events[::-1])[::-1]
+    se_tail = np.cumsum(stable_events[::-1])[::-1]
+    ct_tail = np.cumsum(c_trials[::-1])[::-1]
+    st_tail = np.cumsum(s_trials[::-1])[::-1]
+    n_tail = np.cumsum(usable[::-1])[::-1]
     results = []
-    for w in windows:
-        sl = slice(len(stable) - w, None)
-        mask = usable[sl]
-        n = int(mask.sum())
-        if n == 0:
+    for start in range(len(stable)):
+        n = int(n_tail[start])
+        if n < MIN_SEGMENT:
+            break
+        if not usable[start]:
             continue
-        ce, se, ct, st = canary_events[sl][mask], stable_events[sl][mask], c_trials[sl][mask], s_trials[sl][mask]
-        ratio = stats.rate_ratio_estimate(ce.sum(), ct.sum(), se.sum(), st.sum())
-        total = ce + se
-        share = ct / (ct + st)
-        dispersion = stats.dispersion_factor(tau2, total * share * (1 - share))
-        if ce.sum() < MIN_CANARY_EVENTS:
-            # Two errors on a small canary may be one client retrying: not evidence yet.
-            p_bad = 1.0
-        else:
-            p_bad = stats.rate_ratio_greater(ce, ct, se, st, dispersion=dispersion)
-        results.append(
-            _WindowResult(
-                effect=ratio - 1.0,
-                p_bad=p_bad,
-                p_good=stats.rate_ratio_greater(se, st, ce, ct, dispersion=dispersion),
-                samples=n,
-            )
-        )
+        weight = stats.start_weight(start)
+        ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
+        bad_events = ce_tail[start] if cfg.better == "lower" else se_tail[start]
+        # A couple of errors on a small canary may be one client retrying: not evidence yet.
+        p_bad = 1.0 if bad_events < MIN_CANARY_EVENTS else min(1.0, math.exp(-bad_log[start]) / weight)
+        p_good = min(1.0, math.exp(-good_log[start]) / weight)
+        results.append(_WindowResult(effect=ratio - 1.0, p_bad=p_bad, p_good=p_good, samples=n))
     return results
 
 

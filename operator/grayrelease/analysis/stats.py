@@ -214,3 +214,65 @@ def spent_alpha(alpha: float, look: int) -> float:
     if look < 1:
         raise ValueError("looks are numbered from 1")
     return alpha / (look * (look + 1))
+
+
+RATIO_GRID = (1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+"""Alternatives of the rate-ratio mixture, as multiples of the null ratio (equal prior weights)."""
+
+
+def rate_ratio_log_evidence(
+    canary_events: np.ndarray,
+    canary_trials: np.ndarray,
+    stable_events: np.ndarray,
+    stable_trials: np.ndarray,
+    null_ratio: float = 1.0,
+    dispersion: np.ndarray | float = 1.0,
+    grid: tuple[float, ...] = RATIO_GRID,
+) -> np.ndarray:
+    """Log e-values of "the canary's event rate exceeds ``null_ratio`` times the stable's", one per start interval.
+
+    Element ``s`` is the log of a mixture likelihood ratio over the intervals ``s..`` (the
+    evidence gathered since interval ``s``). Conditional on the events of an interval, the canary's
+    share of them is binomial with probability ``r n_c / (r n_c + n_s)``; the alternatives ``r``
+    are ``null_ratio`` times each multiple in ``grid``, with equal weights. For a fixed start
+    ``s``, the mixture is a non-negative supermartingale under any ratio up to ``null_ratio``
+    (monotone likelihood ratio), so by Ville's inequality it ever exceeds ``1 / alpha`` with
+    probability at most ``alpha``, however often it is looked at: no alpha is spent per look.
+
+    ``dispersion`` (per interval, >= 1) tempers each interval's log-likelihood ratio, the
+    quasi-likelihood way: errors come in bursts, and a burst is not as many independent
+    witnesses as it has errors. Pass the sides swapped (and ``1 / null_ratio``-style nulls via
+    ``grid`` < 1) for the other direction.
+    """
+    ce = np.asarray(canary_events, dtype=float)
+    se = np.asarray(stable_events, dtype=float)
+    ct = np.asarray(canary_trials, dtype=float)
+    st = np.asarray(stable_trials, dtype=float)
+    phi = np.broadcast_to(np.asarray(dispersion, dtype=float), ce.shape)
+    if ce.size == 0:
+        return np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(ct + st > 0, ct / (ct + st), 0.5)
+    q = np.clip(q, 1e-12, 1 - 1e-12)
+    p0 = null_ratio * q / (null_ratio * q + 1 - q)
+    logs = []
+    for multiple in grid:
+        r = null_ratio * multiple
+        p1 = r * q / (r * q + 1 - q)
+        step = (ce * np.log(p1 / p0) + se * np.log((1 - p1) / (1 - p0))) / phi
+        logs.append(np.cumsum(step[::-1])[::-1])
+    stacked = np.vstack(logs)
+    return special.logsumexp(stacked, axis=0) - math.log(len(grid))
+
+
+def start_weight(start: int) -> float:
+    """Share of the false-alarm budget for evidence gathered since interval ``start`` (0-based).
+
+    Half goes to the whole release (a regression from the first canary pod is the common case),
+    the other half to later starts, 1 / (2 s (s + 1)) for start s >= 1; the shares sum to one,
+    so the chance that any start's e-value crosses its bar stays below alpha (a union bound over
+    starts, not over looks).
+    """
+    if start < 0:
+        raise ValueError("starts count from 0")
+    return 0.5 if start == 0 else 0.5 / (start * (start + 1))

@@ -152,3 +152,47 @@ class TestSpending:
     def test_looks_count_from_one(self) -> None:
         with pytest.raises(ValueError):
             stats.spent_alpha(0.01, 0)
+
+
+class TestRateRatioEvidence:
+    def test_single_interval_matches_binomial_likelihood_ratio(self) -> None:
+        # One interval, one alternative: the log e-value is log Binom(k; n, p1) / Binom(k; n, p0).
+        ce, ct, se, st, r = 6, 300, 10, 5700, 3.0
+        q = ct / (ct + st)
+        p0, p1 = q, r * q / (r * q + 1 - q)
+        expected = sps.binom.logpmf(ce, ce + se, p1) - sps.binom.logpmf(ce, ce + se, p0)
+        got = stats.rate_ratio_log_evidence(np.array([ce]), np.array([ct]), np.array([se]), np.array([st]), grid=(r,))
+        assert got[0] == pytest.approx(expected)
+
+    def test_one_value_per_start_and_later_starts_see_less(self) -> None:
+        ce, se = np.array([0, 0, 0, 9, 8, 10]), np.array([20, 19, 21, 20, 18, 19])
+        ct, st = np.full(6, 300.0), np.full(6, 5700.0)
+        log_e = stats.rate_ratio_log_evidence(ce, ct, se, st)
+        assert log_e.shape == (6,)
+        # Evidence since the onset (interval 3) beats evidence diluted by the three good intervals.
+        assert log_e[3] > log_e[0]
+
+    def test_dispersion_tempers_the_evidence(self) -> None:
+        args = (np.array([30]), np.array([300.0]), np.array([100]), np.array([5700.0]))
+        plain = stats.rate_ratio_log_evidence(*args, grid=(3.0,))[0]
+        assert plain > 0
+        assert stats.rate_ratio_log_evidence(*args, dispersion=3.0, grid=(3.0,))[0] == pytest.approx(plain / 3.0)
+
+    def test_ville_bound_under_the_null(self) -> None:
+        # Under equal rates, the e-value since interval 0 crosses 1/alpha in at most ~alpha of the runs, over all looks.
+        rng = np.random.default_rng(3)
+        runs, looks, alpha, crossed = 400, 40, 0.05, 0
+        for _ in range(runs):
+            ct, st = rng.poisson(300, looks).astype(float), rng.poisson(5700, looks).astype(float)
+            ce, se = rng.binomial(ct.astype(int), 0.01), rng.binomial(st.astype(int), 0.01)
+            crossed += any(
+                stats.rate_ratio_log_evidence(ce[: t + 1], ct[: t + 1], se[: t + 1], st[: t + 1])[0] >= math.log(1 / alpha)
+                for t in range(looks)
+            )
+        assert crossed / runs <= alpha
+
+    def test_start_weights_sum_to_one(self) -> None:
+        assert sum(stats.start_weight(s) for s in range(200000)) == pytest.approx(1.0, abs=1e-5)
+        assert stats.start_weight(0) > stats.start_weight(1) > stats.start_weight(10)
+        with pytest.raises(ValueError):
+            stats.start_weight(-1)
