@@ -102,7 +102,9 @@ start_daemon kube-apiserver "$BIN/kube-apiserver" \
 wait_for "kube-apiserver /readyz" 120 readyz
 log "kube-apiserver ready at $server"
 
-# --- controller-manager and scheduler (single instance: no leader election)
+# --- controller-manager and scheduler (single instance: no leader election). The node lifecycle
+# controller is off: kwok's nodes have no kubelet whose heartbeats it could judge, and under load
+# it would mark every pod not ready.
 start_daemon kube-controller-manager "$BIN/kube-controller-manager" \
   --kubeconfig="$pki/controller-manager.kubeconfig" \
   --authentication-kubeconfig="$pki/controller-manager.kubeconfig" \
@@ -111,8 +113,8 @@ start_daemon kube-controller-manager "$BIN/kube-controller-manager" \
   --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
   --use-service-account-credentials=true \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-  --controllers='*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller' \
-  --node-monitor-grace-period=5m --v=1
+  --controllers='*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller' \
+  --v=1
 start_daemon kube-scheduler "$BIN/kube-scheduler" \
   --kubeconfig="$pki/scheduler.kubeconfig" \
   --authentication-kubeconfig="$pki/scheduler.kubeconfig" \

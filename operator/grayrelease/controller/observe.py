@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from grayrelease.analysis import judge, measure, templating
+from grayrelease.analysis import measure, templating
 from grayrelease.api.spec import GrayReleaseSpec, Metric
 from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, MeasurementPhase
 from grayrelease.controller import store
@@ -64,6 +64,9 @@ def traffic(router: Router, body: dict[str, Any], spec: GrayReleaseSpec,
 
 
 def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float | None]) -> measure.Result:
+    # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
+    from grayrelease.analysis import judge  # noqa: PLC0415
+
     history = status.analysis.get(metric.name).history if metric.name in status.analysis else None
     stable_hist = list(history.stable) if history else []
     canary_hist = list(history.canary) if history else []
