@@ -1,0 +1,125 @@
+"""Benchmark: the operator with many GrayReleases on the real local control plane.
+
+Creates N releases (default 100) in a fresh namespace, starts `grayrelease run` watching only
+that namespace, and prints figures: time until all are installed, the operator's resident
+memory when they sit idle, its CPU use while idle (idle releases must cost nothing), and the
+time and memory for a release of all N at once. Figures only: nothing here asserts a time.
+
+    python -m bench.operator_scale [--releases 100] [--idle-seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from tests.e2e import harness
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc(pid: int) -> dict[str, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return {
+        "rss_mib": int(fields["VmRSS"].split()[0]) / 1024,
+        "hwm_mib": int(fields["VmHWM"].split()[0]) / 1024,
+        "cpu_s": (int(stat[11]) + int(stat[12])) / CLOCK_TICKS,
+        "threads": int(fields["Threads"]),
+    }
+
+
+def _manifest(name: str, image: str) -> dict:
+    return {"apiVersion": "grayrelease.io/v1alpha1", "kind": "GrayRelease", "metadata": {"name": name},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "app", "image": image}]}},
+                     "strategy": {"steps": [{"setWeight": 50}, {"pause": {"duration": "1s"}}]}}}
+
+
+def _apply_all(cluster: harness.Cluster, namespace: str, n: int, image: str) -> None:
+    items = {"apiVersion": "v1", "kind": "List", "items": [_manifest(f"r{i:04d}", image) for i in range(n)]}
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(items))
+
+
+def _count(cluster: harness.Cluster, namespace: str, image_revision_changed_from: dict[str, str] | None = None) -> int:
+    items = cluster.get("grayreleases", namespace=namespace)["items"]
+    phases: dict[str, int] = {}
+    for item in items:
+        phase = (item.get("status") or {}).get("phase", "-")
+        phases[phase] = phases.get(phase, 0) + 1
+    print(f"  phases: {phases}", file=sys.stderr)
+    done = 0
+    for item in items:
+        status = item.get("status") or {}
+        if status.get("phase") != "Succeeded" or status.get("canaryWeight", 0) != 0:
+            continue
+        if image_revision_changed_from is not None and \
+                status.get("stableRevision") == image_revision_changed_from.get(item["metadata"]["name"]):
+            continue
+        done += 1
+    return done
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", type=int, default=100)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    harness.run_script("hack/cluster/up.sh")
+    cluster = harness.Cluster(kubeconfig=harness.STATE / "kubeconfig")
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(harness.REPO / "crds"))
+    namespace = f"b-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", namespace)
+    operator = harness.Process(name="operator-bench", env={**cluster.env, "PYTHONUNBUFFERED": "1"},
+                               argv=[str(Path(sys.executable).parent / "grayrelease"), "run", f"--namespace={namespace}",
+                                     "--liveness="])
+    try:
+        _apply_all(cluster, namespace, args.releases, "example.com/app:1")
+        started = time.monotonic()
+        operator.start()
+        time.sleep(2)
+        base = _proc(operator.proc.pid)
+        harness.wait_until(lambda: _count(cluster, namespace) == args.releases, timeout=args.timeout, interval=1,
+                           what=f"{args.releases} releases installed")
+        installed = time.monotonic() - started
+        time.sleep(3)
+        before_idle = _proc(operator.proc.pid)
+        time.sleep(args.idle_seconds)
+        after_idle = _proc(operator.proc.pid)
+        idle_cpu = after_idle["cpu_s"] - before_idle["cpu_s"]
+
+        stable = {i["metadata"]["name"]: i["status"]["stableRevision"]
+                  for i in cluster.get("grayreleases", namespace=namespace)["items"]}
+        _apply_all(cluster, namespace, args.releases, "example.com/app:2")
+        started = time.monotonic()
+        harness.wait_until(lambda: _count(cluster, namespace, stable) == args.releases, timeout=args.timeout,
+                           interval=1, what=f"{args.releases} releases promoted")
+        released = time.monotonic() - started
+        after_release = _proc(operator.proc.pid)
+
+        print(f"[figure] releases: {args.releases} (2 pods each, steps setWeight 50 + pause 1s)")
+        print(f"[figure] operator RSS at start (no work yet): {base['rss_mib']:.0f} MiB")
+        print(f"[figure] all {args.releases} first installs Succeeded after {installed:.1f} s")
+        print(f"[figure] operator RSS with {args.releases} idle GrayReleases: {after_idle['rss_mib']:.0f} MiB "
+              f"(threads {after_idle['threads']})")
+        print(f"[figure] operator CPU while idle for {args.idle_seconds:.0f} s: {idle_cpu:.2f} s "
+              f"({100 * idle_cpu / args.idle_seconds:.1f}% of a core)")
+        print(f"[figure] release of all {args.releases} at once: all promoted after {released:.1f} s; "
+              f"RSS {after_release['rss_mib']:.0f} MiB, peak {after_release['hwm_mib']:.0f} MiB")
+    finally:
+        operator.stop()
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
