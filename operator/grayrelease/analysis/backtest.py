@@ -90,6 +90,7 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
                 canary=m.canary[start:end],
                 stable_requests=m.stable_requests[start:end] if m.stable_requests is not None else None,
                 canary_requests=m.canary_requests[start:end] if m.canary_requests is not None else None,
+                canary_weight=scenario.canary_weight,
             )
         )
     return out

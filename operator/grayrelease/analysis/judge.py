@@ -74,6 +74,8 @@ COUNT_NULL_SHARE = 0.25
 """The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
 that is a little worse, harmlessly, does not pile up evidence over a long release; the full
 tolerance is then applied to the estimate."""
+ESTIMATE_COUNTS = True
+"""Use the count test with effective counts for error ratios without request counts when the canary weight is known."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -89,6 +91,9 @@ class MetricHistory:
     better: Better | None = None
     stable_requests: Sequence[float | None] | None = None
     canary_requests: Sequence[float | None] | None = None
+    canary_weight: float | None = None
+    """Percent of the traffic the canary gets (the current step's weight), if known. Lets an
+    error ratio without request counts use the count test with estimated effective counts."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,20 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
     look_alpha = stats.spent_alpha(cfg.alpha, length)
+    pseudo = False
+    if (
+        ESTIMATE_COUNTS
+        and cfg.test == "auto"
+        and cfg.kind == "error-ratio"
+        and (stable_n is None or canary_n is None)
+        and history.canary_weight is not None
+        and 0 < history.canary_weight < 100
+    ):
+        estimated = _effective_counts(stable, ~stable_missing, history.canary_weight)
+        if estimated is not None:
+            stable_n = np.where(stable_missing, np.nan, estimated[0])
+            canary_n = np.where(canary_missing, np.nan, estimated[1])
+            pseudo = True
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
     )
@@ -209,7 +228,7 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     per_window_alpha = look_alpha / len(windows)
     min_window = min(COUNT_WINDOWS) if use_counts else min(SAMPLE_WINDOWS)
     if use_counts:
-        results = _count_evidence(stable, canary, stable_n, canary_n, both, cfg)
+        results = _count_evidence(stable, canary, stable_n, canary_n, both, cfg, exact=not pseudo)
         # Always-valid p-values: compared with the release-wide alpha at every look.
         per_window_alpha = cfg.alpha
     elif cfg.test == "mann-whitney":
@@ -322,6 +341,7 @@ def _count_evidence(
     canary_n: np.ndarray,
     both: np.ndarray,
     cfg: _Resolved,
+    exact: bool = True,
 ) -> list[_WindowResult]:
     """Sequential evidence of the count test, one result per start interval.
 
@@ -329,8 +349,10 @@ def _count_evidence(
     with the release-wide alpha itself, whatever the look.
     """
     usable = both & (stable_n > 0) & (canary_n > 0)
-    canary_events = np.where(usable, np.rint(np.nan_to_num(canary) * np.nan_to_num(canary_n)), 0.0)
-    stable_events = np.where(usable, np.rint(np.nan_to_num(stable) * np.nan_to_num(stable_n)), 0.0)
+    # Real counts are whole numbers; effective counts estimated from ratios stay fractional.
+    rounding = np.rint if exact else (lambda x: x)
+    canary_events = np.where(usable, rounding(np.nan_to_num(canary) * np.nan_to_num(canary_n)), 0.0)
+    stable_events = np.where(usable, rounding(np.nan_to_num(stable) * np.nan_to_num(stable_n)), 0.0)
     c_trials = np.where(usable, canary_n, 0.0)
     s_trials = np.where(usable, stable_n, 0.0)
     tau2, tau2_df = stats.rate_noise(canary_events[usable], c_trials[usable], stable_events[usable], s_trials[usable])
@@ -364,6 +386,26 @@ def _count_evidence(
         p_good = min(1.0, math.exp(-good_log[start]) / weight)
         results.append(_WindowResult(effect=ratio - 1.0, p_bad=p_bad, p_good=p_good, samples=n))
     return results
+
+
+def _effective_counts(stable: np.ndarray, present: np.ndarray, canary_weight: float) -> tuple[float, float] | None:
+    """Requests per interval behind error ratios reported without counts, as (stable, canary).
+
+    The stable ratio's interval-to-interval variance (first differences, so drift and an incident
+    onset count little) is at least binomial, p (1 - p) / n, so p (1 - p) / variance is at most
+    the stable side's requests per interval: any extra wander only makes the estimate, and the
+    test built on it, more cautious. The canary gets ``canary_weight`` percent of the traffic.
+    None when stable shows no errors or no variation yet.
+    """
+    values = stable[present]
+    if values.size < 3:
+        return None
+    level = float(np.mean(values))
+    variance = float(np.mean(np.diff(values) ** 2) / 2.0)
+    if level <= 0 or variance <= 0:
+        return None
+    stable_n = level * (1.0 - level) / variance
+    return stable_n, stable_n * canary_weight / (100.0 - canary_weight)
 
 
 def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str) -> tuple[np.ndarray, bool]:

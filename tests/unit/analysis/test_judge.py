@@ -174,3 +174,36 @@ class TestCompareConfig:
     def test_rejects(self, data: dict) -> None:
         with pytest.raises(ValidationError):
             CompareConfig.model_validate(data)
+
+
+class TestRatiosWithoutCounts:
+    """Error ratios without request counts, but with the canary weight: counts are estimated from stable's variation."""
+
+    @staticmethod
+    def _ratios(canary_rate: float, n: int = 12, seed: int = 5) -> MetricHistory:
+        rng = np.random.default_rng(seed)
+        sn, cn = 9500, 500
+        stable = list(rng.binomial(sn, 0.01, n) / sn)
+        canary = list(rng.binomial(cn, canary_rate, n) / cn)
+        return MetricHistory("errors", stable, canary, kind="error-ratio", canary_weight=5.0)
+
+    def test_effective_counts_do_not_exceed_binomial(self) -> None:
+        history = self._ratios(0.01, n=40)
+        stable = np.array(history.stable, dtype=float)
+        estimated = judge._effective_counts(stable, np.ones(stable.size, dtype=bool), 5.0)
+        assert estimated is not None
+        # Binomial noise gives about the true 9500 requests (within sampling error), never wildly more.
+        assert 4000 < estimated[0] < 16000
+        assert estimated[1] == pytest.approx(estimated[0] * 5 / 95)
+
+    def test_step_is_caught(self) -> None:
+        assert judge.judge_metric(self._ratios(0.05)).classification == "High"
+
+    def test_same_rate_passes(self) -> None:
+        assert judge.judge_metric(self._ratios(0.01)).classification == "Pass"
+
+    def test_without_weight_falls_back_to_the_paired_test(self) -> None:
+        history = self._ratios(0.01)
+        stable_only = judge._effective_counts(np.array([0.0, 0.0, 0.0]), np.ones(3, dtype=bool), 5.0)
+        assert stable_only is None
+        assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
