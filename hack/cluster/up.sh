@@ -114,12 +114,13 @@ start_daemon kube-controller-manager "$BIN/kube-controller-manager" \
   --use-service-account-credentials=true \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
   --controllers='*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller' \
+  --kube-api-qps=200 --kube-api-burst=400 --concurrent-deployment-syncs=10 --concurrent-replicaset-syncs=10 \
   --v=1
 start_daemon kube-scheduler "$BIN/kube-scheduler" \
   --kubeconfig="$pki/scheduler.kubeconfig" \
   --authentication-kubeconfig="$pki/scheduler.kubeconfig" \
   --authorization-kubeconfig="$pki/scheduler.kubeconfig" \
-  --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false --v=1
+  --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false --kube-api-qps=200 --kube-api-burst=400 --v=1
 
 # --- kwok and its fake nodes
 start_daemon kwok "$BIN/kwok" --kubeconfig="$pki/kwok.kubeconfig" \
