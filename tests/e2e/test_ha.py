@@ -89,10 +89,10 @@ def start_pair(cluster: Cluster, namespace: str, a: Replica, b: Replica) -> None
 def paused_release(cluster: Cluster, namespace: str) -> dict:
     """A release of v2 waiting at its `pause: {}` step, after v1 was installed."""
     cluster.apply(gr.grayrelease("ha", steps=STEPS), namespace)
-    gr.wait_phase(cluster, namespace, "ha", "Succeeded", timeout=90)
+    gr.wait_phase(cluster, namespace, "ha", "Succeeded", timeout=180)
     cluster.apply(gr.grayrelease("ha", image="example.com/app:2", steps=STEPS), namespace)
     return gr.wait_status(cluster, namespace, "ha", lambda s: s.get("phase") == "Paused"
-                          and s.get("currentStepIndex") == 1, timeout=90, what="paused at the manual gate")
+                          and s.get("currentStepIndex") == 1, timeout=180, what="paused at the manual gate")
 
 
 def promote(cluster: Cluster, namespace: str) -> str:
@@ -126,7 +126,7 @@ def acting_instances(cluster: Cluster, namespace: str) -> list[str]:
 
 def check_completed_once(cluster: Cluster, namespace: str) -> None:
     gr.wait_status(cluster, namespace, "ha", lambda s: s.get("phase") == "Succeeded" and s.get("canaryWeight") == 0,
-                   timeout=90, what="promotion after failover")
+                   timeout=180, what="promotion after failover")
     time.sleep(2)  # a second actor, if there were one, would post its own Promoted by now
     assert gr.reasons(cluster, namespace, "ha").count("Promoted") == 1
 
