@@ -185,3 +185,24 @@ def test_invalid_manifests_are_rejected_at_apply(cluster: Cluster, crds: Cluster
     result = cluster.kubectl("apply", "-f", "-", "-n", unmanaged_namespace, input=json.dumps(manifest), check=False)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def test_error_ratio_comparison_with_request_counts(cluster: Cluster, namespace: str, operator: Process,
+                                                    simulator: Process, prometheus: Prometheus) -> None:
+    selector = 'namespace="{{ namespace }}",app="{{ name }}",role="{{ side.role }}"'
+    analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [{
+        "name": "errors-vs-stable", "provider": {"prometheus": {"address": prometheus.url}},
+        "query": f'(sum(rate(http_requests_total{{{selector},code=~"5.."}}[4s])) or vector(0))'
+                 f' / sum(rate(http_requests_total{{{selector}}}[4s]))',
+        "compare": {"against": "stable", "kind": "error-ratio",
+                    "requestsQuery": f"sum(increase(http_requests_total{{{selector}}}[4s]))"}}]}
+    steps = [{"setWeight": 10}, {"pause": {"duration": "90s"}}, {"setWeight": 50}]
+    cluster.apply(gr.grayrelease("err", steps=steps, analysis=analysis, error_ratio=0.002), namespace)
+    gr.wait_phase(cluster, namespace, "err", "Succeeded", timeout=60)
+    cluster.apply(gr.grayrelease("err", image="example.com/app:2", steps=steps, analysis=analysis, error_ratio=0.03),
+                  namespace)
+    rolled = gr.wait_phase(cluster, namespace, "err", "RolledBack", timeout=120)
+    history = rolled["analysis"]["errors-vs-stable"]["history"]
+    assert history["canaryRequests"] and history["stableRequests"]
+    assert history["canaryRequests"][-1] < history["stableRequests"][-1]  # a 10% canary sees a tenth of the traffic
+    print(f"\n[figure] 15x error ratio on a 10% canary caught after {len(history['canary'])} intervals of 2s")

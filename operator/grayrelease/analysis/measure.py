@@ -23,6 +23,8 @@ class Result:
     value: float | None
     message: str
     stable_value: float | None = None
+    stable_requests: float | None = None
+    canary_requests: float | None = None
 
 
 def judge_value(metric: Any, value: float) -> tuple[str, str]:
@@ -55,12 +57,14 @@ def measure_plain(metric: Any, values: dict[str, str]) -> Result:
     return Result(phase, sample.value, message)
 
 
-def query_sides(metric: Any, side_values: dict[str, dict[str, str]]) -> tuple[dict[str, float | None], str | None]:
-    """Both sides' values of a compare metric; the error message when a query failed."""
+def query_sides(metric: Any, side_values: dict[str, dict[str, str]], query: str | None = None
+                ) -> tuple[dict[str, float | None], str | None]:
+    """Both sides' values of ``query`` (default: the metric's query); the error message when a query failed."""
     out: dict[str, float | None] = {}
     for side, values in side_values.items():
         try:
-            sample = prometheus.query(metric.provider.prometheus.address, templating.render(metric.query, values))
+            sample = prometheus.query(metric.provider.prometheus.address,
+                                      templating.render(query or metric.query, values))
         except (templating.TemplateError, prometheus.ProviderError) as error:
             return out, f"{side}: {error}"
         out[side] = sample.value

@@ -110,6 +110,12 @@ class CompareHistory(Model):
 
     stable: list[float | None] = Field(default_factory=list, max_length=MAX_COMPARE_HISTORY)
     canary: list[float | None] = Field(default_factory=list, max_length=MAX_COMPARE_HISTORY)
+    stable_requests: list[float | None] | None = Field(
+        None, max_length=MAX_COMPARE_HISTORY, description="Requests per interval on the stable side (requestsQuery).",
+    )
+    canary_requests: list[float | None] | None = Field(
+        None, max_length=MAX_COMPARE_HISTORY, description="Requests per interval on the canary side (requestsQuery).",
+    )
 
 
 class MetricStatus(Model):

@@ -63,25 +63,36 @@ def traffic(router: Router, body: dict[str, Any], spec: GrayReleaseSpec,
     return obs.TrafficObservation(canary_weight=weight)
 
 
-def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float | None]) -> measure.Result:
+def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float | None],
+             requests: dict[str, float | None] | None) -> measure.Result:
     # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
     from grayrelease.analysis import judge  # noqa: PLC0415
 
-    history = status.analysis.get(metric.name).history if metric.name in status.analysis else None
-    stable_hist = list(history.stable) if history else []
-    canary_hist = list(history.canary) if history else []
+    history = status.analysis[metric.name].history if metric.name in status.analysis else None
     config = metric.compare
+    assert config is not None
+
+    def series(past: list[float | None] | None, now: float | None) -> list[float | None]:
+        return [*(past or []), now]
+
     verdict = judge.judge_metric(judge.MetricHistory(
-        name=metric.name, stable=[*stable_hist, values.get("stable")], canary=[*canary_hist, values.get("canary")],
-        kind=config.kind or "gauge", better=config.better), config)
+        name=metric.name,
+        stable=series(history.stable if history else None, values.get("stable")),
+        canary=series(history.canary if history else None, values.get("canary")),
+        kind=config.kind or "gauge", better=config.better,
+        stable_requests=series(history.stable_requests if history else None, requests.get("stable")) if requests else None,
+        canary_requests=series(history.canary_requests if history else None, requests.get("canary")) if requests else None,
+    ), config)
     if verdict.failed:
         phase = "Failed"
     elif verdict.classification == "NoData":
         phase = "Inconclusive"
     else:
         phase = "Successful"
-    message = f"{verdict.classification}: {verdict.reason}"
-    return measure.Result(phase, values.get("canary"), message, stable_value=values.get("stable"))
+    return measure.Result(phase, values.get("canary"), f"{verdict.classification}: {verdict.reason}",
+                          stable_value=values.get("stable"),
+                          stable_requests=requests.get("stable") if requests else None,
+                          canary_requests=requests.get("canary") if requests else None)
 
 
 def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus, due: list[Any],
@@ -95,13 +106,17 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         base = dict(namespace=meta["namespace"], name=meta["name"], stable_revision=status.stable_revision,
                     canary_revision=status.canary_revision)
         if metric.compare is not None:
-            values, error = measure.query_sides(metric, {side: templating.variables(**base, side=side)
-                                                         for side in ("stable", "canary")})
-            result = measure.Result("Error", None, error) if error else _compare(metric, status, values)
+            sides = {side: templating.variables(**base, side=side) for side in ("stable", "canary")}
+            values, error = measure.query_sides(metric, sides)
+            requests = None
+            if error is None and metric.compare.requests_query:
+                requests, error = measure.query_sides(metric, sides, metric.compare.requests_query)
+            result = measure.Result("Error", None, error) if error else _compare(metric, status, values, requests)
         else:
             result = measure.measure_plain(metric, templating.variables(**base))
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
-                                   message=result.message[:500], measured_at=now, stable_value=result.stable_value))
+                                   message=result.message[:500], measured_at=now, stable_value=result.stable_value,
+                                   stable_requests=result.stable_requests, canary_requests=result.canary_requests))
     return tuple(out)
 
 

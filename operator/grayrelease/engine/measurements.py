@@ -132,9 +132,12 @@ def _record(record: MetricStatus, metric: Metric, m: Measurement) -> None:
     record.measurements = [*record.measurements, entry][-MAX_MEASUREMENTS:]
     if metric.compare is not None:
         history = record.history or CompareHistory()
+        counted = metric.compare.requests_query is not None
         record.history = CompareHistory(
             stable=[*history.stable, m.stable_value][-MAX_COMPARE_HISTORY:],
             canary=[*history.canary, m.value][-MAX_COMPARE_HISTORY:],
+            stable_requests=[*(history.stable_requests or []), m.stable_requests][-MAX_COMPARE_HISTORY:] if counted else None,
+            canary_requests=[*(history.canary_requests or []), m.canary_requests][-MAX_COMPARE_HISTORY:] if counted else None,
         )
 
 

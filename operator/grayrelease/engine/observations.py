@@ -44,6 +44,8 @@ class Measurement:
     message: str
     measured_at: datetime
     stable_value: float | None = None  # compare metrics: the stable side's value
+    stable_requests: float | None = None  # compare metrics with requestsQuery: requests in the interval
+    canary_requests: float | None = None
 
 
 @dataclass(frozen=True)
