@@ -80,9 +80,7 @@ async def _operate(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    kopf.configure(verbose=args.verbose)
+    kopf.configure(verbose=args.verbose)  # one root handler for kopf's and grayrelease's loggers
     from grayrelease.notify import notifier  # noqa: PLC0415
     notifier.configure(webhook=args.notify_webhook)
     asyncio.run(_operate(args))
