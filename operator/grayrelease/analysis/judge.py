@@ -7,16 +7,20 @@ recorded release offline (``grayrelease replay``) calls exactly the same functio
 
 How one metric is judged (docs/judge.md has the full story):
 
-* error ratios with request counts: exact conditional test of the two error rates
-  (``stats.rate_ratio_greater``), which stays honest with the handful of errors a 5% canary sees;
+* error ratios with request counts: the canary's share of the errors, conditional on their total,
+  which stays honest with the handful of errors a 5% canary sees, as a sequential mixture
+  likelihood ratio per start interval (``stats.rate_ratio_log_evidence``): always valid, so
+  repeated looks cost nothing; without counts but with the canary weight, the same test on
+  effective counts estimated from stable's variation (``_effective_counts``);
 * everything else: per-interval canary/stable log ratios, paired by interval so that load,
   diurnal drift and incidents that hit both sides cancel out; Hodges–Lehmann estimate of the
   shift, tested against a noise scale pooled from the data and a per-kind prior;
   ``test: mann-whitney`` gives Kayenta's unpaired rank test instead;
-* each test looks at the whole history and at recent windows (2, 4, 8, ... intervals) so a
-  regression that starts mid-release is not diluted by the good intervals before it;
-* the release-wide false-alarm rate is held below ``1 - confidence`` per metric by spending
-  alpha over looks (``stats.spent_alpha``) and splitting each look's share over its windows;
+* the paired and rank tests look at the whole history and at recent windows (3, 6, 12, ...
+  intervals) so a regression that starts mid-release is not diluted by the good intervals before it;
+* the release-wide false-alarm rate is held below ``1 - confidence`` per metric: the count test
+  splits alpha over start intervals (``stats.start_weight``), the others spend it over looks
+  (``stats.spent_alpha``) and split each look's share over its windows;
 * a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
 * missing data is never a pass: a metric without enough data is NoData (the release pauses),
   and a canary that stops reporting while stable still does fails after ``missingLimit`` intervals.
