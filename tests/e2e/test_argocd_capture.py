@@ -69,7 +69,7 @@ def test_manual_gate_is_suspended_and_promote_action_completes_it(cluster: Clust
     paused = _capture(_live(cluster, namespace, "gate"), "paused-step")
     health = lua.health(paused)
     assert health["status"] == "Suspended"
-    assert health["message"].startswith("PauseStep")
+    assert "PauseStep" in health["message"]
     offered = {name for name, enabled in lua.discovery(paused).items() if enabled}
     assert offered == {"promote", "promote-full", "abort", "resume"}
 

@@ -28,7 +28,9 @@ def test_good_release_is_promoted_in_replicas_mode(cluster: Cluster, namespace: 
     cluster.apply(gr.grayrelease("shop", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
     done = gr.wait_status(cluster, namespace, "shop", lambda s: s.get("phase") == "Succeeded"
                           and s.get("stableRevision") != first["stableRevision"], timeout=180, what="promotion")
-    assert done["canaryWeight"] == 0
+    # The canary's pods go away right after the promotion; the weight reported follows them to 0.
+    done = gr.wait_status(cluster, namespace, "shop", lambda s: s.get("canaryWeight") == 0, timeout=60,
+                          what="no canary traffic left")
     stable = gr.deployment(cluster, namespace, "shop-stable")
     assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/app:2"
     assert stable["status"]["availableReplicas"] == 4

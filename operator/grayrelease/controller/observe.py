@@ -79,7 +79,7 @@ def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float 
         name=metric.name,
         stable=series(history.stable if history else None, values.get("stable")),
         canary=series(history.canary if history else None, values.get("canary")),
-        kind=config.kind or "gauge", better=config.better,
+        kind=config.kind or "gauge", better=config.better, canary_weight=status.canary_weight or None,
         stable_requests=series(history.stable_requests if history else None, requests.get("stable")) if requests else None,
         canary_requests=series(history.canary_requests if history else None, requests.get("canary")) if requests else None,
     ), config)
