@@ -98,13 +98,15 @@ start_daemon kube-apiserver "$BIN/kube-apiserver" \
   --api-audiences=https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range=10.96.0.0/16 \
   --enable-priority-and-fairness=false \
+  --disable-admission-plugins=TaintNodesByCondition \
   --profiling=false --v=1
 wait_for "kube-apiserver /readyz" 120 readyz
 log "kube-apiserver ready at $server"
 
 # --- controller-manager and scheduler (single instance: no leader election). The node lifecycle
 # controller is off: kwok's nodes have no kubelet whose heartbeats it could judge, and under load
-# it would mark every pod not ready.
+# it would mark every pod not ready. For the same reason the API server does not taint new nodes
+# not-ready (TaintNodesByCondition): nothing would take the taint off again.
 start_daemon kube-controller-manager "$BIN/kube-controller-manager" \
   --kubeconfig="$pki/controller-manager.kubeconfig" \
   --authentication-kubeconfig="$pki/controller-manager.kubeconfig" \

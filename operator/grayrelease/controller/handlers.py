@@ -30,6 +30,8 @@ OWNED = {labels.MANAGED_BY: labels.MANAGER}
 async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.reporting_component = "grayrelease"
     settings.posting.level = logging.CRITICAL + 1  # Events are posted explicitly, one per decision
+    # kopf reports every handled watch event at INFO; with thousands of releases that is noise.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
 
