@@ -46,31 +46,26 @@ async def release_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> Non
     queue.add(store.releases.put(dict(body)))
 
 
-def _owner_key(body: kopf.Body) -> store.Key | None:
+def _owned_event(cache: store.Store, event: dict[str, Any], body: kopf.Body) -> None:
+    """Keeps ``cache`` current and wakes the GrayRelease that owns the object."""
+    key = (body.metadata.namespace or "", body.metadata.name or "")
+    if event.get("type") == "DELETED":
+        cache.forget(key)
+    else:
+        cache.put(dict(body))
     release = (body.metadata.labels or {}).get(labels.RELEASE)
-    return (body.metadata.namespace or "", release) if release else None
+    if release:
+        queue.add((key[0], release))
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=OWNED)
 async def deployment_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
-    key = (body.metadata.namespace or "", body.metadata.name or "")
-    if event.get("type") == "DELETED":
-        store.deployments.forget(key)
-    else:
-        store.deployments.put(dict(body))
-    if (owner := _owner_key(body)) is not None:
-        queue.add(owner)
+    _owned_event(store.deployments, event, body)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)
 async def job_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
-    key = (body.metadata.namespace or "", body.metadata.name or "")
-    if event.get("type") == "DELETED":
-        store.jobs.forget(key)
-    else:
-        store.jobs.put(dict(body))
-    if (owner := _owner_key(body)) is not None:
-        queue.add(owner)
+    _owned_event(store.jobs, event, body)
 
 
 async def run_queue(stopped: asyncio.Event) -> None:
