@@ -33,7 +33,7 @@ if fresh kube-apiserver "$kube_stamp" && fresh kube-controller-manager "$kube_st
   && fresh kube-scheduler "$kube_stamp" && fresh kubectl "$kube_stamp"; then
   log "kubernetes $KUBERNETES_VERSION: cached"
 else
-  log "kubernetes $KUBERNETES_VERSION: building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (cold: tens of minutes on 2 cores)"
+  log "kubernetes $KUBERNETES_VERSION: building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (cold: about 5 minutes on 2 cores)"
   minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
   ldflags="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
