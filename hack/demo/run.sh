@@ -19,7 +19,8 @@ say "operator and traffic simulator (logs: $LOGS)"
 start_daemon operator "$PWD/.venv/bin/grayrelease" run --namespace=demo --liveness=http://127.0.0.1:18081/healthz
 start_daemon simulator "$PWD/.venv/bin/python" hack/demo/simulator.py --namespace=demo --rps 400 \
   --targets-file "$GRAYRELEASE_STATE/prometheus/targets/simulator.json"
-kubectl create namespace demo --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl delete namespace demo --ignore-not-found --timeout=120s >/dev/null  # every demo starts from scratch
+kubectl create namespace demo >/dev/null
 
 release() { # image error-ratio latency-ms
   sed -e "s|example.com/checkout:1.0.0|example.com/checkout:$1|" \
