@@ -23,6 +23,7 @@ from grayrelease import labels
 log = logging.getLogger(__name__)
 
 queue = WorkQueue(reconcile.reconcile)
+metrics.track_queue(queue)
 OWNED = {labels.MANAGED_BY: labels.MANAGER}
 
 

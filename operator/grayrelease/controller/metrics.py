@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
+from typing import Any
+
 import prometheus_client
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
@@ -171,6 +173,18 @@ def forget_all() -> None:
         keys = list(_series)
     for key in keys:
         forget(key)
+
+
+QUEUE_DEPTH = prometheus_client.Gauge(
+    "grayrelease_workqueue_depth", "GrayReleases waiting for a reconcile worker now.")
+QUEUE_DELAYED = prometheus_client.Gauge(
+    "grayrelease_workqueue_delayed", "Reconciles scheduled for later (timed pauses, analysis intervals).")
+
+
+def track_queue(queue: Any) -> None:
+    """Reports the work queue's depth whenever /metrics is scraped (no bookkeeping on the hot path)."""
+    QUEUE_DEPTH.set_function(lambda: queue.depth)
+    QUEUE_DELAYED.set_function(lambda: queue.delayed)
 
 
 def reconcile_done(seconds: float, failed: bool) -> None:

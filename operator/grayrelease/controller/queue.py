@@ -42,6 +42,16 @@ class WorkQueue:
         self.leading = asyncio.Event()  # workers reconcile only while set (leader election clears it)
         self.leading.set()
 
+    @property
+    def depth(self) -> int:
+        """Keys waiting for a worker now."""
+        return len(self._queued)
+
+    @property
+    def delayed(self) -> int:
+        """Looks scheduled for later (pauses, analysis intervals, active releases)."""
+        return len(self._heap)
+
     def resize(self, workers: int) -> None:
         """Sets the number of workers; only before ``run``."""
         self._workers = workers
