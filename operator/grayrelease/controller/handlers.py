@@ -69,5 +69,14 @@ async def job_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
     _owned_event(store.jobs, event, body)
 
 
+@kopf.on.event("gateway.networking.k8s.io", "v1", "httproutes")
+async def httproute_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
+    key = (body.metadata.namespace or "", body.metadata.name or "")
+    if event.get("type") == "DELETED":
+        store.httproutes.forget(key)
+    else:
+        store.httproutes.put(dict(body))
+
+
 async def run_queue(stopped: asyncio.Event) -> None:
     await queue.run(stopped)

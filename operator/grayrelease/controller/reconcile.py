@@ -77,7 +77,7 @@ def reconcile(key: store.Key) -> float | None:
     if _settled(status, generation, revision, canary):
         return None  # idle: nothing to do until the resource or its workloads change
 
-    router = router_for(spec.router_mode)
+    router = router_for(spec.router_mode, lookup=store.route_lookup)
     now = datetime.now(UTC)
     due = plan.due_measurements(spec, status, now)
     observations = obs.Observations(

@@ -47,3 +47,9 @@ class Store:
 releases = Store()
 deployments = Store()
 jobs = Store()
+httproutes = Store()  # every HTTPRoute the operator can see: users' routes carry no label of ours
+
+
+def route_lookup(namespace: str, name: str) -> dict[str, Any] | None:
+    """An HTTPRoute from the cache; None when the watch has not seen it (the router then asks the API)."""
+    return httproutes.get((namespace, name))

@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from grayrelease import kube
-from grayrelease.traffic.router import Backends
+from grayrelease.traffic.router import Backends, ObjectLookup
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 
@@ -60,18 +60,30 @@ def canary_share(rules: list[dict[str, Any]], backends: Backends) -> int | None:
     return shares.pop() if len(shares) == 1 else None
 
 
+def _get(namespace: str, name: str) -> dict[str, Any] | None:
+    return kube.get_or_none(API_VERSION, "HTTPRoute", namespace, name)
+
+
 class GatewayAPIRouter:
+    """``lookup(namespace, name)`` finds the HTTPRoute; the operator passes its watch-fed cache
+    (falling back to a GET), so reading the weight back costs no API call."""
+
     name = "gatewayAPI"
 
-    def _route(self, release: dict[str, Any], backends: Backends) -> dict[str, Any]:
-        route = kube.get_or_none(API_VERSION, "HTTPRoute", backends.namespace, _route_name(release))
+    def __init__(self, lookup: ObjectLookup | None = None) -> None:
+        self._lookup = lookup or _get
+
+    def _route(self, release: dict[str, Any], backends: Backends, *, fresh: bool = False) -> dict[str, Any]:
+        route = None if fresh else self._lookup(backends.namespace, _route_name(release))
+        if route is None:
+            route = _get(backends.namespace, _route_name(release))
         if route is None:
             raise RouteError(f"HTTPRoute {_route_name(release)} not found in namespace {backends.namespace}")
         return route
 
     def set_weight(self, release: dict[str, Any], backends: Backends, canary_weight: int) -> None:
-        for _attempt in range(3):
-            route = self._route(release, backends)
+        for attempt in range(3):
+            route = self._route(release, backends, fresh=attempt > 0)  # after a conflict: read the latest
             rules = route.get("spec", {}).get("rules", [])
             wanted = weighted_rules(rules, backends, canary_weight)
             if wanted == rules:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from grayrelease.traffic.router import Backends
+from grayrelease.traffic.router import Backends, ObjectLookup
 
 
 class ReplicasRouter:
     name = "replicas"
+
+    def __init__(self, lookup: ObjectLookup | None = None) -> None:
+        del lookup  # no routing object to read
 
     def set_weight(self, release: dict[str, Any], backends: Backends, canary_weight: int) -> None:
         return None  # the replica counts are the weight

@@ -7,8 +7,11 @@ an unknown name is rejected by the CRD schema, never silently replaced by a defa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+ObjectLookup = Callable[[str, str], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ def _registry() -> dict[str, type]:
     return {replicas.ReplicasRouter.name: replicas.ReplicasRouter, gatewayapi.GatewayAPIRouter.name: gatewayapi.GatewayAPIRouter}
 
 
-def router_for(mode: str) -> Router:
-    """The router for ``mode`` ("replicas", "gatewayAPI"); KeyError for an unknown one."""
-    return _registry()[mode]()
+def router_for(mode: str, lookup: ObjectLookup | None = None) -> Router:
+    """The router for ``mode`` ("replicas", "gatewayAPI"); KeyError for an unknown one.
+
+    ``lookup(namespace, name)`` lets a router read its routing object from the operator's
+    watch-fed cache instead of the API server (None: always ask the API server)."""
+    return _registry()[mode](lookup)

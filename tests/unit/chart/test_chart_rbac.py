@@ -11,7 +11,7 @@ CLUSTER_RULES = {
     ("apps", "deployments"): {"get", "list", "watch", "create", "patch"},
     ("", "services"): {"get", "create", "patch"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "delete"},
-    ("gateway.networking.k8s.io", "httproutes"): {"get", "patch"},
+    ("gateway.networking.k8s.io", "httproutes"): {"get", "list", "watch", "patch"},
     ("", "events"): {"create"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
 }
