@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -33,6 +35,29 @@ def _proc(pid: int) -> dict[str, float]:
         "cpu_s": (int(stat[11]) + int(stat[12])) / CLOCK_TICKS,
         "threads": int(fields["Threads"]),
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _api_requests(port: int) -> dict[str, float]:
+    """The operator's own count of Kubernetes API requests by method, from its /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("grayrelease_kubernetes_api_requests_total{"):
+            method = line.split('method="', 1)[1].split('"', 1)[0]
+            out[method] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def _delta(after: dict[str, float], before: dict[str, float]) -> str:
+    parts = [f"{m} {after[m] - before.get(m, 0):.0f}" for m in sorted(after) if after[m] - before.get(m, 0)]
+    return ", ".join(parts) or "none"
 
 
 def _manifest(name: str, image: str) -> dict:
@@ -79,9 +104,10 @@ def main() -> int:
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(harness.REPO / "crds"))
     namespace = f"b-{uuid.uuid4().hex[:6]}"
     cluster.kubectl("create", "namespace", namespace)
+    metrics_port = _free_port()
     operator = harness.Process(name="operator-bench", env={**cluster.env, "PYTHONUNBUFFERED": "1"},
                                argv=[str(Path(sys.executable).parent / "grayrelease"), "run", f"--namespace={namespace}",
-                                     "--liveness="])
+                                     "--liveness=", f"--metrics-port={metrics_port}", "--metrics-address=127.0.0.1"])
     try:
         _apply_all(cluster, namespace, args.releases, "example.com/app:1")
         started = time.monotonic()
@@ -92,9 +118,9 @@ def main() -> int:
                            what=f"{args.releases} releases installed")
         installed = time.monotonic() - started
         time.sleep(3)
-        before_idle = _proc(operator.proc.pid)
+        before_idle, calls_before_idle = _proc(operator.proc.pid), _api_requests(metrics_port)
         time.sleep(args.idle_seconds)
-        after_idle = _proc(operator.proc.pid)
+        after_idle, calls_after_idle = _proc(operator.proc.pid), _api_requests(metrics_port)
         idle_cpu = after_idle["cpu_s"] - before_idle["cpu_s"]
 
         stable = {i["metadata"]["name"]: i["status"]["stableRevision"]
@@ -104,7 +130,7 @@ def main() -> int:
         harness.wait_until(lambda: _count(cluster, namespace, stable) == args.releases, timeout=args.timeout,
                            interval=1, what=f"{args.releases} releases promoted")
         released = time.monotonic() - started
-        after_release = _proc(operator.proc.pid)
+        after_release, calls_after_release = _proc(operator.proc.pid), _api_requests(metrics_port)
 
         print(f"[figure] releases: {args.releases} (2 pods each, steps setWeight 50 + pause 1s)")
         print(f"[figure] operator RSS at start (no work yet): {base['rss_mib']:.0f} MiB")
@@ -115,6 +141,11 @@ def main() -> int:
               f"({100 * idle_cpu / args.idle_seconds:.1f}% of a core)")
         print(f"[figure] release of all {args.releases} at once: all promoted after {released:.1f} s; "
               f"RSS {after_release['rss_mib']:.0f} MiB, peak {after_release['hwm_mib']:.0f} MiB")
+        print(f"[figure] API requests while {args.releases} releases sat idle for {args.idle_seconds:.0f} s: "
+              f"{_delta(calls_after_idle, calls_before_idle)}")
+        total = sum(calls_after_release.values()) - sum(calls_after_idle.values())
+        print(f"[figure] API requests for the release of all {args.releases} (watches not counted): "
+              f"{_delta(calls_after_release, calls_after_idle)}; {total / args.releases:.1f} per release")
     finally:
         operator.stop()
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
