@@ -154,7 +154,7 @@ def test_chart_service_account_is_enough_to_promote_and_roll_back(
     good_ns, bad_ns = h_namespaces
     analysis = gr.error_rate_analysis(prometheus.url, threshold=0.05)
     # The good release uses every kind of object the operator writes: Deployments, Services, an
-    # HTTPRoute's weights, a smoke-test Job (created, then deleted), Events, status.
+    # HTTPRoute's weights, a smoke-test Job (created, kept for its logs), Events, status.
     cluster.apply(HTTP_ROUTE, good_ns)
     routing = {"gatewayAPI": {"httpRoute": "shop"}}
     smoke = {"inspect": {"job": {"spec": {"template": {"spec": {
@@ -175,7 +175,8 @@ def test_chart_service_account_is_enough_to_promote_and_roll_back(
     assert promoted["canaryWeight"] == 0
     refs = cluster.get("httproute", "shop", good_ns)["spec"]["rules"][0]["backendRefs"]
     assert {r["name"]: r.get("weight", 1) for r in refs} == {"shop-stable": 100, "shop-canary": 0}
-    assert cluster.get("jobs", namespace=good_ns)["items"] == []  # the passed smoke test's Job was deleted
+    jobs = cluster.get("jobs", namespace=good_ns)["items"]
+    assert len(jobs) == 1 and jobs[0]["metadata"]["ownerReferences"][0]["name"] == "shop"  # the smoke test ran
     stable = gr.deployment(cluster, good_ns, "shop-stable")
     assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/app:2"
     rolled_back = gr.wait_phase(cluster, bad_ns, "pay", "RolledBack", timeout=180)

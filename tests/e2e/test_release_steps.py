@@ -36,7 +36,12 @@ def test_smoke_test_job_passes_the_step(cluster: Cluster, namespace: str, operat
                           and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
     passed = [e["message"] for e in gr.events(cluster, namespace, "api") if e["reason"] == "StepCompleted"]
     assert any("inspect" in m for m in passed), passed
-    assert cluster.get("jobs", namespace=namespace)["items"] == []  # a passed smoke test's Job is cleaned up
+    jobs = cluster.get("jobs", namespace=namespace)["items"]
+    assert len(jobs) == 1  # one smoke test for one release, kept (with its logs) after it passed
+    assert jobs[0]["spec"]["ttlSecondsAfterFinished"] == 86400
+    # The Job controller reports SuccessCriteriaMet first and Complete a moment later.
+    assert any(c["type"] in ("Complete", "SuccessCriteriaMet") and c["status"] == "True"
+               for c in jobs[0]["status"]["conditions"])
     assert done["canaryWeight"] == 0
 
 

@@ -162,7 +162,7 @@ def advance(s: Situation) -> actions.Emit:
     if step is not None and step.kind is StepKind.ANALYSIS:
         detail = f": {measurements.gate_summary(s)}"
     if step is not None and step.kind is StepKind.INSPECT:
-        _drop_inspection(s)
+        s.status.inspection = None  # a passed smoke test's Job stays for its logs; its TTL removes it
     enter_step(s, s.status.current_step_index + 1)
     following = "promoting" if s.step is None else describe_step(s)
     return _normal("StepCompleted", f"{done} passed{detail}; next: {following}")

@@ -3,7 +3,9 @@
 The Job's name is chosen by the engine (unique per release attempt and step), so creating it
 again after an operator restart finds the existing one instead of running the test twice.
 The Job gets the release's variables as environment variables (GRAYRELEASE_CANARY_SERVICE …)
-so a test knows what to call, and an owner reference so it goes with the GrayRelease.
+so a test knows what to call, and an owner reference so it goes with the GrayRelease. A passed
+Job is kept for its logs and removed by Kubernetes a day after it finished
+(``ttlSecondsAfterFinished``, unless the step's Job spec sets its own).
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from grayrelease import labels
 
 
 
+FINISHED_JOB_TTL = 86400  # a finished smoke test stays a day for its logs, unless the spec says otherwise
+
+
 def job_manifest(release: dict[str, Any], name: str, job_spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     spec = copy.deepcopy(job_spec)
     spec.setdefault("backoffLimit", 0)
+    spec.setdefault("ttlSecondsAfterFinished", FINISHED_JOB_TTL)
     pod_spec = spec.setdefault("template", {}).setdefault("spec", {})
     pod_spec.setdefault("restartPolicy", "Never")
     for container in pod_spec.get("containers", []):
