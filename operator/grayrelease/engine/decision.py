@@ -47,6 +47,7 @@ def decide(
     _bookkeeping(s)
     rule = first_rule(s)
     emit = rule.transition(s) if rule is not None else None
+    s.status.canary_weight = s.observed_weight()  # again: the transition may have changed the revisions
     if rule is not None and rule.handles_command:
         s.status.last_handled_command = s.command
         s.status.command = None

@@ -118,7 +118,12 @@ class Situation:
         return self.stable_at(self.status.stable_revision, self.replicas - canary)
 
     def observed_weight(self) -> int:
-        """Share of traffic the canary gets now: router read-back, or share of ready pods."""
+        """Share of traffic the canary gets now: router read-back, or share of ready pods.
+
+        0 once the canary's revision is the stable one (after a promotion): pods still being
+        scaled down then serve the stable revision, so no traffic reaches another version."""
+        if self.status.canary_revision is None or self.status.canary_revision == self.status.stable_revision:
+            return 0
         if self.router:
             return self.obs.traffic.canary_weight or 0
         canary = self.obs.canary.ready_replicas if self.obs.canary and self.canary_on_revision else 0
