@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import oracle
+
 GOOD_FAMILIES = (
     "good-steady",
     "good-diurnal",
@@ -64,6 +66,9 @@ class Generated:
     large: bool
     """A step of at least 2x the error ratio or +30% latency: the time-to-detect target applies."""
     weight: float
+    visible: bool = True
+    """Whether a perfect observer that knows the onset could tell this bad release from a good one
+    at the judge's default level (``bench.oracle``); True for good releases."""
 
 
 def generate(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, noise: float = 1.0) -> list[Generated]:
@@ -188,8 +193,11 @@ def _scenario(rng: np.random.Generator, index: int, family: str, noise: float) -
     base_lat = _loguniform(rng, 0.02, 1.0)
     shared_lat = base_lat * (1 + 0.25 * (load - 1)) * incident_lat
 
+    def latency_noise(requests: np.ndarray) -> np.ndarray:
+        return noise * (0.02 + _QUANTILE_NOISE[quantile] / np.sqrt(requests + 1))
+
     def measured_latency(requests: np.ndarray, factor: np.ndarray) -> np.ndarray:
-        sigma = noise * (0.02 + _QUANTILE_NOISE[quantile] / np.sqrt(requests + 1))
+        sigma = latency_noise(requests)
         value = shared_lat * factor * np.exp(rng.normal(0, sigma))
         slow = rng.random(length) < 0.03 * noise
         return value * np.where(slow, np.exp(np.abs(rng.normal(0, 0.3, length))), 1.0)
@@ -241,6 +249,15 @@ def _scenario(rng: np.random.Generator, index: int, family: str, noise: float) -
                 "canary": series(canary_mem_v, pod_gone, 6),
             }
         )
+    visible = True
+    seen = after & ~canary_missing & ~stable_missing
+    if family in ("bad-error-step", "bad-error-add", "bad-intermittent"):
+        visible = oracle.errors_visible(stable_x[after], stable_n[after], canary_x[after], canary_n[after], 1 / math.sqrt(dispersion))
+    elif family == "bad-latency" or (family == "bad-leak" and "latency" in note):
+        sigma = np.sqrt(latency_noise(stable_n) ** 2 + latency_noise(canary_n) ** 2)
+        visible = oracle.shift_visible(np.log(canary_lat_v[seen] / stable_lat[seen]), sigma[seen])
+    elif family == "bad-leak":
+        visible = oracle.shift_visible(np.log(canary_mem_v[seen] / stable_mem[seen]), np.full(int(seen.sum()), math.sqrt(2) * mem_noise))
     truth: dict[str, Any] = {"bad": bad, "note": note}
     if bad:
         truth["onset_index"] = onset
@@ -252,7 +269,7 @@ def _scenario(rng: np.random.Generator, index: int, family: str, noise: float) -
         "metrics": metrics,
         "truth": truth,
     }
-    return Generated(scenario=scenario, family=family, size=size, large=large, weight=weight)
+    return Generated(scenario=scenario, family=family, size=size, large=large, weight=weight, visible=visible)
 
 
 def write(folder: Path, generated: list[Generated]) -> None:

@@ -78,6 +78,14 @@ COUNT_NULL_SHARE = 0.25
 """The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
 that is a little worse, harmlessly, does not pile up evidence over a long release; the full
 tolerance is then applied to the estimate."""
+CHI2_1_MEDIAN = 0.4549364
+"""Median of a chi-squared variable with one degree of freedom."""
+REFERENCE_WEIGHT = 5.0
+"""Canary weight (percent) the latency and throughput priors are meant for."""
+SHIFT_NULL_SHARE = 0.5
+"""The paired test's null hypothesis is a shift of SHIFT_NULL_SHARE x maxDegradation: a canary that
+is harmlessly a little slower does not pile up evidence, and a slower one than that must also
+show an estimate beyond the full tolerance."""
 ESTIMATE_COUNTS = True
 """Use the count test with effective counts for error ratios without request counts when the canary weight is known."""
 MIN_SCALE = 0.005
@@ -146,10 +154,23 @@ def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
         test=config.test,
         alpha=1.0 - config.confidence,
         tolerance=config.max_degradation if config.max_degradation is not None else defaults.max_degradation,
-        prior_noise=defaults.prior_noise,
+        prior_noise=defaults.prior_noise * _traffic_factor(kind, history.canary_weight),
         min_samples=config.min_samples,
         missing_limit=config.missing_limit,
     )
+
+
+def _traffic_factor(kind: str, canary_weight: float | None) -> float:
+    """How much noisier than usual a traffic-derived statistic of a small canary is.
+
+    A latency quantile or a request rate computed from n requests wanders about 1 / sqrt(n), and a
+    canary below ``REFERENCE_WEIGHT`` percent sees proportionally fewer requests than the priors
+    assume, so its prior noise grows as sqrt(REFERENCE_WEIGHT / weight). Gauges (memory, CPU) are
+    per pod and do not depend on traffic; error ratios have their own count test.
+    """
+    if kind not in ("latency", "throughput") or canary_weight is None or canary_weight <= 0:
+        return 1.0
+    return max(1.0, math.sqrt(REFERENCE_WEIGHT / canary_weight))
 
 
 def _as_array(values: Sequence[float | None] | None, length: int) -> np.ndarray:
@@ -220,7 +241,7 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
         and history.canary_weight is not None
         and 0 < history.canary_weight < 100
     ):
-        estimated = _effective_counts(stable, ~stable_missing, history.canary_weight)
+        estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, history.canary_weight)
         if estimated is not None:
             stable_n = np.where(stable_missing, np.nan, estimated[0])
             canary_n = np.where(canary_missing, np.nan, estimated[1])
@@ -238,7 +259,9 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     elif cfg.test == "mann-whitney":
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
     else:
-        results = _paired_windows(stable, canary, both, windows, cfg)
+        results = _shift_evidence(stable, canary, both, cfg)
+        per_window_alpha = cfg.alpha
+    sequential = cfg.test != "mann-whitney"
     # One interval is never enough to judge: a single burst or slow scrape must not decide.
     results = [r for r in results if r.samples >= min_window]
 
@@ -264,7 +287,7 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
             break
 
     # The whole history: last of the windows, first of the count test's starts.
-    full = (results[0] if use_counts else results[-1]) if results else None
+    full = (results[0] if sequential else results[-1]) if results else None
     if samples < cfg.min_samples or not bool(both[-1]):
         why = (
             f"{samples} of {cfg.min_samples} intervals with data on both sides"
@@ -392,24 +415,46 @@ def _count_evidence(
     return results
 
 
-def _effective_counts(stable: np.ndarray, present: np.ndarray, canary_weight: float) -> tuple[float, float] | None:
+def _effective_counts(
+    stable: np.ndarray, stable_present: np.ndarray, canary: np.ndarray, canary_present: np.ndarray, canary_weight: float
+) -> tuple[float, float] | None:
     """Requests per interval behind error ratios reported without counts, as (stable, canary).
 
-    The stable ratio's interval-to-interval variance (first differences, so drift and an incident
-    onset count little) is at least binomial, p (1 - p) / n, so p (1 - p) / variance is at most
-    the stable side's requests per interval: any extra wander only makes the estimate, and the
-    test built on it, more cautious. The canary gets ``canary_weight`` percent of the traffic.
+    A ratio's interval-to-interval variance (first differences, so drift and an incident onset
+    count little) is at least binomial, p (1 - p) / n, so p (1 - p) / variance is at most that
+    side's requests per interval: any extra wander only makes the estimate, and the test built
+    on it, more cautious. The canary gets ``canary_weight`` percent of stable's estimate, or
+    fewer when its own variation says so: a few intervals of a quiet stable side can look far
+    steadier than they are, and must not turn one failed request on a tiny canary into fifteen.
     None when stable shows no errors or no variation yet.
     """
-    values = stable[present]
+    stable_n = _binomial_trials(stable[stable_present])
+    if stable_n is None:
+        return None
+    canary_n = stable_n * canary_weight / (100.0 - canary_weight)
+    own = _binomial_trials(canary[canary_present])
+    if own is not None:
+        canary_n = min(canary_n, own)
+    return stable_n, canary_n
+
+
+def _binomial_trials(values: np.ndarray) -> float | None:
+    """Largest number of trials per interval consistent with how much a series of ratios wanders.
+
+    The variance comes from the median squared first difference (for normal noise, 0.455 x twice
+    the variance), so an incident's few big jumps do not pass for noise and leave a large service
+    looking like a tiny one; when most differences are zero (a handful of errors) the median says
+    nothing and the mean is used.
+    """
     if values.size < 3:
         return None
     level = float(np.mean(values))
-    variance = float(np.mean(np.diff(values) ** 2) / 2.0)
+    squares = np.diff(values) ** 2
+    median = float(np.median(squares))
+    variance = median / (2.0 * CHI2_1_MEDIAN) if median > 0 else float(np.mean(squares) / 2.0)
     if level <= 0 or variance <= 0:
         return None
-    stable_n = level * (1.0 - level) / variance
-    return stable_n, stable_n * canary_weight / (100.0 - canary_weight)
+    return level * (1.0 - level) / variance
 
 
 def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str) -> tuple[np.ndarray, bool]:
@@ -426,6 +471,47 @@ def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray
     diffs = np.full(len(stable), np.nan)
     diffs[both] = (c - s) / level
     return diffs, False
+
+
+def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: _Resolved) -> list[_WindowResult]:
+    """Sequential evidence of the paired test, one result per start interval.
+
+    Per-interval canary-vs-stable differences (log ratios), so load, drift and incidents that
+    hit both sides cancel; a mixture likelihood ratio of their mean shift since each start
+    (``stats.shift_log_evidence``) against a null of ``COUNT_NULL_SHARE`` x the tolerance, with
+    the noise scale pooled from the data and the kind's prior. ``p_bad`` / ``p_good`` are
+    always-valid p-values (1 / (start weight x e-value)); the effect is the Hodges–Lehmann
+    estimate since the start, computed only where it can decide.
+    """
+    diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
+    sample_scale, sample_df = stats.difference_scale(diffs[both])
+    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
+    # A plug-in scale from few intervals is as often too small as too large, and too small cries
+    # wolf: widen it by the ratio of a Student t's standard deviation to a normal's.
+    scale = max(scale * math.sqrt(df / (df - 2.0)), MIN_SCALE)
+    margin = SHIFT_NULL_SHARE * cfg.tolerance
+    up_null, down_null = (math.log1p(margin), math.log1p(-min(margin, 0.5))) if is_log else (margin, -margin)
+    higher = stats.shift_log_evidence(diffs, scale, up_null)
+    lower = stats.shift_log_evidence(-diffs, scale, -down_null)
+    bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
+    n_tail = np.cumsum(both[::-1])[::-1]
+    results = []
+    for start in range(len(diffs)):
+        n = int(n_tail[start])
+        if n < MIN_SEGMENT:
+            break
+        if not both[start]:
+            continue
+        weight = stats.start_weight(start)
+        p_bad = min(1.0, math.exp(min(-bad_log[start], 700.0)) / weight)
+        p_good = min(1.0, math.exp(min(-good_log[start], 700.0)) / weight)
+        if start > 0 and min(p_bad, p_good) >= cfg.alpha:
+            continue
+        window = diffs[start:][both[start:]]
+        location = stats.hodges_lehmann_location(window)
+        effect = math.expm1(location) if is_log else location
+        results.append(_WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n))
+    return results
 
 
 def _paired_windows(

@@ -190,11 +190,37 @@ class TestRatiosWithoutCounts:
     def test_effective_counts_do_not_exceed_binomial(self) -> None:
         history = self._ratios(0.01, n=40)
         stable = np.array(history.stable, dtype=float)
-        estimated = judge._effective_counts(stable, np.ones(stable.size, dtype=bool), 5.0)
+        canary = np.array(history.canary, dtype=float)
+        present = np.ones(stable.size, dtype=bool)
+        estimated = judge._effective_counts(stable, present, canary, present, 5.0)
         assert estimated is not None
-        # Binomial noise gives about the true 9500 requests (within sampling error), never wildly more.
+        # Binomial noise gives about the true 9500 and 500 requests (within sampling error), never wildly more.
         assert 4000 < estimated[0] < 16000
-        assert estimated[1] == pytest.approx(estimated[0] * 5 / 95)
+        assert 200 < estimated[1] <= estimated[0] * 5 / 95
+
+    def test_an_incident_on_stable_does_not_shrink_the_estimate(self) -> None:
+        history = self._ratios(0.01, n=40)
+        stable = np.array(history.stable, dtype=float)
+        canary = np.array(history.canary, dtype=float)
+        present = np.ones(stable.size, dtype=bool)
+        calm = judge._effective_counts(stable, present, canary, present, 5.0)
+        stable[10:14] = 0.2  # both sides fail for four intervals
+        canary[10:14] = 0.2
+        hit = judge._effective_counts(stable, present, canary, present, 5.0)
+        assert calm is not None and hit is not None
+        assert hit[0] > 0.3 * calm[0]
+
+    def test_one_failed_request_on_a_tiny_canary_stays_one(self) -> None:
+        # A very steady stable side says ~50,000 requests per interval, so a 1% canary would get ~500;
+        # but a canary at 0, 0, 1/33 cannot have had more than a few dozen requests.
+        stable = np.array([0.00187441, 0.00218818, 0.00193377])
+        canary = np.array([0.0, 0.0, 0.030303])
+        present = np.ones(3, dtype=bool)
+        estimated = judge._effective_counts(stable, present, canary, present, 1.0)
+        assert estimated is not None
+        assert estimated[1] < 100
+        verdict = judge.judge_metric(MetricHistory("e", list(stable), list(canary), kind="error-ratio", canary_weight=1.0))
+        assert verdict.failed is False
 
     def test_step_is_caught(self) -> None:
         assert judge.judge_metric(self._ratios(0.05)).classification == "High"
@@ -204,6 +230,7 @@ class TestRatiosWithoutCounts:
 
     def test_without_weight_falls_back_to_the_paired_test(self) -> None:
         history = self._ratios(0.01)
-        stable_only = judge._effective_counts(np.array([0.0, 0.0, 0.0]), np.ones(3, dtype=bool), 5.0)
+        quiet = np.array([0.0, 0.0, 0.0])
+        stable_only = judge._effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), 5.0)
         assert stable_only is None
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False

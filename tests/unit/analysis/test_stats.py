@@ -196,3 +196,43 @@ class TestRateRatioEvidence:
         assert stats.start_weight(0) > stats.start_weight(1) > stats.start_weight(10)
         with pytest.raises(ValueError):
             stats.start_weight(-1)
+
+
+class TestShiftEvidence:
+    def test_single_value_single_alternative_is_the_gaussian_likelihood_ratio(self) -> None:
+        # log N(x; theta, s) / N(x; 0, s) = (theta x - theta^2 / 2) / s^2, with theta = 1 x s.
+        x, s = 0.05, 0.1
+        got = stats.shift_log_evidence(np.array([x]), s, grid=(1.0,))
+        assert got[0] == pytest.approx((s * x - s**2 / 2) / s**2)
+
+    def test_one_wild_value_adds_bounded_evidence(self) -> None:
+        calm = stats.shift_log_evidence(np.array([0.0, 0.0, 10.0]), 0.1, grid=(3.0,))
+        capped = stats.shift_log_evidence(np.array([0.0, 0.0, 0.3]), 0.1, grid=(3.0,))
+        assert calm[0] == pytest.approx(capped[0])
+
+    def test_missing_values_add_nothing(self) -> None:
+        with_gap = stats.shift_log_evidence(np.array([0.2, np.nan, 0.2]), 0.1)
+        without = stats.shift_log_evidence(np.array([0.2, 0.2]), 0.1)
+        assert with_gap[0] == pytest.approx(without[0])
+
+    def test_later_starts_see_an_onset_sooner(self) -> None:
+        values = np.array([0.0, 0.01, -0.01, 0.3, 0.28, 0.31])
+        log_e = stats.shift_log_evidence(values, 0.05)
+        assert log_e[3] > log_e[0]
+
+    def test_ville_bound_under_the_null(self) -> None:
+        # Gaussian noise of the stated scale and a mean at the null: over 60 looks, the e-value
+        # since interval 0 crosses 1/alpha in at most alpha of the runs.
+        rng = np.random.default_rng(11)
+        runs, looks, alpha = 500, 60, 0.05
+        values = rng.normal(0.02, 0.1, (runs, looks))
+        crossed = 0
+        for run in values:
+            # The running log e-value of start 0 at every look, from the reversed cumulative sums.
+            logs = [stats.shift_log_evidence(run[: t + 1], 0.1, null_shift=0.02)[0] for t in range(looks)]
+            crossed += max(logs) >= math.log(1 / alpha)
+        assert crossed / runs <= alpha
+
+    def test_scale_must_be_positive(self) -> None:
+        with pytest.raises(ValueError):
+            stats.shift_log_evidence(np.array([1.0]), 0.0)
