@@ -88,6 +88,9 @@ is harmlessly a little slower does not pile up evidence, and a slower one than t
 show an estimate beyond the full tolerance."""
 ESTIMATE_COUNTS = True
 """Use the count test with effective counts for error ratios without request counts when the canary weight is known."""
+SILENCE_MIN_REQUESTS = 5.0
+"""A canary with no data counts as silent only where it should have had this many requests (if
+known): the chance of none at all is then below 1%."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -220,7 +223,10 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     if stable_n is not None:
         stable_missing |= ~(stable_n > 0)
 
-    silent = _canary_silence(canary_missing, stable_missing)
+    # An interval in which a tiny canary was expected to get next to no requests says nothing
+    # about whether it is alive: it neither counts towards silence nor breaks a silent run.
+    quiet = _expected_canary_requests(stable_n, history.canary_weight) < SILENCE_MIN_REQUESTS
+    silent = _canary_silence(canary_missing, stable_missing | quiet)
     if silent >= cfg.missing_limit:
         return MetricVerdict(
             name=history.name,
@@ -229,6 +235,8 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
             reason=f"canary reported nothing for {silent} intervals while stable did",
         )
 
+    if cfg.kind == "throughput":
+        canary = _per_share_throughput(stable, canary, history.canary_weight)
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
     look_alpha = stats.spent_alpha(cfg.alpha, length)
@@ -347,6 +355,33 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
 
 def _describe(effect: float) -> str:
     return f"{abs(effect) * 100:.0f}% {'higher' if effect > 0 else 'lower'}"
+
+
+def _expected_canary_requests(stable_n: np.ndarray | None, canary_weight: float | None) -> np.ndarray:
+    """Requests the canary should have had per interval given stable's and the split (inf when unknown)."""
+    if stable_n is None or canary_weight is None or not 0 < canary_weight < 100:
+        return np.array(np.inf)
+    return np.nan_to_num(stable_n, nan=np.inf) * canary_weight / (100.0 - canary_weight)
+
+
+def _per_share_throughput(stable: np.ndarray, canary: np.ndarray, canary_weight: float | None) -> np.ndarray:
+    """The canary's throughput scaled to stable's share of the traffic, when the values are per side.
+
+    A request rate summed over a side is proportional to that side's weight: a healthy 5% canary
+    serves about 1/19 of stable's rate. Rates per pod are not. The values say which they are: when
+    the canary/stable ratio sits nearer (in log terms) to the traffic split than to parity, they
+    are per side and the canary is scaled by (100 - weight) / weight before the comparison.
+    """
+    if canary_weight is None or not 0 < canary_weight < 100:
+        return canary
+    both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0)
+    if not both.any():
+        return canary
+    observed = float(np.median(np.log(canary[both] / stable[both])))
+    split = math.log(canary_weight / (100.0 - canary_weight))
+    if abs(observed - split) < abs(observed):
+        return canary * (100.0 - canary_weight) / canary_weight
+    return canary
 
 
 def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> int:

@@ -98,6 +98,22 @@ class TestMissingData:
         )
         assert judge.judge_metric(history, CompareConfig()).failed is True
 
+    def test_a_tiny_canary_without_requests_is_not_silent(self) -> None:
+        # 1% of 200 requests is 2 per interval: none at all happens every few intervals.
+        history = MetricHistory(
+            "errors", [0.01] * 6, [0.0, 0.0, None, None, None, None], kind="error-ratio",
+            stable_requests=[200.0] * 6, canary_requests=[2.0, 3.0, 0.0, 0.0, 0.0, 0.0], canary_weight=1.0,
+        )
+        verdict = judge.judge_metric(history, CompareConfig())
+        assert (verdict.classification, verdict.failed) == ("NoData", False)
+
+    def test_a_canary_that_should_have_traffic_is_silent(self) -> None:
+        history = MetricHistory(
+            "errors", [0.01] * 6, [0.0, 0.0, None, None, None, None], kind="error-ratio",
+            stable_requests=[20000.0] * 6, canary_requests=[200.0, 203.0, 0.0, 0.0, 0.0, 0.0], canary_weight=1.0,
+        )
+        assert judge.judge_metric(history, CompareConfig()).failed is True
+
     def test_one_interval_never_decides(self) -> None:
         history = MetricHistory("p99", [0.2], [2.0], kind="latency")
         assert judge.judge_metric(history, CompareConfig()).failed is False
@@ -234,3 +250,22 @@ class TestRatiosWithoutCounts:
         stable_only = judge._effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), 5.0)
         assert stable_only is None
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
+
+
+class TestThroughput:
+    """Request rates summed per side are proportional to the traffic split; per pod they are not."""
+
+    @staticmethod
+    def _rates(canary_factor: float, per_side: bool, n: int = 12) -> MetricHistory:
+        stable = _noisy(950.0 if per_side else 50.0, n, 0.03, 1)
+        canary = [v * canary_factor for v in _noisy(50.0, n, 0.03, 2)]
+        return MetricHistory("rps", stable, canary, kind="throughput", canary_weight=5.0)
+
+    @pytest.mark.parametrize("per_side", [True, False], ids=["per side", "per pod"])
+    def test_a_healthy_canary_passes(self, per_side: bool) -> None:
+        assert judge.judge_metric(self._rates(1.0, per_side)).failed is False
+
+    @pytest.mark.parametrize("per_side", [True, False], ids=["per side", "per pod"])
+    def test_a_drop_fails(self, per_side: bool) -> None:
+        verdict = judge.judge_metric(self._rates(0.6, per_side))
+        assert (verdict.classification, verdict.failed) == ("Low", True)
