@@ -28,6 +28,7 @@ How one metric is judged (docs/judge.md has the full story):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,15 +61,18 @@ class KindDefaults:
 
 KIND_DEFAULTS: dict[str, KindDefaults] = {
     "error-ratio": KindDefaults(better="lower", max_degradation=0.25, prior_noise=0.5),
-    "latency": KindDefaults(better="lower", max_degradation=0.05, prior_noise=0.08),
-    "throughput": KindDefaults(better="higher", max_degradation=0.05, prior_noise=0.08),
+    "latency": KindDefaults(better="lower", max_degradation=0.05, prior_noise=0.12),
+    "throughput": KindDefaults(better="higher", max_degradation=0.2, prior_noise=0.08),
     "gauge": KindDefaults(better="lower", max_degradation=0.1, prior_noise=0.1),
 }
-PRIOR_DF = 4.0
-"""Weight of the prior noise, in degrees of freedom: worth about seven intervals of data."""
+PRIOR_DF = 6.0
+"""Weight of the prior noise, in degrees of freedom: worth about ten intervals of data."""
 RATE_NOISE_PRIOR = 0.04
 """Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.04, i.e. 20%."""
 RATE_NOISE_PRIOR_DF = 4.0
+RATE_NOISE_MAX = 0.1
+"""Most extra-binomial wander the count test allows for (tau^2 = 0.1, about 30% per interval):
+beyond that, a canary whose share of the errors jumps around is failing in bursts, not noisy."""
 """Weight of that prior, in degrees of freedom."""
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
@@ -91,6 +95,10 @@ ESTIMATE_COUNTS = True
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
+SILENCE_PRIOR = (1.0, 3.0)
+"""Prior of the canary's rate of intervals without data: one gap in three intervals."""
+SILENCE_CHANCE = 0.01
+"""How unlikely a live canary's run of intervals without data must be before it counts as silent."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -109,6 +117,9 @@ class MetricHistory:
     canary_weight: float | None = None
     """Percent of the traffic the canary gets (the current step's weight), if known. Lets an
     error ratio without request counts use the count test with estimated effective counts."""
+    expected_canary_requests: Sequence[float | None] | None = None
+    """Requests the canary should have had per interval, from another metric's request counts;
+    where it is tiny, a canary without data is quiet rather than dead."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,45 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     latest interval; anything less is NoData.
     """
     config = config or CompareConfig()
+    if _is_success_ratio(history, config):
+        return _judge_success_ratio(history, config)
+    return _judge(history, config)
+
+
+def _is_success_ratio(history: MetricHistory, config: CompareConfig) -> bool:
+    """A ratio near 1 where higher is better (success ratio, availability, Apdex).
+
+    Its complement is a failure ratio: a regression from 99.9% to 99% success is tenfold more
+    failures, which a relative comparison of the success ratios themselves (-0.9%) would shrug off
+    as noise. Recognised from the values: every one within [0, 1] and stable's median above 0.5.
+    """
+    kind = config.kind or history.kind
+    better = config.better or history.better
+    if better != "higher" or kind not in ("gauge", "error-ratio") or config.test == "mann-whitney":
+        return False
+    values = np.array([v for v in (*history.stable, *history.canary) if v is not None], dtype=float)
+    stable = np.array([v for v in history.stable if v is not None], dtype=float)
+    return bool(stable.size and np.all((values >= 0) & (values <= 1)) and np.median(stable) > 0.5)
+
+
+def _judge_success_ratio(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
+    """Judge 1 - value as an error ratio, and report the classification in the metric's own terms."""
+    def complement(values: Sequence[float | None]) -> list[float | None]:
+        return [None if v is None else 1.0 - float(v) for v in values]
+
+    failures = dataclasses.replace(
+        history, stable=complement(history.stable), canary=complement(history.canary), kind="error-ratio", better="lower"
+    )
+    verdict = _judge(failures, config.model_copy(update={"kind": "error-ratio", "better": "lower"}))
+    flipped: dict[str, Classification] = {"High": "Low", "Low": "High"}
+    return dataclasses.replace(
+        verdict,
+        classification=flipped.get(verdict.classification, verdict.classification),
+        reason=f"failures (1 - value): {verdict.reason}",
+    )
+
+
+def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     cfg = _resolve(history, config)
     length = len(history.stable)
     if len(history.canary) != length:
@@ -225,9 +275,13 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
 
     # An interval in which a tiny canary was expected to get next to no requests says nothing
     # about whether it is alive: it neither counts towards silence nor breaks a silent run.
-    quiet = _expected_canary_requests(stable_n, history.canary_weight) < SILENCE_MIN_REQUESTS
-    silent = _canary_silence(canary_missing, stable_missing | quiet)
-    if silent >= cfg.missing_limit:
+    if stable_n is None and history.expected_canary_requests is not None:
+        expected = np.nan_to_num(_as_array(history.expected_canary_requests, length), nan=np.inf)
+    else:
+        expected = _expected_canary_requests(stable_n, history.canary_weight)
+    quiet = expected < SILENCE_MIN_REQUESTS
+    silent, needed = _canary_silence(canary_missing, stable_missing | quiet)
+    if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
             name=history.name,
             classification="NoData",
@@ -235,6 +289,10 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
             reason=f"canary reported nothing for {silent} intervals while stable did",
         )
 
+    if cfg.kind in ("latency", "throughput") or (cfg.kind == "error-ratio" and canary_n is None):
+        # A quantile or a rate of a handful of requests is noise, not a measurement.
+        canary_missing = canary_missing | quiet
+        stable_missing = stable_missing | quiet
     if cfg.kind == "throughput":
         canary = _per_share_throughput(stable, canary, history.canary_weight)
     both = ~canary_missing & ~stable_missing
@@ -348,9 +406,29 @@ def overall(verdicts: Iterable[MetricVerdict]) -> Verdict:
 
 
 def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] | None = None) -> Verdict:
-    """Judge every metric (config by metric name, defaults otherwise) and fold the verdicts."""
+    """Judge every metric (config by metric name, defaults otherwise) and fold the verdicts.
+
+    Metrics of one release share its traffic: request counts of one metric tell the others how
+    many requests the canary should have had, so a trickle is not mistaken for a dead canary.
+    """
     configs = configs or {}
+    histories = list(histories)
+    expected = _shared_expected_requests(histories)
+    if expected is not None:
+        histories = [
+            h if h.stable_requests is not None or len(h.stable) != len(expected)
+            else dataclasses.replace(h, expected_canary_requests=expected)
+            for h in histories
+        ]
     return overall(judge_metric(h, configs.get(h.name)) for h in histories)
+
+
+def _shared_expected_requests(histories: Sequence[MetricHistory]) -> list[float | None] | None:
+    for h in histories:
+        if h.stable_requests is not None and h.canary_weight is not None and 0 < h.canary_weight < 100:
+            share = h.canary_weight / (100.0 - h.canary_weight)
+            return [None if n is None else float(n) * share for n in h.stable_requests]
+    return None
 
 
 def _describe(effect: float) -> str:
@@ -384,16 +462,31 @@ def _per_share_throughput(stable: np.ndarray, canary: np.ndarray, canary_weight:
     return canary
 
 
-def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> int:
-    """Trailing intervals in which the canary had no data while stable had; intervals where both
-    were missing (Prometheus down) neither count nor break the run."""
+def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> tuple[int, int]:
+    """Trailing intervals in which the canary had no data while stable had, and how many of those
+    make a dead canary more likely than a quiet one at 99%.
+
+    Intervals where stable had no data either (Prometheus down, or a canary expected to get next
+    to no requests) neither count nor break the run. A canary that often had no data before the
+    run (a trickle of traffic) must be silent for longer: if it missed a fraction f of the
+    intervals before, a live one misses k in a row with chance about f^k, so the run must reach
+    log(0.01) / log(f). f starts from the prior ``SILENCE_PRIOR``: a new canary often has no
+    data in its first intervals (a rate needs two scrapes), so one that never reported must stay
+    silent for five intervals, one that reported steadily for ``missingLimit``.
+    """
     count = 0
-    for c_missing, s_missing in zip(canary_missing[::-1], stable_missing[::-1]):
-        if not c_missing:
+    end = len(canary_missing)
+    for index in range(len(canary_missing) - 1, -1, -1):
+        if not canary_missing[index]:
             break
-        if not s_missing:
+        end = index
+        if not stable_missing[index]:
             count += 1
-    return count
+    before = ~stable_missing[:end]
+    gaps = float((canary_missing[:end] & before).sum())
+    rate = (gaps + SILENCE_PRIOR[0]) / (float(before.sum()) + SILENCE_PRIOR[1])
+    needed = math.ceil(math.log(SILENCE_CHANCE) / math.log(rate))
+    return count, needed
 
 
 def _count_evidence(
@@ -419,6 +512,7 @@ def _count_evidence(
     s_trials = np.where(usable, stable_n, 0.0)
     tau2, tau2_df = stats.rate_noise(canary_events[usable], c_trials[usable], stable_events[usable], s_trials[usable])
     tau2 = (RATE_NOISE_PRIOR_DF * RATE_NOISE_PRIOR + tau2_df * (tau2 or 0.0)) / (RATE_NOISE_PRIOR_DF + tau2_df)
+    tau2 = min(tau2, RATE_NOISE_MAX)
     totals = canary_events + stable_events
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(usable, c_trials / (c_trials + s_trials), 0.0)

@@ -269,3 +269,50 @@ class TestThroughput:
     def test_a_drop_fails(self, per_side: bool) -> None:
         verdict = judge.judge_metric(self._rates(0.6, per_side))
         assert (verdict.classification, verdict.failed) == ("Low", True)
+
+
+class TestSuccessRatio:
+    """A ratio near 1 where higher is better is judged by its complement, the failure ratio."""
+
+    @staticmethod
+    def _success(canary_failures: float, n: int = 10) -> MetricHistory:
+        rng = np.random.default_rng(4)
+        stable = list(1 - rng.binomial(19000, 0.001, n) / 19000)
+        canary = list(1 - rng.binomial(1000, canary_failures, n) / 1000)
+        return MetricHistory("availability", stable, canary, kind="gauge", better="higher", canary_weight=5.0)
+
+    def test_tenfold_failures_fail_although_success_drops_one_percent(self) -> None:
+        verdict = judge.judge_metric(self._success(0.01))
+        assert (verdict.classification, verdict.failed) == ("Low", True)
+        assert verdict.reason.startswith("failures (1 - value)")
+
+    def test_same_failures_pass(self) -> None:
+        assert judge.judge_metric(self._success(0.001)).failed is False
+
+    def test_values_beyond_one_are_not_a_ratio(self) -> None:
+        history = MetricHistory("score", [80.0] * 6, [79.5] * 6, kind="gauge", better="higher")
+        assert judge._is_success_ratio(history, CompareConfig()) is False
+
+
+class TestSilence:
+    def test_a_canary_that_often_had_no_data_must_be_silent_longer(self) -> None:
+        stable = [0.2] * 14
+        trickle = [0.2, None, 0.2, None, None, 0.2, None, 0.2, None, 0.2, None, None, None, None]
+        steady = [0.2] * 10 + [None] * 4
+        assert judge.judge_metric(MetricHistory("p99", stable, trickle, kind="latency")).failed is False
+        assert judge.judge_metric(MetricHistory("p99", stable, steady, kind="latency")).failed is True
+
+    def test_a_canary_that_never_reported_gets_five_intervals(self) -> None:
+        stable = [0.2] * 5
+        assert judge.judge_metric(MetricHistory("p99", stable[:4], [None] * 4, kind="latency")).failed is False
+        assert judge.judge_metric(MetricHistory("p99", stable, [None] * 5, kind="latency")).failed is True
+
+    def test_request_counts_of_one_metric_tell_the_others_the_canary_is_quiet(self) -> None:
+        # 1% of 100 requests: the canary's latency has no data because it had no requests, not because it died.
+        errors = MetricHistory(
+            "errors", [0.01] * 8, [0.0, 0.0, None, None, None, None, None, None], kind="error-ratio",
+            stable_requests=[100.0] * 8, canary_requests=[1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], canary_weight=1.0,
+        )
+        latency = MetricHistory("p99", [0.2] * 8, [0.2, 0.2] + [None] * 6, kind="latency", canary_weight=1.0)
+        assert judge.judge_metric(latency).failed is True
+        assert judge.judge([errors, latency]).decision == "pause"
