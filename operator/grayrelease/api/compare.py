@@ -49,7 +49,7 @@ class CompareConfig(Model):
         ge=0.0,
         description=(
             "Tolerated relative degradation (0.1 = 10%); a significant difference smaller than this passes. "
-            "Default: 0.25 for error-ratio, 0.05 for latency and throughput, 0.1 for gauge."
+            "Default: 0.25 for error-ratio, 0.05 for latency, 0.2 for throughput, 0.1 for gauge."
         ),
     )
     min_samples: int = Field(
