@@ -5,10 +5,17 @@ rules exactly as ``grayrelease replay`` does, prints precision, recall, F1, fals
 pauses and time-to-detect percentiles, and writes ``out/bench/detection.png`` (time-to-detect
 distribution; recall against regression size).
 
-    python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--corpus DIR]
+Two corpora are scored. The main one comes from ``bench.generator``, whose oracle
+(``bench.oracle``) also marks the bad releases that no judge could tell from good ones, so recall
+is printed on all bad releases and on the visible ones. The held-out one comes from
+``bench.heldout``, a generator written separately from the judge with its own model of traffic
+(Prometheus histogram quantiles, per-side and per-pod throughput, success ratios, warm-up):
+figures on it say how the defaults fare on releases they were not designed around.
+
+    python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--corpus DIR]
 
 With ``--corpus DIR`` the scenarios are read from a folder instead (truth required for scores;
-the per-family breakdown and the plot's size axis then come from the scenario names only).
+the per-family breakdown then comes from the scenario names) and no held-out corpus is added.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import generator
+from bench import generator, heldout
 from grayrelease.analysis import backtest
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.analysis.threshold import Limit, ThresholdRule
@@ -143,6 +150,9 @@ def _plot(
     )
     for axis, family, xlabel, edges, log in panels:
         items = [(i, meta[s.name].size) for i, s in enumerate(scenarios) if s.name in meta and meta[s.name].family == family]
+        if not items:
+            axis.set_axis_off()
+            continue
         centres = [(a * b) ** 0.5 if log else (a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
         for label, outcomes in results.items():
             recall = []
@@ -165,11 +175,38 @@ def _plot(
     plt.close(fig)
 
 
+def _print_corpus(title: str, scenarios: Sequence[Scenario], results: dict[str, list[backtest.Outcome]], large: set[str]) -> None:
+    five = [i for i, s in enumerate(scenarios) if s.canary_weight == 5]
+    print(title)
+    print("time to detect: seconds (s) and intervals (iv) after onset; large = steps of >= 2x error ratio or >= +30% latency")
+    print(HEADER)
+    for label, outcomes in results.items():
+        print(_row(label, scenarios, outcomes, large))
+    for label, outcomes in results.items():
+        print(_row(f"{label} @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], large))
+
+
+def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
+    """Recall on the bad releases the oracle could tell from good ones, overall and at 5% canary."""
+    cells = []
+    for label, keep in (("all", lambda s: True), ("5% canary", lambda s: s.canary_weight == 5)):
+        bad = [(s, o) for s, o in zip(scenarios, outcomes) if s.name in meta and meta[s.name].scenario["truth"]["bad"] and keep(s)]
+        visible = [(s, o) for s, o in bad if meta[s.name].visible]
+        caught = sum(o.verdict == "rollback" for _, o in visible)
+        cells.append(
+            f"{label}: {len(visible)} of {len(bad)} bad releases visible (oracle recall {len(visible) / max(len(bad), 1):.3f}),"
+            f" judge recall on them {caught / max(len(visible), 1):.3f}"
+        )
+    return "; ".join(cells)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=generator.DEFAULT_COUNT)
     parser.add_argument("--seed", type=int, default=generator.DEFAULT_SEED)
     parser.add_argument("--noise", type=float, default=1.0, help="scale the generator's noise (robustness check)")
+    parser.add_argument("--heldout-seed", type=int, default=heldout.DEFAULT_SEED, help="seed of the held-out corpus")
+    parser.add_argument("--heldout-count", type=int, default=heldout.DEFAULT_COUNT)
     parser.add_argument("--corpus", type=Path, help="judge the scenarios of this folder instead of generating")
     parser.add_argument("--plot", type=Path, default=OUT / "detection.png")
     args = parser.parse_args(argv)
@@ -190,19 +227,27 @@ def main(argv: list[str] | None = None) -> int:
         "threshold": [backtest.replay(s, threshold_rule_for(s)) for s in scenarios],
     }
     large = {name for name, g in meta.items() if g.large}
-    five = [i for i, s in enumerate(scenarios) if s.canary_weight == 5]
-
-    print(f"detection benchmark: {source}; {sum(bool(s.truth and s.truth.bad) for s in scenarios)} bad")
-    print("time to detect: seconds (s) and intervals (iv) after onset; large = steps of >= 2x error ratio or >= +30% latency")
-    print(HEADER)
-    for label, outcomes in results.items():
-        print(_row(label, scenarios, outcomes, large))
-    for label, outcomes in results.items():
-        print(_row(f"{label} @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], large))
+    bad = sum(bool(s.truth and s.truth.bad) for s in scenarios)
+    _print_corpus(f"detection benchmark: {source}; {bad} bad", scenarios, results, large)
+    if meta:
+        print(f"visible regressions (bench.oracle): {_visible_recall(scenarios, results['judge'], meta)}")
     print()
     for line in _family_table(scenarios, results):
         print(line)
     _plot(args.plot, scenarios, meta, results)
+
+    if not args.corpus:
+        held = [Scenario.model_validate(d) for d in heldout.generate(args.heldout_count, args.heldout_seed)]
+        held_results = {
+            "judge": backtest.replay_all(held),
+            "threshold": [backtest.replay(s, threshold_rule_for(s)) for s in held],
+        }
+        print()
+        bad = sum(bool(s.truth and s.truth.bad) for s in held)
+        _print_corpus(f"held-out corpus: {len(held)} scenarios from bench.heldout (seed {args.heldout_seed}); {bad} bad", held, held_results, set())
+        print()
+        for line in _family_table(held, held_results):
+            print(line)
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

@@ -9,21 +9,25 @@ How one metric is judged (docs/judge.md has the full story):
 
 * error ratios with request counts: the canary's share of the errors, conditional on their total,
   which stays honest with the handful of errors a 5% canary sees, as a sequential mixture
-  likelihood ratio per start interval (``stats.rate_ratio_log_evidence``): always valid, so
-  repeated looks cost nothing; without counts but with the canary weight, the same test on
-  effective counts estimated from stable's variation (``_effective_counts``);
+  likelihood ratio per start interval (``stats.rate_ratio_log_evidence``); without counts but
+  with the canary weight, the same test on effective counts estimated from how much the ratios
+  wander (``_effective_counts``);
+* success ratios, availability, Apdex (values in [0, 1], higher is better): their complement,
+  the failure ratio, judged as an error ratio;
 * everything else: per-interval canary/stable log ratios, paired by interval so that load,
-  diurnal drift and incidents that hit both sides cancel out; Hodges–Lehmann estimate of the
-  shift, tested against a noise scale pooled from the data and a per-kind prior;
-  ``test: mann-whitney`` gives Kayenta's unpaired rank test instead;
-* the paired and rank tests look at the whole history and at recent windows (3, 6, 12, ...
-  intervals) so a regression that starts mid-release is not diluted by the good intervals before it;
-* the release-wide false-alarm rate is held below ``1 - confidence`` per metric: the count test
-  splits alpha over start intervals (``stats.start_weight``), the others spend it over looks
-  (``stats.spent_alpha``) and split each look's share over its windows;
+  diurnal drift and incidents that hit both sides cancel out; a sequential mixture test of their
+  mean shift per start interval (``stats.shift_log_evidence``) against a noise scale pooled from
+  the data and a per-kind prior; Hodges–Lehmann estimate of the shift; a rate summed per side is
+  first scaled to stable's share of the traffic; ``test: mann-whitney`` gives Kayenta's unpaired
+  rank test over recent windows instead;
+* the release-wide false-alarm rate is held below ``1 - confidence`` per metric: the sequential
+  tests are always valid, so looking again costs nothing, and split alpha over start intervals
+  (``stats.start_weight``) so a regression that starts mid-release is judged on the intervals
+  since its onset; the rank test spends alpha over looks (``stats.spent_alpha``);
 * a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
 * missing data is never a pass: a metric without enough data is NoData (the release pauses),
-  and a canary that stops reporting while stable still does fails after ``missingLimit`` intervals.
+  and a canary that stops reporting while stable still does fails after ``missingLimit``
+  intervals, longer if it often had no data before, never where it was due only a trickle of requests.
 """
 
 from __future__ import annotations
@@ -42,10 +46,10 @@ from grayrelease.api.compare import Better, CompareConfig, MetricKind, TestName 
 Classification = Literal["Pass", "High", "Low", "NoData"]
 Decision = Literal["continue", "rollback", "pause"]
 
-COUNT_WINDOWS = (2, 4, 8, 16, 32)
-"""Lengths (in intervals) of the recent windows the count test checks besides the whole history."""
 SAMPLE_WINDOWS = (3, 6, 12, 24, 48)
-"""The same for per-interval values; three is the least a Hodges–Lehmann estimate shrugs one bad interval off with."""
+"""Recent windows (in intervals) the rank test checks besides the whole history; three is also the
+fewest intervals a per-interval metric is judged on, the least a Hodges–Lehmann estimate shrugs
+one bad interval off with."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,8 @@ ESTIMATE_COUNTS = True
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
-SILENCE_PRIOR = (1.0, 3.0)
-"""Prior of the canary's rate of intervals without data: one gap in three intervals."""
+SILENCE_PRIOR = (0.5, 2.5)
+"""Prior of the canary's rate of intervals without data: half a gap in two and a half intervals."""
 SILENCE_CHANCE = 0.01
 """How unlikely a live canary's run of intervals without data must be before it counts as silent."""
 MIN_SCALE = 0.005
@@ -297,7 +301,6 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
         canary = _per_share_throughput(stable, canary, history.canary_weight)
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
-    look_alpha = stats.spent_alpha(cfg.alpha, length)
     pseudo = False
     if (
         ESTIMATE_COUNTS
@@ -315,19 +318,20 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
     )
-    windows = _windows(length, COUNT_WINDOWS if use_counts else SAMPLE_WINDOWS)
-    per_window_alpha = look_alpha / len(windows)
-    min_window = min(COUNT_WINDOWS) if use_counts else min(SAMPLE_WINDOWS)
     if use_counts:
         results = _count_evidence(stable, canary, stable_n, canary_n, both, cfg, exact=not pseudo)
-        # Always-valid p-values: compared with the release-wide alpha at every look.
-        per_window_alpha = cfg.alpha
+        min_window = MIN_SEGMENT
     elif cfg.test == "mann-whitney":
+        windows = _windows(length, SAMPLE_WINDOWS)
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
+        min_window = min(SAMPLE_WINDOWS)
     else:
         results = _shift_evidence(stable, canary, both, cfg)
-        per_window_alpha = cfg.alpha
-    sequential = cfg.test != "mann-whitney"
+        min_window = min(SAMPLE_WINDOWS)
+    sequential = use_counts or cfg.test != "mann-whitney"
+    # Sequential tests give always-valid p-values, compared with the release-wide alpha at every
+    # look; the rank test spends alpha over looks and splits each look's share over its windows.
+    per_window_alpha = cfg.alpha if sequential else stats.spent_alpha(cfg.alpha, length) / len(windows)
     # One interval is never enough to judge: a single burst or slow scrape must not decide.
     results = [r for r in results if r.samples >= min_window]
 
@@ -470,9 +474,8 @@ def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> t
     to no requests) neither count nor break the run. A canary that often had no data before the
     run (a trickle of traffic) must be silent for longer: if it missed a fraction f of the
     intervals before, a live one misses k in a row with chance about f^k, so the run must reach
-    log(0.01) / log(f). f starts from the prior ``SILENCE_PRIOR``: a new canary often has no
-    data in its first intervals (a rate needs two scrapes), so one that never reported must stay
-    silent for five intervals, one that reported steadily for ``missingLimit``.
+    log(0.01) / log(f). f starts from the prior ``SILENCE_PRIOR``, which asks ``missingLimit``
+    (3) intervals of a canary that never reported or reported steadily.
     """
     count = 0
     end = len(canary_missing)
@@ -641,35 +644,6 @@ def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cf
         effect = math.expm1(location) if is_log else location
         results.append(_WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n))
     return results
-
-
-def _paired_windows(
-    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, windows: list[int], cfg: _Resolved
-) -> list[_WindowResult]:
-    diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
-    valid = diffs[both]
-    sample_scale, sample_df = stats.difference_scale(valid)
-    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
-    scale = max(scale, MIN_SCALE)
-    results = []
-    for w in windows:
-        window = diffs[len(diffs) - w :]
-        window = window[~np.isnan(window)]
-        if window.size == 0:
-            continue
-        location = stats.hodges_lehmann_location(window)
-        t = location / stats.hodges_lehmann_standard_error(scale, window.size)
-        effect = math.expm1(location) if is_log else location
-        results.append(
-            _WindowResult(effect=effect, p_bad=_oriented(t, df, cfg, bad=True), p_good=_oriented(t, df, cfg, bad=False), samples=int(window.size))
-        )
-    return results
-
-
-def _oriented(t: float, df: float, cfg: _Resolved, bad: bool) -> float:
-    """p-value of the statistic in the bad (or good) direction for this metric."""
-    toward_higher = (cfg.better == "lower") == bad
-    return stats.t_greater(t if toward_higher else -t, df)
 
 
 def _mann_whitney_windows(
