@@ -96,6 +96,9 @@ is harmlessly a little slower does not pile up evidence, and a slower one than t
 show an estimate beyond the full tolerance."""
 ESTIMATE_COUNTS = True
 """Use the count test with effective counts for error ratios without request counts when the canary weight is known."""
+MIN_PAIRED = 3
+"""Fewest intervals the paired test decides on. Four would spare a few good canaries with a slow
+first interval, but moves the median detection of large regressions from two intervals to three."""
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
@@ -327,7 +330,7 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
         min_window = min(SAMPLE_WINDOWS)
     else:
         results = _shift_evidence(stable, canary, both, cfg)
-        min_window = min(SAMPLE_WINDOWS)
+        min_window = MIN_PAIRED
     sequential = use_counts or cfg.test != "mann-whitney"
     # Sequential tests give always-valid p-values, compared with the release-wide alpha at every
     # look; the rank test spends alpha over looks and splits each look's share over its windows.

@@ -1,0 +1,62 @@
+"""The benchmark's corpora are valid scenarios, reproducible, and the oracle says what it should."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import detection, generator, heldout, oracle
+from grayrelease.analysis.scenario import Scenario
+
+
+@pytest.mark.parametrize("make", [lambda: [g.scenario for g in generator.generate(40, 3)], lambda: heldout.generate(40, 3)],
+                         ids=["generator", "heldout"])
+def test_corpus_is_valid_and_reproducible(make) -> None:
+    first, second = make(), make()
+    assert json.dumps(first) == json.dumps(second)
+    for scenario in first:
+        parsed = Scenario.model_validate(scenario)
+        assert parsed.truth is not None
+        assert parsed.truth.bad == parsed.name.startswith("bad-")
+
+
+def test_heldout_scenario_depends_only_on_seed_and_index() -> None:
+    assert heldout.generate(5, 11) == heldout.generate(12, 11)[:5]
+
+
+def test_heldout_has_every_family() -> None:
+    names = {s["name"].rsplit("-", 1)[0] for s in heldout.generate(100, 4242)}
+    assert names == set(heldout.FAMILIES)
+
+
+class TestOracle:
+    def test_a_fivefold_error_step_with_plenty_of_errors_is_visible(self) -> None:
+        n = np.full(10, 300.0)
+        assert oracle.errors_visible(np.full(10, 57.0), np.full(10, 5700.0), np.full(10, 15.0), n, 0.1)
+
+    def test_a_canary_with_a_few_requests_is_invisible(self) -> None:
+        # 2x the error ratio, but 0.06 canary errors expected per interval: nothing to see.
+        n = np.full(10, 30.0)
+        assert not oracle.errors_visible(np.full(10, 1.0), np.full(10, 5700.0), np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0.0]), n, 0.1)
+
+    def test_shift_against_known_noise(self) -> None:
+        sigma = np.full(10, 0.1)
+        assert oracle.shift_visible(np.full(10, 0.2), sigma)
+        assert not oracle.shift_visible(np.full(10, 0.02), sigma)
+
+    def test_generator_marks_good_releases_visible_and_some_bad_ones_not(self) -> None:
+        corpus = generator.generate(300, generator.DEFAULT_SEED)
+        assert all(g.visible for g in corpus if not g.family.startswith("bad-"))
+        bad = [g for g in corpus if g.family.startswith("bad-")]
+        assert 0 < sum(not g.visible for g in bad) < 0.2 * len(bad)
+
+
+def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    plot = tmp_path / "detection.png"
+    assert detection.main(["--count", "40", "--heldout-count", "30", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "held-out corpus: 30 scenarios" in out
+    assert "visible regressions" in out
+    assert plot.stat().st_size > 10_000
