@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=generator.DEFAULT_SEED)
     parser.add_argument("--noise", type=float, default=1.0, help="scale the generator's noise (robustness check)")
     parser.add_argument("--heldout-seed", type=int, default=heldout.DEFAULT_SEED, help="seed of the held-out corpus")
-    parser.add_argument("--heldout-count", type=int, default=heldout.DEFAULT_COUNT)
+    parser.add_argument("--heldout-count", type=int, default=heldout.DEFAULT_COUNT, help="0 skips the held-out corpus")
     parser.add_argument("--corpus", type=Path, help="judge the scenarios of this folder instead of generating")
     parser.add_argument("--plot", type=Path, default=OUT / "detection.png")
     args = parser.parse_args(argv)
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     _plot(args.plot, scenarios, meta, results)
 
-    if not args.corpus:
+    if not args.corpus and args.heldout_count > 0:
         held = [Scenario.model_validate(d) for d in heldout.generate(args.heldout_count, args.heldout_seed)]
         held_results = {
             "judge": backtest.replay_all(held),
