@@ -203,11 +203,13 @@ class TestRatiosWithoutCounts:
         canary = list(rng.binomial(cn, canary_rate, n) / cn)
         return MetricHistory("errors", stable, canary, kind="error-ratio", canary_weight=5.0)
 
-    def test_effective_counts_do_not_exceed_binomial(self) -> None:
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         history = self._ratios(0.01, n=40)
-        stable = np.array(history.stable, dtype=float)
-        canary = np.array(history.canary, dtype=float)
-        present = np.ones(stable.size, dtype=bool)
+        stable, canary = np.array(history.stable, dtype=float), np.array(history.canary, dtype=float)
+        return stable, canary, np.ones(stable.size, dtype=bool)
+
+    def test_effective_counts_do_not_exceed_binomial(self) -> None:
+        stable, canary, present = self._arrays()
         estimated = judge._effective_counts(stable, present, canary, present, 5.0)
         assert estimated is not None
         # Binomial noise gives about the true 9500 and 500 requests (within sampling error), never wildly more.
@@ -215,10 +217,7 @@ class TestRatiosWithoutCounts:
         assert 200 < estimated[1] <= estimated[0] * 5 / 95
 
     def test_an_incident_on_stable_does_not_shrink_the_estimate(self) -> None:
-        history = self._ratios(0.01, n=40)
-        stable = np.array(history.stable, dtype=float)
-        canary = np.array(history.canary, dtype=float)
-        present = np.ones(stable.size, dtype=bool)
+        stable, canary, present = self._arrays()
         calm = judge._effective_counts(stable, present, canary, present, 5.0)
         stable[10:14] = 0.2  # both sides fail for four intervals
         canary[10:14] = 0.2
