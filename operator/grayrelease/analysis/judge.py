@@ -122,6 +122,9 @@ class MetricHistory:
     stable_requests: Sequence[float | None] | None = None
     canary_requests: Sequence[float | None] | None = None
     canary_weight: float | None = None
+    canary_weights: Sequence[float | None] | None = None
+    """The canary's weight at each interval, where it changed during the release (the operator
+    records it); intervals without one take ``canary_weight``."""
     """Percent of the traffic the canary gets (the current step's weight), if known. Lets an
     error ratio without request counts use the count test with estimated effective counts."""
     expected_canary_requests: Sequence[float | None] | None = None
@@ -175,10 +178,25 @@ def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
         test=config.test,
         alpha=1.0 - config.confidence,
         tolerance=config.max_degradation if config.max_degradation is not None else defaults.max_degradation,
-        prior_noise=defaults.prior_noise * _traffic_factor(kind, history.canary_weight),
+        prior_noise=defaults.prior_noise * _traffic_factor(kind, _latest_weight(history)),
         min_samples=config.min_samples,
         missing_limit=config.missing_limit,
     )
+
+
+def _weights(history: MetricHistory, length: int) -> np.ndarray:
+    """The canary's weight (percent) per interval; NaN where unknown or outside (0, 100)."""
+    fallback = np.nan if history.canary_weight is None else float(history.canary_weight)
+    if history.canary_weights is None:
+        weights = np.full(length, fallback)
+    else:
+        weights = np.array([fallback if w is None else float(w) for w in history.canary_weights], dtype=float)
+    return np.where((weights > 0) & (weights < 100), weights, np.nan)
+
+
+def _latest_weight(history: MetricHistory) -> float | None:
+    known = [w for w in (history.canary_weights or []) if w is not None]
+    return known[-1] if known else history.canary_weight
 
 
 def _traffic_factor(kind: str, canary_weight: float | None) -> float:
@@ -271,6 +289,7 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
 
     stable = _as_array(history.stable, length)
     canary = _as_array(history.canary, length)
+    weights = _weights(history, length)
     stable_n = _as_array(history.stable_requests, length) if history.stable_requests is not None else None
     canary_n = _as_array(history.canary_requests, length) if history.canary_requests is not None else None
     canary_missing = np.isnan(canary)
@@ -285,7 +304,7 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     if stable_n is None and history.expected_canary_requests is not None:
         expected = np.nan_to_num(_as_array(history.expected_canary_requests, length), nan=np.inf)
     else:
-        expected = _expected_canary_requests(stable_n, history.canary_weight)
+        expected = _expected_canary_requests(stable_n, weights)
     quiet = expected < SILENCE_MIN_REQUESTS
     silent, needed = _canary_silence(canary_missing, stable_missing | quiet)
     if silent >= max(cfg.missing_limit, needed):
@@ -301,7 +320,7 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
         canary_missing = canary_missing | quiet
         stable_missing = stable_missing | quiet
     if cfg.kind == "throughput":
-        canary = _per_share_throughput(stable, canary, history.canary_weight)
+        canary = _per_share_throughput(stable, canary, weights)
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
     pseudo = False
@@ -310,10 +329,9 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
         and cfg.test == "auto"
         and cfg.kind == "error-ratio"
         and (stable_n is None or canary_n is None)
-        and history.canary_weight is not None
-        and 0 < history.canary_weight < 100
+        and not np.all(np.isnan(weights))
     ):
-        estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, history.canary_weight)
+        estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights)
         if estimated is not None:
             stable_n = np.where(stable_missing, np.nan, estimated[0])
             canary_n = np.where(canary_missing, np.nan, estimated[1])
@@ -432,9 +450,11 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
 
 def _shared_expected_requests(histories: Sequence[MetricHistory]) -> list[float | None] | None:
     for h in histories:
-        if h.stable_requests is not None and h.canary_weight is not None and 0 < h.canary_weight < 100:
-            share = h.canary_weight / (100.0 - h.canary_weight)
-            return [None if n is None else float(n) * share for n in h.stable_requests]
+        if h.stable_requests is not None:
+            expected = _expected_canary_requests(_as_array(h.stable_requests, len(h.stable_requests)), _weights(h, len(h.stable)))
+            if np.all(np.isinf(expected)):
+                continue
+            return [None if np.isinf(e) else float(e) for e in expected]
     return None
 
 
@@ -442,30 +462,29 @@ def _describe(effect: float) -> str:
     return f"{abs(effect) * 100:.0f}% {'higher' if effect > 0 else 'lower'}"
 
 
-def _expected_canary_requests(stable_n: np.ndarray | None, canary_weight: float | None) -> np.ndarray:
+def _expected_canary_requests(stable_n: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
     """Requests the canary should have had per interval given stable's and the split (inf when unknown)."""
-    if stable_n is None or canary_weight is None or not 0 < canary_weight < 100:
-        return np.array(np.inf)
-    return np.nan_to_num(stable_n, nan=np.inf) * canary_weight / (100.0 - canary_weight)
+    if stable_n is None:
+        return np.full(weights.shape, np.inf)
+    return np.nan_to_num(stable_n * weights / (100.0 - weights), nan=np.inf)
 
 
-def _per_share_throughput(stable: np.ndarray, canary: np.ndarray, canary_weight: float | None) -> np.ndarray:
+def _per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The canary's throughput scaled to stable's share of the traffic, when the values are per side.
 
     A request rate summed over a side is proportional to that side's weight: a healthy 5% canary
     serves about 1/19 of stable's rate. Rates per pod are not. The values say which they are: when
     the canary/stable ratio sits nearer (in log terms) to the traffic split than to parity, they
-    are per side and the canary is scaled by (100 - weight) / weight before the comparison.
+    are per side and each interval's canary value is scaled by (100 - weight) / weight, with the
+    weight the canary had in that interval.
     """
-    if canary_weight is None or not 0 < canary_weight < 100:
-        return canary
-    both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0)
+    split = np.log(weights / (100.0 - weights))
+    both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0) & ~np.isnan(split)
     if not both.any():
         return canary
-    observed = float(np.median(np.log(canary[both] / stable[both])))
-    split = math.log(canary_weight / (100.0 - canary_weight))
-    if abs(observed - split) < abs(observed):
-        return canary * (100.0 - canary_weight) / canary_weight
+    ratios = np.log(canary[both] / stable[both])
+    if np.median(np.abs(ratios - split[both])) < np.median(np.abs(ratios)):
+        return np.where(np.isnan(split), np.nan, canary * np.exp(-split))
     return canary
 
 
@@ -551,14 +570,14 @@ def _count_evidence(
 
 
 def _effective_counts(
-    stable: np.ndarray, stable_present: np.ndarray, canary: np.ndarray, canary_present: np.ndarray, canary_weight: float
-) -> tuple[float, float] | None:
+    stable: np.ndarray, stable_present: np.ndarray, canary: np.ndarray, canary_present: np.ndarray, weights: np.ndarray
+) -> tuple[float, np.ndarray] | None:
     """Requests per interval behind error ratios reported without counts, as (stable, canary).
 
     A ratio's interval-to-interval variance (first differences, so drift and an incident onset
     count little) is at least binomial, p (1 - p) / n, so p (1 - p) / variance is at most that
     side's requests per interval: any extra wander only makes the estimate, and the test built
-    on it, more cautious. The canary gets ``canary_weight`` percent of stable's estimate, or
+    on it, more cautious. The canary gets its weight's share of stable's estimate, or
     fewer when its own variation says so: a few intervals of a quiet stable side can look far
     steadier than they are, and must not turn one failed request on a tiny canary into fifteen.
     None when stable shows no errors or no variation yet.
@@ -566,10 +585,10 @@ def _effective_counts(
     stable_n = _binomial_trials(stable[stable_present])
     if stable_n is None:
         return None
-    canary_n = stable_n * canary_weight / (100.0 - canary_weight)
+    canary_n = stable_n * weights / (100.0 - weights)
     own = _binomial_trials(canary[canary_present])
     if own is not None:
-        canary_n = min(canary_n, own)
+        canary_n = np.minimum(canary_n, own)
     return stable_n, canary_n
 
 

@@ -116,6 +116,15 @@ class CompareHistory(Model):
     canary_requests: list[float | None] | None = Field(
         None, max_length=MAX_COMPARE_HISTORY, description="Requests per interval on the canary side (requestsQuery).",
     )
+    canary_weights: list[float | None] | None = Field(
+        None, max_length=MAX_COMPARE_HISTORY,
+        description="Percent of the traffic the canary had at each interval: the split changes from step to step.",
+    )
+
+    def weights(self) -> list[float | None]:
+        """``canary_weights`` aligned with ``stable``: None in front for intervals recorded without one."""
+        known = (self.canary_weights or [])[-len(self.stable):] if self.stable else []
+        return [None] * (len(self.stable) - len(known)) + known
 
 
 class MetricStatus(Model):

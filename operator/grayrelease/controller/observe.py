@@ -80,6 +80,7 @@ def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float 
         stable=series(history.stable if history else None, values.get("stable")),
         canary=series(history.canary if history else None, values.get("canary")),
         kind=config.kind or "gauge", better=config.better, canary_weight=status.canary_weight or None,
+        canary_weights=series(history.weights() if history else None, status.canary_weight or None),
         stable_requests=series(history.stable_requests if history else None, requests.get("stable")) if requests else None,
         canary_requests=series(history.canary_requests if history else None, requests.get("canary")) if requests else None,
     ), config)
@@ -116,7 +117,8 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
             result = measure.measure_plain(metric, templating.variables(**base))
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
-                                   stable_requests=result.stable_requests, canary_requests=result.canary_requests))
+                                   stable_requests=result.stable_requests, canary_requests=result.canary_requests,
+                                   canary_weight=(status.canary_weight or None) if metric.compare is not None else None))
     return tuple(out)
 
 

@@ -138,6 +138,7 @@ def _record(record: MetricStatus, metric: Metric, m: Measurement) -> None:
             canary=[*history.canary, m.value][-MAX_COMPARE_HISTORY:],
             stable_requests=[*(history.stable_requests or []), m.stable_requests][-MAX_COMPARE_HISTORY:] if counted else None,
             canary_requests=[*(history.canary_requests or []), m.canary_requests][-MAX_COMPARE_HISTORY:] if counted else None,
+            canary_weights=[*history.weights(), m.canary_weight][-MAX_COMPARE_HISTORY:],
         )
 
 

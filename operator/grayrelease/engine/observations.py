@@ -46,6 +46,7 @@ class Measurement:
     stable_value: float | None = None  # compare metrics: the stable side's value
     stable_requests: float | None = None  # compare metrics with requestsQuery: requests in the interval
     canary_requests: float | None = None
+    canary_weight: float | None = None  # compare metrics: the canary's weight when measured
 
 
 @dataclass(frozen=True)

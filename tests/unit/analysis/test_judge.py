@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -210,18 +212,18 @@ class TestRatiosWithoutCounts:
 
     def test_effective_counts_do_not_exceed_binomial(self) -> None:
         stable, canary, present = self._arrays()
-        estimated = judge._effective_counts(stable, present, canary, present, 5.0)
+        estimated = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
         assert estimated is not None
         # Binomial noise gives about the true 9500 and 500 requests (within sampling error), never wildly more.
         assert 4000 < estimated[0] < 16000
-        assert 200 < estimated[1] <= estimated[0] * 5 / 95
+        assert np.all((200 < estimated[1]) & (estimated[1] <= estimated[0] * 5 / 95 + 1e-9))
 
     def test_an_incident_on_stable_does_not_shrink_the_estimate(self) -> None:
         stable, canary, present = self._arrays()
-        calm = judge._effective_counts(stable, present, canary, present, 5.0)
+        calm = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
         stable[10:14] = 0.2  # both sides fail for four intervals
         canary[10:14] = 0.2
-        hit = judge._effective_counts(stable, present, canary, present, 5.0)
+        hit = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
         assert calm is not None and hit is not None
         assert hit[0] > 0.3 * calm[0]
 
@@ -231,9 +233,9 @@ class TestRatiosWithoutCounts:
         stable = np.array([0.00187441, 0.00218818, 0.00193377])
         canary = np.array([0.0, 0.0, 0.030303])
         present = np.ones(3, dtype=bool)
-        estimated = judge._effective_counts(stable, present, canary, present, 1.0)
+        estimated = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 1.0))
         assert estimated is not None
-        assert estimated[1] < 100
+        assert np.all(estimated[1] < 100)
         verdict = judge.judge_metric(MetricHistory("e", list(stable), list(canary), kind="error-ratio", canary_weight=1.0))
         assert verdict.failed is False
 
@@ -246,7 +248,7 @@ class TestRatiosWithoutCounts:
     def test_without_weight_falls_back_to_the_paired_test(self) -> None:
         history = self._ratios(0.01)
         quiet = np.array([0.0, 0.0, 0.0])
-        stable_only = judge._effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), 5.0)
+        stable_only = judge._effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), np.full(3, 5.0))
         assert stable_only is None
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
 
@@ -315,3 +317,21 @@ class TestSilence:
         latency = MetricHistory("p99", [0.2] * 8, [0.2, 0.2] + [None] * 6, kind="latency", canary_weight=1.0)
         assert judge.judge_metric(latency).failed is True
         assert judge.judge([errors, latency]).decision == "pause"
+
+
+class TestWeightChanges:
+    """The operator's history spans steps: a canary at 5%, then 20%, then 50% of the traffic."""
+
+    def test_per_side_rates_follow_each_interval_weight(self) -> None:
+        weights = [5.0] * 6 + [20.0] * 6 + [50.0] * 6
+        stable = [1000.0 * (100 - w) / 100 for w in weights]
+        canary = [1000.0 * w / 100 * f for w, f in zip(weights, _noisy(1.0, 18, 0.03, 3))]
+        history = MetricHistory("rps", stable, canary, kind="throughput", canary_weight=50.0, canary_weights=weights)
+        assert judge.judge_metric(history).failed is False
+        dropped = [v * (0.5 if i >= 12 else 1.0) for i, v in enumerate(canary)]
+        verdict = judge.judge_metric(dataclasses.replace(history, canary=dropped))
+        assert (verdict.classification, verdict.failed) == ("Low", True)
+
+    def test_intervals_without_a_recorded_weight_take_the_current_one(self) -> None:
+        history = MetricHistory("e", [0.1] * 3, [0.1] * 3, canary_weight=10.0, canary_weights=[None, 5.0, None])
+        assert judge._weights(history, 3).tolist() == [10.0, 5.0, 10.0]

@@ -180,3 +180,25 @@ def test_bad_release_is_rolled_back(router: bool) -> None:
     assert world.weight in ((0,) if router else (None,))
     assert world.promoted == []
     assert world.events[-1].type == "Warning" and "value 0.2" in world.events[-1].message
+
+
+def test_compare_history_records_the_canary_weight_of_each_interval() -> None:
+    from grayrelease.api.spec import Metric
+    from grayrelease.api.status import CompareHistory, MetricStatus
+    from grayrelease.engine import measurements as engine_measurements
+
+    metric = Metric.model_validate({
+        "name": "p99", "provider": {"prometheus": {"address": "http://prometheus:9090"}},
+        "query": "q", "compare": {"against": "stable", "kind": "latency"},
+    })
+    # A history recorded before weights were kept: two intervals without one.
+    record = MetricStatus(history=CompareHistory(stable=[0.2, 0.2], canary=[0.2, 0.21]))
+    for weight in (5.0, 20.0):
+        engine_measurements._record(record, metric, Measurement(
+            metric="p99", value=0.2, phase=MeasurementPhase.SUCCESSFUL, message="", measured_at=T0,
+            stable_value=0.2, canary_weight=weight,
+        ))
+    assert record.history is not None
+    assert record.history.canary_weights == [None, None, 5.0, 20.0]
+    assert record.history.weights() == [None, None, 5.0, 20.0]
+    assert CompareHistory(stable=[0.1, 0.1, 0.1], canary_weights=[10.0]).weights() == [None, None, 10.0]
