@@ -211,3 +211,37 @@ def test_error_ratio_comparison_with_request_counts(cluster: Cluster, namespace:
     assert history["canaryRequests"] and history["stableRequests"]
     assert history["canaryRequests"][-1] < history["stableRequests"][-1]  # a 10% canary sees a tenth of the traffic
     print(f"\n[figure] 15x error ratio on a 10% canary caught after {len(history['canary'])} intervals of 2s")
+
+
+def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster, namespace: str, operator: Process,
+                                                                simulator: Process, prometheus: Prometheus) -> None:
+    """A request rate summed per side follows the split of each step, and a success ratio is judged by its failures."""
+    selector = 'namespace="{{ namespace }}",app="{{ name }}",role="{{ side.role }}"'
+    provider = {"prometheus": {"address": prometheus.url}}
+    analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [
+        {"name": "served", "provider": provider, "query": f"sum(rate(http_requests_total{{{selector}}}[4s]))",
+         "compare": {"against": "stable", "kind": "throughput"}},
+        {"name": "availability", "provider": provider,
+         "query": f'(sum(rate(http_requests_total{{{selector},code!~"5.."}}[4s])))'
+                  f" / sum(rate(http_requests_total{{{selector}}}[4s]))",
+         "compare": {"against": "stable", "kind": "gauge", "better": "higher"}},
+    ]}
+    steps = [{"setWeight": 20}, {"pause": {"duration": "20s"}}, {"setWeight": 50}, {"pause": {"duration": "20s"}}]
+    cluster.apply(gr.grayrelease("ratio", replicas=10, steps=steps, analysis=analysis, error_ratio=0.002), namespace)
+    gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=60)
+
+    cluster.apply(gr.grayrelease("ratio", image="example.com/app:2", replicas=10, steps=steps, analysis=analysis,
+                                 error_ratio=0.002), namespace)
+    good = gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=120)
+    served = good["analysis"]["served"]["history"]
+    assert {20.0, 50.0} <= set(w for w in served["canaryWeights"] if w is not None)
+    assert good["analysis"]["served"]["failures"] == 0 and good["analysis"]["availability"]["failures"] == 0
+
+    cluster.apply(gr.grayrelease("ratio", image="example.com/app:3", replicas=10, steps=steps, analysis=analysis,
+                                 error_ratio=0.03), namespace)
+    rolled = gr.wait_phase(cluster, namespace, "ratio", "RolledBack", timeout=120)
+    availability = rolled["analysis"]["availability"]
+    assert availability["failures"] >= 1
+    assert any("failures (1 - value)" in m["message"] for m in availability["measurements"])
+    print(f"\n[figure] 15x failures (success ratio 99.8% -> 97%) on a 20% canary caught after"
+          f" {len(availability['history']['canary'])} intervals of 2s")
