@@ -632,7 +632,7 @@ def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cf
 
     Per-interval canary-vs-stable differences (log ratios), so load, drift and incidents that
     hit both sides cancel; a mixture likelihood ratio of their mean shift since each start
-    (``stats.shift_log_evidence``) against a null of ``COUNT_NULL_SHARE`` x the tolerance, with
+    (``stats.shift_log_evidence``) against a null of ``SHIFT_NULL_SHARE`` x the tolerance, with
     the noise scale pooled from the data and the kind's prior. ``p_bad`` / ``p_good`` are
     always-valid p-values (1 / (start weight x e-value)); the effect is the Hodges–Lehmann
     estimate since the start, computed only where it can decide.
