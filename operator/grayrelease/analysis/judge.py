@@ -445,7 +445,31 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
             else dataclasses.replace(h, expected_canary_requests=expected)
             for h in histories
         ]
-    return overall(judge_metric(h, configs.get(h.name)) for h in histories)
+    verdicts = [judge_metric(h, configs.get(h.name)) for h in histories]
+    alive = _still_reporting(histories, configs)
+    if alive is not None:
+        verdicts = [
+            dataclasses.replace(v, failed=False, reason=f"{v.reason}, but its pods still report {alive}: no traffic reaches it")
+            if v.failed and v.classification == "NoData" else v
+            for v in verdicts
+        ]
+    return overall(verdicts)
+
+
+def _still_reporting(histories: Sequence[MetricHistory], configs: dict[str, CompareConfig]) -> str | None:
+    """A per-pod gauge the canary reported at the latest interval, when no metric counts requests.
+
+    Request metrics that go silent while the canary's pods still report memory or CPU mean that no
+    traffic reaches the canary (a trickle, a routing mistake), which is inconclusive, not a crash.
+    With request counts the judge knows how many requests the canary was due and needs no hint.
+    """
+    if any(h.stable_requests is not None for h in histories):
+        return None
+    for h in histories:
+        kind = (configs.get(h.name) or CompareConfig()).kind or h.kind
+        if kind == "gauge" and h.canary and h.canary[-1] is not None and not _is_success_ratio(h, configs.get(h.name) or CompareConfig()):
+            return h.name
+    return None
 
 
 def _shared_expected_requests(histories: Sequence[MetricHistory]) -> list[float | None] | None:

@@ -308,6 +308,13 @@ class TestSilence:
         assert judge.judge_metric(MetricHistory("p99", stable[:2], [None] * 2, kind="latency")).failed is False
         assert judge.judge_metric(MetricHistory("p99", stable, [None] * 3, kind="latency")).failed is True
 
+    def test_pods_that_still_report_a_gauge_get_no_traffic_rather_than_crash(self) -> None:
+        latency = MetricHistory("p99", [0.2] * 6, [0.2, 0.2, 0.2, None, None, None], kind="latency")
+        memory = MetricHistory("memory", [5e8] * 6, [5e8] * 6, kind="gauge")
+        assert judge.judge([latency, memory]).decision == "pause"
+        gone = MetricHistory("memory", [5e8] * 6, [5e8, 5e8, 5e8, None, None, None], kind="gauge")
+        assert judge.judge([latency, gone]).decision == "rollback"
+
     def test_request_counts_of_one_metric_tell_the_others_the_canary_is_quiet(self) -> None:
         # 1% of 100 requests: the canary's latency has no data because it had no requests, not because it died.
         errors = MetricHistory(
