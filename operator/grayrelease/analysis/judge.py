@@ -538,6 +538,15 @@ def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> t
     return count, needed
 
 
+def _always_valid_p(log_evidence: float, weight: float) -> float:
+    """p-value of a sequential test: 1 / (start weight x e-value), at most 1.
+
+    Evidence against the hypothesis can be overwhelming (a canary far better than stable on
+    millions of requests), so the e-value is clamped before exponentiating.
+    """
+    return min(1.0, math.exp(min(-float(log_evidence), 700.0)) / weight)
+
+
 def _count_evidence(
     stable: np.ndarray,
     canary: np.ndarray,
@@ -587,8 +596,8 @@ def _count_evidence(
         ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
         bad_events = ce_tail[start] if cfg.better == "lower" else se_tail[start]
         # A couple of errors on a small canary may be one client retrying: not evidence yet.
-        p_bad = 1.0 if bad_events < MIN_CANARY_EVENTS else min(1.0, math.exp(-bad_log[start]) / weight)
-        p_good = min(1.0, math.exp(-good_log[start]) / weight)
+        p_bad = 1.0 if bad_events < MIN_CANARY_EVENTS else _always_valid_p(bad_log[start], weight)
+        p_good = _always_valid_p(good_log[start], weight)
         results.append(_WindowResult(effect=ratio - 1.0, p_bad=p_bad, p_good=p_good, samples=n))
     return results
 
@@ -681,8 +690,8 @@ def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cf
         if not both[start]:
             continue
         weight = stats.start_weight(start)
-        p_bad = min(1.0, math.exp(min(-bad_log[start], 700.0)) / weight)
-        p_good = min(1.0, math.exp(min(-good_log[start], 700.0)) / weight)
+        p_bad = _always_valid_p(bad_log[start], weight)
+        p_good = _always_valid_p(good_log[start], weight)
         if start > 0 and min(p_bad, p_good) >= cfg.alpha:
             continue
         window = diffs[start:][both[start:]]

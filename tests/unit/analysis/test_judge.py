@@ -342,3 +342,12 @@ class TestWeightChanges:
     def test_intervals_without_a_recorded_weight_take_the_current_one(self) -> None:
         history = MetricHistory("e", [0.1] * 3, [0.1] * 3, canary_weight=10.0, canary_weights=[None, 5.0, None])
         assert judge._weights(history, 3).tolist() == [10.0, 5.0, 10.0]
+
+
+@pytest.mark.parametrize("canary_ratio", [0.5, 0.0005], ids=["ten times worse", "a hundred times better"])
+def test_overwhelming_evidence_on_busy_services_does_not_overflow(canary_ratio: float) -> None:
+    n = 10
+    history = MetricHistory("e", [0.05] * n, [canary_ratio] * n, kind="error-ratio",
+                            stable_requests=[200000.0] * n, canary_requests=[10000.0] * n)
+    verdict = judge.judge_metric(history)
+    assert verdict.failed is (canary_ratio > 0.05)
