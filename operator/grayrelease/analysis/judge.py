@@ -74,10 +74,10 @@ PRIOR_DF = 6.0
 RATE_NOISE_PRIOR = 0.04
 """Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.04, i.e. 20%."""
 RATE_NOISE_PRIOR_DF = 4.0
+"""Weight of that prior, in degrees of freedom."""
 RATE_NOISE_MAX = 0.1
 """Most extra-binomial wander the count test allows for (tau^2 = 0.1, about 30% per interval):
 beyond that, a canary whose share of the errors jumps around is failing in bursts, not noisy."""
-"""Weight of that prior, in degrees of freedom."""
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
 MIN_SEGMENT = 2
@@ -122,11 +122,11 @@ class MetricHistory:
     stable_requests: Sequence[float | None] | None = None
     canary_requests: Sequence[float | None] | None = None
     canary_weight: float | None = None
+    """Percent of the traffic the canary gets (the current step's weight), if known. Lets an
+    error ratio without request counts use the count test with estimated effective counts."""
     canary_weights: Sequence[float | None] | None = None
     """The canary's weight at each interval, where it changed during the release (the operator
     records it); intervals without one take ``canary_weight``."""
-    """Percent of the traffic the canary gets (the current step's weight), if known. Lets an
-    error ratio without request counts use the count test with estimated effective counts."""
     expected_canary_requests: Sequence[float | None] | None = None
     """Requests the canary should have had per interval, from another metric's request counts;
     where it is tiny, a canary without data is quiet rather than dead."""

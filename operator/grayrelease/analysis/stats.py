@@ -88,11 +88,6 @@ def hodges_lehmann_standard_error(scale: float, n: int) -> float:
     return scale * math.sqrt(math.pi / (3.0 * n))
 
 
-def t_greater(statistic: float, df: float) -> float:
-    """Upper-tail p-value of a Student t statistic."""
-    return float(sps.t.sf(statistic, df))
-
-
 def rate_ratio_greater(
     canary_events: np.ndarray,
     canary_trials: np.ndarray,
