@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -538,6 +538,19 @@ def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> t
     return count, needed
 
 
+def _starts(usable: np.ndarray) -> Iterator[tuple[int, int, float]]:
+    """Start intervals a sequential test reports on: (start, usable intervals since it, alpha share).
+
+    Only starts at a usable interval with at least ``MIN_SEGMENT`` usable intervals since.
+    """
+    since = np.cumsum(usable[::-1])[::-1]
+    for start in range(len(usable)):
+        if since[start] < MIN_SEGMENT:
+            return
+        if usable[start]:
+            yield start, int(since[start]), stats.start_weight(start)
+
+
 def _always_valid_p(log_evidence: float, weight: float) -> float:
     """p-value of a sequential test: 1 / (start weight x e-value), at most 1.
 
@@ -584,15 +597,8 @@ def _count_evidence(
     se_tail = np.cumsum(stable_events[::-1])[::-1]
     ct_tail = np.cumsum(c_trials[::-1])[::-1]
     st_tail = np.cumsum(s_trials[::-1])[::-1]
-    n_tail = np.cumsum(usable[::-1])[::-1]
     results = []
-    for start in range(len(stable)):
-        n = int(n_tail[start])
-        if n < MIN_SEGMENT:
-            break
-        if not usable[start]:
-            continue
-        weight = stats.start_weight(start)
+    for start, n, weight in _starts(usable):
         ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
         bad_events = ce_tail[start] if cfg.better == "lower" else se_tail[start]
         # A couple of errors on a small canary may be one client retrying: not evidence yet.
@@ -681,15 +687,8 @@ def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cf
     higher = stats.shift_log_evidence(diffs, scale, up_null)
     lower = stats.shift_log_evidence(-diffs, scale, -down_null)
     bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
-    n_tail = np.cumsum(both[::-1])[::-1]
     results = []
-    for start in range(len(diffs)):
-        n = int(n_tail[start])
-        if n < MIN_SEGMENT:
-            break
-        if not both[start]:
-            continue
-        weight = stats.start_weight(start)
+    for start, n, weight in _starts(both):
         p_bad = _always_valid_p(bad_log[start], weight)
         p_good = _always_valid_p(good_log[start], weight)
         if start > 0 and min(p_bad, p_good) >= cfg.alpha:
