@@ -106,6 +106,9 @@ SILENCE_PRIOR = (0.5, 2.5)
 """Prior of the canary's rate of intervals without data: half a gap in two and a half intervals."""
 SILENCE_CHANCE = 0.01
 """How unlikely a live canary's run of intervals without data must be before it counts as silent."""
+MARGINAL_FRACTIONS = (1.0, 0.5, 0.25)
+"""Trailing windows (shares of the intervals with data) the marginal check tests at one look: the
+whole release, and its second half and last quarter for a regression that started mid-release."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -146,6 +149,9 @@ class MetricVerdict:
     """The significance level the p-value had to beat at this look."""
     samples: int = 0
     reason: str = ""
+    marginal: bool = False
+    """A Pass on the release-wide test, but at this one look the canary is worse beyond the
+    tolerance at ``marginalConfidence``: not proof of a regression, too suspect to promote unseen."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,7 @@ class _Resolved:
     prior_noise: float
     min_samples: int
     missing_limit: int
+    marginal_alpha: float
 
 
 def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
@@ -181,6 +188,7 @@ def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
         prior_noise=defaults.prior_noise * _traffic_factor(kind, _latest_weight(history)),
         min_samples=config.min_samples,
         missing_limit=config.missing_limit,
+        marginal_alpha=1.0 - config.marginal_confidence if config.marginal_confidence > 0 else 0.0,
     )
 
 
@@ -339,15 +347,16 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
     )
+    marginal: list[_WindowResult] = []
     if use_counts:
-        results = _count_evidence(stable, canary, stable_n, canary_n, both, cfg, exact=not pseudo)
+        results, marginal = _count_evidence(stable, canary, stable_n, canary_n, both, cfg, exact=not pseudo)
         min_window = MIN_SEGMENT
     elif cfg.test == "mann-whitney":
         windows = _windows(length, SAMPLE_WINDOWS)
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
         min_window = min(SAMPLE_WINDOWS)
     else:
-        results = _shift_evidence(stable, canary, both, cfg)
+        results, marginal = _shift_evidence(stable, canary, both, cfg)
         min_window = MIN_PAIRED
     sequential = use_counts or cfg.test != "mann-whitney"
     # Sequential tests give always-valid p-values, compared with the release-wide alpha at every
@@ -377,6 +386,11 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
             deciding = result
             break
 
+    suspect = next(
+        (r for r in marginal if r.samples >= min_window and r.p_bad < cfg.marginal_alpha / len(marginal)
+         and sign * r.effect > cfg.tolerance),
+        None,
+    )
     # The whole history: last of the windows, first of the count test's starts.
     full = (results[0] if sequential else results[-1]) if results else None
     if samples < cfg.min_samples or not bool(both[-1]):
@@ -394,6 +408,21 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
             threshold=per_window_alpha,
             samples=samples,
             reason=why,
+        )
+    if suspect is not None:
+        return MetricVerdict(
+            name=history.name,
+            classification="Pass",
+            failed=False,
+            effect=suspect.effect,
+            p_value=suspect.p_bad,
+            threshold=cfg.marginal_alpha / len(marginal),
+            samples=samples,
+            reason=(
+                f"marginal: canary {_describe(suspect.effect)} than stable over the last {suspect.samples} intervals "
+                f"(p={suspect.p_bad:.3f} at this look), not conclusive over the release"
+            ),
+            marginal=True,
         )
     if deciding is not None:
         return MetricVerdict(
@@ -419,7 +448,8 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
 
 
 def overall(verdicts: Iterable[MetricVerdict]) -> Verdict:
-    """Fold metric verdicts: any failed metric rolls back, any NoData pauses, otherwise continue."""
+    """Fold metric verdicts: any failed metric rolls back, any NoData or marginal one pauses
+    (a release that ends on a pause is not promoted), otherwise continue."""
     verdicts = tuple(verdicts)
     failed = [v for v in verdicts if v.failed]
     if failed:
@@ -427,6 +457,9 @@ def overall(verdicts: Iterable[MetricVerdict]) -> Verdict:
     missing = [v for v in verdicts if v.classification == "NoData"]
     if missing or not verdicts:
         return Verdict("pause", verdicts, "; ".join(f"{v.name}: {v.reason}" for v in missing) or "no metrics")
+    marginal = [v for v in verdicts if v.marginal]
+    if marginal:
+        return Verdict("pause", verdicts, "; ".join(f"{v.name}: {v.reason}" for v in marginal))
     return Verdict("continue", verdicts, "all metrics pass")
 
 
@@ -568,11 +601,12 @@ def _count_evidence(
     both: np.ndarray,
     cfg: _Resolved,
     exact: bool = True,
-) -> list[_WindowResult]:
-    """Sequential evidence of the count test, one result per start interval.
+) -> tuple[list[_WindowResult], list[_WindowResult]]:
+    """Sequential evidence of the count test, one result per start interval, and the marginal check's results.
 
     ``p_bad`` / ``p_good`` are always-valid p-values: 1 / (start weight x e-value), to be compared
-    with the release-wide alpha itself, whatever the look.
+    with the release-wide alpha itself, whatever the look. The marginal results hold one-look
+    p-values of the conditional test (``stats.rate_ratio_greater``) per trailing window.
     """
     usable = both & (stable_n > 0) & (canary_n > 0)
     # Real counts are whole numbers; effective counts estimated from ratios stay fractional.
@@ -605,7 +639,21 @@ def _count_evidence(
         p_bad = 1.0 if bad_events < MIN_CANARY_EVENTS else _always_valid_p(bad_log[start], weight)
         p_good = _always_valid_p(good_log[start], weight)
         results.append(_WindowResult(effect=ratio - 1.0, p_bad=p_bad, p_good=p_good, samples=n))
-    return results
+    # The marginal check: the fixed-sample conditional test of the same counts, per trailing window.
+    marginal = []
+    variances = totals * share * (1 - share)
+    for start, n in _marginal_starts(usable):
+        at = np.flatnonzero(usable[start:]) + start
+        ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
+        dispersion_total = stats.dispersion_factor(tau2, variances[at])
+        if cfg.better == "lower":
+            bad_events = ce_tail[start]
+            p = stats.rate_ratio_greater(canary_events[at], c_trials[at], stable_events[at], s_trials[at], bad_null, dispersion_total)
+        else:
+            bad_events = se_tail[start]
+            p = stats.rate_ratio_greater(stable_events[at], s_trials[at], canary_events[at], c_trials[at], 1 / good_null, dispersion_total)
+        marginal.append(_WindowResult(ratio - 1.0, 1.0 if bad_events < MIN_CANARY_EVENTS else p, 1.0, n))
+    return results, marginal
 
 
 def _effective_counts(
@@ -666,7 +714,9 @@ def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray
     return diffs, False
 
 
-def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: _Resolved) -> list[_WindowResult]:
+def _shift_evidence(
+    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: _Resolved
+) -> tuple[list[_WindowResult], list[_WindowResult]]:
     """Sequential evidence of the paired test, one result per start interval.
 
     Per-interval canary-vs-stable differences (log ratios), so load, drift and incidents that
@@ -674,7 +724,8 @@ def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cf
     (``stats.shift_log_evidence``) against a null of ``SHIFT_NULL_SHARE`` x the tolerance, with
     the noise scale pooled from the data and the kind's prior. ``p_bad`` / ``p_good`` are
     always-valid p-values (1 / (start weight x e-value)); the effect is the Hodges–Lehmann
-    estimate since the start, computed only where it can decide.
+    estimate since the start, computed only where it can decide. Second, the marginal check's
+    one-look t-test results per trailing window.
     """
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
     sample_scale, sample_df = stats.difference_scale(diffs[both])
@@ -697,7 +748,26 @@ def _shift_evidence(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cf
         location = stats.hodges_lehmann_location(window)
         effect = math.expm1(location) if is_log else location
         results.append(_WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n))
-    return results
+    # The marginal check: a one-sided t-test of the mean shift beyond the same null, per trailing window.
+    marginal = []
+    for start, n in _marginal_starts(both):
+        window = diffs[start:][both[start:]]
+        excess = float(np.mean(window)) - up_null if cfg.better == "lower" else down_null - float(np.mean(window))
+        location = stats.hodges_lehmann_location(window)
+        effect = math.expm1(location) if is_log else location
+        marginal.append(_WindowResult(effect, stats.mean_shift_greater(excess, scale, n, df), 1.0, n))
+    return results, marginal
+
+
+def _marginal_starts(usable: np.ndarray) -> list[tuple[int, int]]:
+    """Trailing windows the marginal check tests: (start, usable intervals since it), per ``MARGINAL_FRACTIONS``."""
+    where = np.flatnonzero(usable)
+    out = {}
+    for fraction in MARGINAL_FRACTIONS:
+        k = max(MIN_SEGMENT, math.ceil(fraction * where.size))
+        if k <= where.size:
+            out[int(where[where.size - k])] = k
+    return sorted(out.items())
 
 
 def _mann_whitney_windows(

@@ -76,6 +76,12 @@ def moderated_scale(sample_scale: float | None, sample_df: float, prior_scale: f
     return math.sqrt(variance), prior_df + sample_df
 
 
+def mean_shift_greater(excess: float, scale: float, n: int, df: float) -> float:
+    """One-sided p-value that a mean of ``n`` values with noise ``scale`` (``df`` degrees of freedom)
+    exceeds its null by ``excess``: Student's t with a pooled scale, for a single look."""
+    return float(sps.t.sf(excess * math.sqrt(n) / scale, df))
+
+
 def hodges_lehmann_standard_error(scale: float, n: int) -> float:
     """Standard error of the one-sample Hodges–Lehmann estimate for noise of standard deviation ``scale``.
 

@@ -44,6 +44,16 @@ class CompareConfig(Model):
         lt=1.0,
         description="1 - confidence bounds the chance that this metric fails a good release, over the whole release.",
     )
+    marginal_confidence: float = Field(
+        default=0.95,
+        ge=0.0,
+        lt=1.0,
+        description=(
+            "Before promotion, a canary worse than stable beyond maxDegradation at this confidence, tested at "
+            "that one look rather than over the whole release, pauses the release for a person instead of "
+            "promoting it. 0 turns the check off."
+        ),
+    )
     max_degradation: float | None = Field(
         default=None,
         ge=0.0,

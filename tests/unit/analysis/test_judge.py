@@ -153,8 +153,8 @@ class TestFalseAlarmControl:
         assert alarms / releases <= 0.02
 
 
-def _v(name: str, classification: str, failed: bool = False) -> MetricVerdict:
-    return MetricVerdict(name=name, classification=classification, failed=failed)  # type: ignore[arg-type]
+def _v(name: str, classification: str, failed: bool = False, marginal: bool = False) -> MetricVerdict:
+    return MetricVerdict(name=name, classification=classification, failed=failed, marginal=marginal)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -166,6 +166,8 @@ def _v(name: str, classification: str, failed: bool = False) -> MetricVerdict:
         pytest.param([_v("a", "High", True), _v("b", "NoData")], "rollback", id="failure wins over missing data"),
         pytest.param([_v("a", "NoData", True)], "rollback", id="canary silent -> rollback"),
         pytest.param([], "pause", id="no metrics -> pause"),
+        pytest.param([_v("a", "Pass"), _v("b", "Pass", marginal=True)], "pause", id="marginal -> pause, not promote"),
+        pytest.param([_v("a", "High", True), _v("b", "Pass", marginal=True)], "rollback", id="failure wins over marginal"),
     ],
 )
 def test_overall(verdicts: list[MetricVerdict], decision: str) -> None:
@@ -351,3 +353,65 @@ def test_overwhelming_evidence_on_busy_services_does_not_overflow(canary_ratio: 
                             stable_requests=[200000.0] * n, canary_requests=[10000.0] * n)
     verdict = judge.judge_metric(history)
     assert verdict.failed is (canary_ratio > 0.05)
+
+
+class TestMarginal:
+    """A canary that looks worse at one look, but not over the release, is not promoted unseen."""
+
+    @staticmethod
+    def _errors(canary_ratio: float, n: int = 8, seed: int = 3) -> MetricHistory:
+        rng = np.random.default_rng(seed)
+        stable = [rng.binomial(19000, 0.01) / 19000 for _ in range(n)]
+        canary = [rng.binomial(100, canary_ratio) / 100 for _ in range(n)]
+        return MetricHistory("errors", stable, canary, kind="error-ratio", stable_requests=[19000.0] * n, canary_requests=[100.0] * n)
+
+    @staticmethod
+    def _latency(factor: float, n: int = 10, seed: int = 1) -> MetricHistory:
+        rng = np.random.default_rng(seed)
+        stable = list(0.2 * np.exp(rng.normal(0, 0.1, n)))
+        canary = list(0.2 * factor * np.exp(rng.normal(0, 0.1, n)))
+        return MetricHistory("p99", stable, canary, kind="latency")
+
+    @pytest.mark.parametrize(
+        "history, marginal, failed",
+        [
+            pytest.param(_errors(0.01), False, False, id="same error ratio -> plain pass"),
+            pytest.param(_errors(0.02), True, False, id="errors x2 on 800 canary requests -> marginal"),
+            pytest.param(_errors(0.05), False, True, id="errors x5 -> fails outright"),
+            pytest.param(_latency(1.0), False, False, id="same latency -> plain pass"),
+            pytest.param(_latency(1.2), True, False, id="latency +20% over 10 noisy intervals -> marginal"),
+            pytest.param(_latency(1.3), False, True, id="latency +30% -> fails outright"),
+        ],
+    )
+    def test_table(self, history: MetricHistory, marginal: bool, failed: bool) -> None:
+        verdict = judge.judge_metric(history)
+        assert (verdict.marginal, verdict.failed) == (marginal, failed)
+        if marginal:
+            assert verdict.classification == "Pass" and verdict.reason.startswith("marginal:")
+            assert judge.judge([history]).decision == "pause"
+
+    def test_marginal_confidence_zero_turns_it_off(self) -> None:
+        verdict = judge.judge_metric(self._errors(0.02), CompareConfig(marginal_confidence=0))
+        assert (verdict.classification, verdict.marginal) == ("Pass", False)
+
+    def test_a_canary_better_than_stable_is_never_marginal(self) -> None:
+        assert not judge.judge_metric(self._latency(1 / 1.2)).marginal
+
+    @pytest.mark.parametrize("kind", ["latency", "error-ratio"])
+    def test_good_canaries_are_rarely_marginal(self, kind: str) -> None:
+        """At most 1 - marginalConfidence of good releases end marginal (one look, three windows)."""
+        rng = np.random.default_rng(11)
+        releases, marginal = 300, 0
+        for _ in range(releases):
+            n = int(rng.integers(6, 30))
+            if kind == "latency":
+                stable, canary = list(0.2 * np.exp(rng.normal(0, 0.1, n))), list(0.2 * np.exp(rng.normal(0, 0.1, n)))
+                history = MetricHistory("p99", stable, canary, kind="latency")
+            else:
+                stable = [rng.binomial(19000, 0.01) / 19000 for _ in range(n)]
+                canary = [rng.binomial(1000, 0.01) / 1000 for _ in range(n)]
+                history = MetricHistory(
+                    "errors", stable, canary, kind="error-ratio", stable_requests=[19000.0] * n, canary_requests=[1000.0] * n
+                )
+            marginal += judge.judge_metric(history).marginal
+        assert marginal / releases <= 0.05

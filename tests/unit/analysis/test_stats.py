@@ -123,6 +123,11 @@ class TestNoise:
     def test_moderated_scale(self, sample: float | None, sample_df: float, expected: tuple[float, float]) -> None:
         assert stats.moderated_scale(sample, sample_df, prior_scale=0.1, prior_df=4.0) == pytest.approx(expected)
 
+    def test_mean_shift_greater_at_the_t_table_value(self) -> None:
+        # t(0.95, 8 df) = 1.860: an excess of 0.093 over 4 values with scale 0.1 gives t = 1.86.
+        assert stats.mean_shift_greater(0.093, 0.1, 4, 8) == pytest.approx(0.05, abs=5e-4)
+        assert stats.mean_shift_greater(-0.093, 0.1, 4, 8) == pytest.approx(0.95, abs=5e-4)
+
     def test_hodges_lehmann_standard_error_matches_simulation(self) -> None:
         n, trials = 12, 20000
         estimates = [stats.hodges_lehmann_location(RNG.normal(0, 1, n)) for _ in range(trials)]
