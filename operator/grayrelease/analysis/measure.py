@@ -25,6 +25,7 @@ class Result:
     stable_value: float | None = None
     stable_requests: float | None = None
     canary_requests: float | None = None
+    marginal: bool = False  # compare metrics: passes, but too suspect to promote unseen
 
 
 def judge_value(metric: Any, value: float) -> tuple[str, str]:

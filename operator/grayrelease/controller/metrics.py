@@ -47,6 +47,7 @@ DECISION_KINDS: dict[str, str] = {
     "InspectionFailed": "pause",
     "ProgressDeadlineExceeded": "pause",
     "AnalysisInconclusive": "pause",
+    "AnalysisMarginal": "pause",
     "Resumed": "resume",
     "CommandIgnored": "ignore",
 }

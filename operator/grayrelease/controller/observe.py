@@ -93,7 +93,8 @@ def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float 
     return measure.Result(phase, values.get("canary"), f"{verdict.classification}: {verdict.reason}",
                           stable_value=values.get("stable"),
                           stable_requests=requests.get("stable") if requests else None,
-                          canary_requests=requests.get("canary") if requests else None)
+                          canary_requests=requests.get("canary") if requests else None,
+                          marginal=verdict.marginal)
 
 
 def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus, due: list[Any],
@@ -118,7 +119,8 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
                                    stable_requests=result.stable_requests, canary_requests=result.canary_requests,
-                                   canary_weight=(status.canary_weight or None) if metric.compare is not None else None))
+                                   canary_weight=(status.canary_weight or None) if metric.compare is not None else None,
+                                   marginal=result.marginal))
     return tuple(out)
 
 

@@ -126,6 +126,8 @@ def _record(record: MetricStatus, metric: Metric, m: Measurement) -> None:
     record.phase = MetricPhase(m.phase.value)
     record.last_value = m.value
     record.last_measured_at = m.measured_at
+    if m.phase in (MeasurementPhase.SUCCESSFUL, MeasurementPhase.FAILED):
+        record.marginal = m.marginal  # a query error or a gap leaves the last judgement standing
     entry = MeasurementRecord(
         value=m.value, stable_value=m.stable_value, phase=m.phase, time=m.measured_at, message=m.message[:512],
     )
@@ -199,6 +201,16 @@ def inconclusive(situation: Situation) -> list[Finding]:
             continue
         out.append(Finding(metric.name, where, detail, _last(situation, metric.name)))
     return out
+
+
+def marginal(situation: Situation) -> list[Finding]:
+    """Compare metrics whose last judged measurement was marginal: passing, but the canary looked
+    worse than stable at that look. The release is not promoted on them without a person."""
+    return [
+        Finding(name, "analysis", "canary looks worse than stable, not conclusively", _last(situation, name))
+        for name, record in situation.status.analysis.items()
+        if record.marginal
+    ]
 
 
 def gate_passed(situation: Situation) -> bool:

@@ -65,6 +65,11 @@ def _pause_hint(s: Situation) -> str:
     reason = s.status.pause_reason
     if reason is not None and reason.value == "AnalysisInconclusive":
         return "metrics have no usable data; resumes by itself when good data returns"
+    if reason is not None and reason.value == "AnalysisMarginal":
+        return (
+            "a canary metric looks worse than stable, not conclusively; resumes by itself if it clears, "
+            "`kubectl gray promote` promotes anyway, `abort` rolls back"
+        )
     if reason is not None and reason.value == "PauseStep":
         return "waiting for `kubectl gray promote`"
     return "waiting for `kubectl gray resume`, `promote` or `abort`"

@@ -221,6 +221,16 @@ def pause_for_data(s: Situation) -> actions.Emit:
     )
 
 
+def pause_for_marginal(s: Situation) -> actions.Emit:
+    f = measurements.marginal(s)[0]
+    pause(s, PauseReason.ANALYSIS_MARGINAL)
+    return _warning(
+        "AnalysisMarginal",
+        f"{describe_step(s)}: {f.metric} {f.last}; not promoted: paused before promotion, resumes by itself if "
+        "the canary clears; `kubectl gray promote` promotes anyway, `kubectl gray abort` rolls back",
+    )
+
+
 def resume(s: Situation) -> actions.Emit:
     """Leave a pause. A pause step completes; after a failure the step starts over; otherwise time resumes."""
     reason = s.status.pause_reason
@@ -238,7 +248,10 @@ def resume(s: Situation) -> actions.Emit:
         s.status.step_started_at += paused_for  # time spent paused does not count against the step
     s.status.phase = Phase.PROGRESSING
     s.status.paused_at = s.status.pause_reason = None
-    why = "metrics data returned" if reason is PauseReason.ANALYSIS_INCONCLUSIVE else "resumed"
+    why = {
+        PauseReason.ANALYSIS_INCONCLUSIVE: "metrics data returned",
+        PauseReason.ANALYSIS_MARGINAL: "the canary's measurements cleared",
+    }.get(reason, "resumed")
     return _normal("Resumed", f"{describe_step(s)}: {why} after {format_duration(paused_for)} paused")
 
 
@@ -357,6 +370,15 @@ def _data_returned(s: Situation) -> bool:
     return s.status.pause_reason is PauseReason.ANALYSIS_INCONCLUSIVE and measurements.data_returned(s)
 
 
+def _marginal_before_promotion(s: Situation) -> bool:
+    """The last step is complete, but a compare metric's canary looks worse than stable."""
+    return s.status.current_step_index == len(s.steps) - 1 and step_complete(s) and bool(measurements.marginal(s))
+
+
+def _marginal_cleared(s: Situation) -> bool:
+    return s.status.pause_reason is PauseReason.ANALYSIS_MARGINAL and not measurements.marginal(s)
+
+
 def _paused(s: Situation) -> bool:
     return s.paused
 
@@ -410,6 +432,8 @@ RULES: tuple[Rule, ...] = (
     Rule("progress deadline", STEP, _deadline, deadline),
     Rule("metrics data missing", STEP, _inconclusive, pause_for_data),
     Rule("metrics data returned", STEP, _data_returned, resume),
+    Rule("marginal before promotion", STEP, _marginal_before_promotion, pause_for_marginal),
+    Rule("marginal cleared", STEP, _marginal_cleared, resume),
     # progress
     Rule("step complete", STEP, step_complete, advance),
     Rule("stable promoted", frozenset({Stage.PROMOTING}), _stable_promoted, finish),

@@ -28,6 +28,7 @@ REASONS: dict[str, Event] = {
     "Aborted": Event.ABORTED,
     "Paused": Event.PAUSED,
     "AnalysisInconclusive": Event.PAUSED,
+    "AnalysisMarginal": Event.PAUSED,
     "AnalysisFailed": Event.PAUSED,  # emitted only when onFailure is pause; a rollback says RolledBack
     "InspectionFailed": Event.PAUSED,
     "ProgressDeadlineExceeded": Event.DEGRADED,

@@ -86,8 +86,10 @@ def obs(*, template: str = "B", stable: DeploymentObservation | None = None,
     )
 
 
-def measured(phase: str, value: float | None = 0.001, at: datetime = T0, name: str = "error-rate") -> Measurement:
-    return Measurement(metric=name, value=value, phase=MeasurementPhase(phase), message=f"result {value}", measured_at=at)
+def measured(phase: str, value: float | None = 0.001, at: datetime = T0, name: str = "error-rate",
+             marginal: bool = False) -> Measurement:
+    return Measurement(metric=name, value=value, phase=MeasurementPhase(phase), message=f"result {value}", measured_at=at,
+                       marginal=marginal)
 
 
 def command(action: str, at: datetime = T0) -> Command:

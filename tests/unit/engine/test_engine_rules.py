@@ -11,7 +11,7 @@ from builders import R, T0, at_step, command, counted, dep, gate, measured, obs,
 
 from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import (
-    GateCounters, GrayReleaseStatus, InspectionPhase, PauseReason, Phase,
+    GateCounters, GrayReleaseStatus, InspectionPhase, MetricStatus, PauseReason, Phase,
 )
 from grayrelease.engine import decide
 from grayrelease.engine.actions import (
@@ -22,6 +22,11 @@ from grayrelease.engine.observations import InspectionObservation, Observations
 MIN = timedelta(minutes=1)
 STEADY_A = GrayReleaseStatus(phase=Phase.SUCCEEDED, stable_revision="A", observed_generation=1)
 READY_25 = dict(stable=dep("A", 3), canary=dep("B", 1))  # replicas mode, weight 25 reached
+READY_50 = dict(stable=dep("A", 2), canary=dep("B", 2))  # replicas mode, weight 50 reached (the last step)
+
+
+def marginal_record(last: datetime) -> MetricStatus:
+    return MetricStatus(phase="Successful", successes=3, last_measured_at=last, last_value=0.02, marginal=True)
 
 
 @dataclass
@@ -226,6 +231,38 @@ CASES = [
     Case("replicas promotion done -> canary to 0 at once",
          spec(), at_step(6), obs(stable=dep("B", R), canary=dep("B", 2)), rule="stable promoted",
          actions=(EnsureStable("B", R), EnsureCanary("B", 0))),
+    Case("last step complete, a compare metric marginal -> paused before promotion",
+         spec(), at_step(5, analysis_started_at=T0 - 5 * MIN), obs(**READY_50, measurements=(
+             measured("Successful", at=T0 + MIN, marginal=True),)), now=T0 + MIN,
+         rule="marginal before promotion",
+         expect={"phase": Phase.PAUSED, "pause_reason": PauseReason.ANALYSIS_MARGINAL, "current_step_index": 5},
+         event=("Warning", "AnalysisMarginal"), says="kubectl gray promote"),
+    Case("last step complete, nothing marginal -> promotion",
+         spec(), at_step(5, analysis_started_at=T0 - 5 * MIN), obs(**READY_50, measurements=(
+             measured("Successful", at=T0 + MIN),)), now=T0 + MIN, rule="step complete", expect={"current_step_index": 6}),
+    Case("a query error does not clear a marginal verdict",
+         spec(), at_step(5, analysis_started_at=T0 - 5 * MIN, analysis={"error-rate": marginal_record(T0)}),
+         obs(**READY_50, measurements=(measured("Error", value=None, at=T0 + MIN),)), now=T0 + MIN,
+         rule="marginal before promotion"),
+    Case("marginal at an earlier step -> the release goes on",
+         spec(), at_step(0, analysis_started_at=T0 - 5 * MIN), obs(**READY_25, measurements=(
+             measured("Successful", at=T0 + MIN, marginal=True),)), now=T0 + MIN, rule="step complete",
+         expect={"current_step_index": 1}),
+    Case("paused as marginal, the canary clears -> resumes by itself",
+         spec(), at_step(5, analysis_started_at=T0 - 5 * MIN, phase=Phase.PAUSED, paused_at=T0,
+                         pause_reason=PauseReason.ANALYSIS_MARGINAL, analysis={"error-rate": marginal_record(T0)}),
+         obs(**READY_50, measurements=(measured("Successful", at=T0 + MIN),)), now=T0 + MIN,
+         rule="marginal cleared", expect={"phase": Phase.PROGRESSING, "pause_reason": None},
+         event=("Normal", "Resumed"), says="cleared"),
+    Case("paused as marginal, still marginal -> stays paused",
+         spec(), at_step(5, analysis_started_at=T0 - 5 * MIN, phase=Phase.PAUSED, paused_at=T0,
+                         pause_reason=PauseReason.ANALYSIS_MARGINAL, analysis={"error-rate": marginal_record(T0)}),
+         obs(**READY_50, measurements=(measured("Successful", at=T0 + MIN, marginal=True),)), now=T0 + MIN,
+         rule=None, expect={"phase": Phase.PAUSED}),
+    Case("paused as marginal, promote -> promotion",
+         spec(), at_step(5, analysis_started_at=T0 - 5 * MIN, phase=Phase.PAUSED, paused_at=T0, command=command("promote"),
+                         pause_reason=PauseReason.ANALYSIS_MARGINAL, analysis={"error-rate": marginal_record(T0)}),
+         obs(**READY_50), now=T0 + MIN, rule="promote", expect={"current_step_index": 6, "pause_reason": None}),
 ]
 
 
