@@ -187,15 +187,18 @@ def _print_corpus(title: str, scenarios: Sequence[Scenario], results: dict[str, 
 
 
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
-    """Recall on the bad releases the oracle could tell from good ones, overall and at 5% canary."""
+    """Recall on the bad releases the oracle could tell from good ones, overall and at 5% canary.
+
+    Scored like the rest: a pause is neither a detection nor a miss, and is counted apart."""
     cells = []
     for label, keep in (("all", lambda s: True), ("5% canary", lambda s: s.canary_weight == 5)):
         bad = [(s, o) for s, o in zip(scenarios, outcomes) if s.name in meta and meta[s.name].scenario["truth"]["bad"] and keep(s)]
         visible = [(s, o) for s, o in bad if meta[s.name].visible]
         caught = sum(o.verdict == "rollback" for _, o in visible)
+        promoted = sum(o.verdict == "promote" for _, o in visible)
         cells.append(
             f"{label}: {len(visible)} of {len(bad)} bad releases visible (oracle recall {len(visible) / max(len(bad), 1):.3f}),"
-            f" judge recall on them {caught / max(len(visible), 1):.3f}"
+            f" judge recall on them {caught / max(caught + promoted, 1):.3f} ({len(visible) - caught - promoted} paused)"
         )
     return "; ".join(cells)
 
