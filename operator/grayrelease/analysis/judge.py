@@ -314,7 +314,10 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     else:
         expected = _expected_canary_requests(stable_n, weights)
     quiet = expected < SILENCE_MIN_REQUESTS
-    silent, needed = _canary_silence(canary_missing, stable_missing | quiet)
+    # With request counts, a canary that served requests is alive even where its ratio is null: in
+    # PromQL an error ratio returns nothing until the canary's first error creates the error series.
+    no_requests = ~(canary_n > 0) if canary_n is not None else canary_missing
+    silent, needed = _canary_silence(no_requests, stable_missing | quiet)
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
             name=history.name,
@@ -486,7 +489,28 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
             if v.failed and v.classification == "NoData" else v
             for v in verdicts
         ]
+    serving = _still_serving(histories, configs)
+    verdicts = [
+        dataclasses.replace(v, failed=False, reason=f"{v.reason}, but it still serves requests ({serving[v.name]})")
+        if v.failed and v.classification == "NoData" and serving.get(v.name) else v
+        for v in verdicts
+    ]
     return overall(verdicts)
+
+
+def _still_serving(histories: Sequence[MetricHistory], configs: dict[str, CompareConfig]) -> dict[str, str]:
+    """For each metric, another request metric the canary reported at the latest interval.
+
+    A canary whose latency or request rate still comes in is serving: an error ratio that went
+    silent meanwhile has lost its query (or its error series), not its pods.
+    """
+    reporting = []
+    for h in histories:
+        kind = (configs.get(h.name) or CompareConfig()).kind or h.kind
+        served = h.canary_requests is None or (h.canary_requests and (h.canary_requests[-1] or 0) > 0)
+        if kind in ("latency", "throughput") and h.canary and h.canary[-1] is not None and served:
+            reporting.append(h.name)
+    return {h.name: next((r for r in reporting if r != h.name), "") for h in histories}
 
 
 def _still_reporting(histories: Sequence[MetricHistory], configs: dict[str, CompareConfig]) -> str | None:

@@ -317,6 +317,22 @@ class TestSilence:
         gone = MetricHistory("memory", [5e8] * 6, [5e8, 5e8, 5e8, None, None, None], kind="gauge")
         assert judge.judge([latency, gone]).decision == "rollback"
 
+    def test_a_null_error_ratio_of_a_canary_that_served_requests_is_not_silence(self) -> None:
+        """PromQL returns nothing for an error ratio until the canary's first error creates the error series."""
+        def errors(canary_requests: float) -> MetricHistory:
+            return MetricHistory("errors", [0.001] * 6, [None] * 6, kind="error-ratio",
+                                 stable_requests=[20000.0] * 6, canary_requests=[canary_requests] * 6)
+        assert not judge.judge_metric(errors(1000.0)).failed
+        assert judge.judge_metric(errors(0.0)).failed
+
+    def test_a_silent_error_ratio_of_a_canary_whose_latency_still_comes_in_is_not_a_crash(self) -> None:
+        errors = MetricHistory("errors", [0.001] * 6, [0.001, 0.001, None, None, None, None], kind="error-ratio")
+        latency = MetricHistory("p99", [0.2] * 6, [0.2] * 6, kind="latency")
+        verdict = judge.judge([errors, latency])
+        assert verdict.decision == "pause" and "still serves requests (p99)" in verdict.reason
+        gone = MetricHistory("p99", [0.2] * 6, [0.2, 0.2, None, None, None, None], kind="latency")
+        assert judge.judge([errors, gone]).decision == "rollback"
+
     def test_request_counts_of_one_metric_tell_the_others_the_canary_is_quiet(self) -> None:
         # 1% of 100 requests: the canary's latency has no data because it had no requests, not because it died.
         errors = MetricHistory(
