@@ -25,6 +25,9 @@ How one metric is judged (docs/judge.md has the full story):
   (``stats.start_weight``) so a regression that starts mid-release is judged on the intervals
   since its onset; the rank test spends alpha over looks (``stats.spent_alpha``);
 * a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
+* marginal: a canary worse beyond the tolerance at one look (``marginalConfidence``, fixed-sample
+  tests over the whole release, its second half and last quarter) but not over the release
+  passes, flagged: the release is not promoted on it unseen;
 * missing data is never a pass: a metric without enough data is NoData (the release pauses),
   and a canary that stops reporting while stable still does fails after ``missingLimit``
   intervals, longer if it often had no data before, never where it was due only a trickle of requests.
@@ -507,7 +510,7 @@ def _still_serving(histories: Sequence[MetricHistory], configs: dict[str, Compar
     reporting = []
     for h in histories:
         kind = (configs.get(h.name) or CompareConfig()).kind or h.kind
-        served = h.canary_requests is None or (h.canary_requests and (h.canary_requests[-1] or 0) > 0)
+        served = h.canary_requests is None or (bool(h.canary_requests) and (h.canary_requests[-1] or 0) > 0)
         if kind in ("latency", "throughput") and h.canary and h.canary[-1] is not None and served:
             reporting.append(h.name)
     return {h.name: next((r for r in reporting if r != h.name), "") for h in histories}
@@ -669,13 +672,13 @@ def _count_evidence(
     for start, n in _marginal_starts(usable):
         at = np.flatnonzero(usable[start:]) + start
         ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
-        dispersion_total = stats.dispersion_factor(tau2, variances[at])
+        spread = stats.dispersion_factor(tau2, variances[at])
         if cfg.better == "lower":
             bad_events = ce_tail[start]
-            p = stats.rate_ratio_greater(canary_events[at], c_trials[at], stable_events[at], s_trials[at], bad_null, dispersion_total)
+            p = stats.rate_ratio_greater(canary_events[at], c_trials[at], stable_events[at], s_trials[at], bad_null, spread)
         else:
             bad_events = se_tail[start]
-            p = stats.rate_ratio_greater(stable_events[at], s_trials[at], canary_events[at], c_trials[at], 1 / good_null, dispersion_total)
+            p = stats.rate_ratio_greater(stable_events[at], s_trials[at], canary_events[at], c_trials[at], 1 / good_null, spread)
         marginal.append(_WindowResult(ratio - 1.0, 1.0 if bad_events < MIN_CANARY_EVENTS else p, 1.0, n))
     return results, marginal
 

@@ -12,7 +12,8 @@ its use, so people see what the operator saw.
 
 Verdicts use the limits of the metric, or of ``spec.analysis`` when the metric sets none:
 failures above ``failureLimit`` fail; inconclusive measurements above ``inconclusiveLimit``, or
-consecutive errors above ``consecutiveErrorLimit``, pause the release (missing data never passes).
+consecutive errors above ``consecutiveErrorLimit``, pause the release (missing data never passes);
+a compare metric whose last judged measurement was marginal holds the release before promotion.
 """
 
 from __future__ import annotations
