@@ -5,17 +5,21 @@ rules exactly as ``grayrelease replay`` does, prints precision, recall, F1, fals
 pauses and time-to-detect percentiles, and writes ``out/bench/detection.png`` (time-to-detect
 distribution; recall against regression size).
 
-Two corpora are scored. The main one comes from ``bench.generator``, whose oracle
+Three corpora are scored. The main one comes from ``bench.generator``, whose oracle
 (``bench.oracle``) also marks the bad releases that no judge could tell from good ones, so recall
 is printed on all bad releases and on the visible ones. The held-out one comes from
 ``bench.heldout``, a generator written separately from the judge with its own model of traffic
 (Prometheus histogram quantiles, per-side and per-pod throughput, success ratios, warm-up):
-figures on it say how the defaults fare on releases they were not designed around.
+figures on it say how the defaults fare on releases they were not designed around. The windowed
+one comes from ``bench.windowed``, written separately from the judge and from both generators:
+it simulates pods and evaluates every metric over overlapping rate windows (a fresh canary's
+series filling the window, JVM warm-up, GC pauses on a few canary pods).
 
-    python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--corpus DIR]
+    python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--windowed-seed N]
+                              [--corpus DIR]
 
 With ``--corpus DIR`` the scenarios are read from a folder instead (truth required for scores;
-the per-family breakdown then comes from the scenario names) and no held-out corpus is added.
+the per-family breakdown then comes from the scenario names) and no held-out or windowed corpus is added.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bench import generator, heldout
+from bench import generator, heldout, windowed
 from grayrelease.analysis import backtest
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.analysis.threshold import Limit, ThresholdRule
@@ -186,6 +191,25 @@ def _print_corpus(title: str, scenarios: Sequence[Scenario], results: dict[str, 
         print(_row(f"{label} @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], large))
 
 
+def _replay(scenarios: Sequence[Scenario]) -> dict[str, list[backtest.Outcome]]:
+    return {
+        "judge": backtest.replay_all(scenarios),
+        "threshold": [backtest.replay(s, threshold_rule_for(s)) for s in scenarios],
+    }
+
+
+def _print_extra_corpus(source: str, corpus: list[dict[str, Any]]) -> None:
+    """Score a corpus without oracle: the rules' table and the per-family table."""
+    scenarios = [Scenario.model_validate(d) for d in corpus]
+    results = _replay(scenarios)
+    bad = sum(bool(s.truth and s.truth.bad) for s in scenarios)
+    print()
+    _print_corpus(f"{source}; {bad} bad", scenarios, results, set())
+    print()
+    for line in _family_table(scenarios, results):
+        print(line)
+
+
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
     """Recall on the bad releases the oracle could tell from good ones, overall and at 5% canary.
 
@@ -210,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, default=1.0, help="scale the generator's noise (robustness check)")
     parser.add_argument("--heldout-seed", type=int, default=heldout.DEFAULT_SEED, help="seed of the held-out corpus")
     parser.add_argument("--heldout-count", type=int, default=heldout.DEFAULT_COUNT, help="0 skips the held-out corpus")
+    parser.add_argument("--windowed-seed", type=int, default=windowed.DEFAULT_SEED, help="seed of the windowed corpus")
+    parser.add_argument("--windowed-count", type=int, default=windowed.DEFAULT_COUNT,
+                        help="0 skips the windowed corpus")
     parser.add_argument("--corpus", type=Path, help="judge the scenarios of this folder instead of generating")
     parser.add_argument("--plot", type=Path, default=OUT / "detection.png")
     args = parser.parse_args(argv)
@@ -225,10 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {g.scenario["name"]: g for g in generated}
         source = f"{len(scenarios)} generated scenarios (seed {args.seed}, noise x{args.noise})"
 
-    results = {
-        "judge": backtest.replay_all(scenarios),
-        "threshold": [backtest.replay(s, threshold_rule_for(s)) for s in scenarios],
-    }
+    results = _replay(scenarios)
     large = {name for name, g in meta.items() if g.large}
     bad = sum(bool(s.truth and s.truth.bad) for s in scenarios)
     _print_corpus(f"detection benchmark: {source}; {bad} bad", scenarios, results, large)
@@ -240,17 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     _plot(args.plot, scenarios, meta, results)
 
     if not args.corpus and args.heldout_count > 0:
-        held = [Scenario.model_validate(d) for d in heldout.generate(args.heldout_count, args.heldout_seed)]
-        held_results = {
-            "judge": backtest.replay_all(held),
-            "threshold": [backtest.replay(s, threshold_rule_for(s)) for s in held],
-        }
-        print()
-        bad = sum(bool(s.truth and s.truth.bad) for s in held)
-        _print_corpus(f"held-out corpus: {len(held)} scenarios from bench.heldout (seed {args.heldout_seed}); {bad} bad", held, held_results, set())
-        print()
-        for line in _family_table(held, held_results):
-            print(line)
+        held = heldout.generate(args.heldout_count, args.heldout_seed)
+        _print_extra_corpus(f"held-out corpus: {len(held)} scenarios from bench.heldout (seed {args.heldout_seed})",
+                            held)
+    if not args.corpus and args.windowed_count > 0:
+        corpus = windowed.generate(args.windowed_count, args.windowed_seed)
+        _print_extra_corpus(f"windowed corpus: {len(corpus)} scenarios from bench.windowed (seed {args.windowed_seed})",
+                            corpus)
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

@@ -22,16 +22,15 @@ Scenario i uses child i of ``SeedSequence(seed)``, so it depends only on (seed, 
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench import corpus
 
 FORMAT = "grayrelease.scenario/v1"
 WEIGHTS = np.array([1, 2, 5, 10, 20, 50])
@@ -734,31 +733,12 @@ def generate(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> list[dict[
     return [build_scenario(i, family_for(seed, i), child) for i, child in enumerate(children)]
 
 
-def write_scenarios(scenarios: list[dict[str, Any]], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("good-*.json"), *out.glob("bad-*.json")]:  # files from an earlier run
-        stale.unlink()
-    for scenario in scenarios:
-        (out / f"{scenario['name']}.json").write_text(json.dumps(scenario, separators=(",", ":")) + "\n",
-                                                       encoding="utf-8")
-
-
-def family_of(name: str) -> str:
-    return name.rsplit("-", 1)[0]
+family_of = corpus.family_of
+write_scenarios = corpus.write_scenarios
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/bench/heldout"))
-    parser.add_argument("--count", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=4242)
-    args = parser.parse_args(argv)
-    scenarios = generate(args.count, args.seed)
-    write_scenarios(scenarios, args.out)
-    bad = sum(s["truth"]["bad"] for s in scenarios)
-    families = Counter(family_of(s["name"]) for s in scenarios)
-    print(f"wrote {len(scenarios)} scenarios to {args.out}: {bad} bad, {len(scenarios) - bad} good, "
-          f"{len(families)} families (seed {args.seed})")
+    corpus.main(generate, __doc__.splitlines()[0], Path("out/bench/heldout"), DEFAULT_COUNT, DEFAULT_SEED, argv)
 
 
 if __name__ == "__main__":

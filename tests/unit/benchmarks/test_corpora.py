@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from bench import detection, generator, heldout, oracle
+from bench import detection, generator, heldout, oracle, windowed
 from grayrelease.analysis.scenario import Scenario
 
 
-@pytest.mark.parametrize("make", [lambda: [g.scenario for g in generator.generate(40, 3)], lambda: heldout.generate(40, 3)],
-                         ids=["generator", "heldout"])
+@pytest.mark.parametrize("make", [lambda: [g.scenario for g in generator.generate(40, 3)], lambda: heldout.generate(40, 3),
+                                  lambda: windowed.generate(40, 3)],
+                         ids=["generator", "heldout", "windowed"])
 def test_corpus_is_valid_and_reproducible(make) -> None:
     first, second = make(), make()
     assert json.dumps(first) == json.dumps(second)
@@ -29,6 +30,24 @@ def test_heldout_scenario_depends_only_on_seed_and_index() -> None:
 def test_heldout_has_every_family() -> None:
     names = {s["name"].rsplit("-", 1)[0] for s in heldout.generate(100, 4242)}
     assert names == set(heldout.FAMILIES)
+
+
+def test_windowed_scenario_depends_only_on_seed_index_and_family() -> None:
+    # Families are allotted over the whole corpus, so the count decides which family index i gets; given it,
+    # the scenario is the same whatever the count.
+    corpus = windowed.generate(12, 11)
+    for i in (0, 5, 11):
+        family = windowed.family_of(corpus[i]["name"])
+        assert windowed.Release(11, i, family).scenario() == corpus[i]
+
+
+def test_windowed_has_good_and_bad_families_and_45_percent_bad() -> None:
+    corpus = windowed.generate(40, windowed.DEFAULT_SEED)
+    families = {windowed.family_of(s["name"]) for s in corpus}
+    assert families <= set(windowed.GOOD_FAMILIES) | set(windowed.BAD_FAMILIES)
+    assert families & set(windowed.GOOD_FAMILIES) and families & set(windowed.BAD_FAMILIES)
+    assert sum(s["truth"]["bad"] for s in corpus) == 18  # round(0.45 x 40)
+    assert sum(f.startswith("bad-") for f in windowed.families_for(1, 400)) == 180
 
 
 class TestOracle:
@@ -55,8 +74,9 @@ class TestOracle:
 
 def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     plot = tmp_path / "detection.png"
-    assert detection.main(["--count", "40", "--heldout-count", "30", "--plot", str(plot)]) == 0
+    assert detection.main(["--count", "40", "--heldout-count", "30", "--windowed-count", "20", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert "held-out corpus: 30 scenarios" in out
+    assert "windowed corpus: 20 scenarios from bench.windowed (seed 1); 9 bad" in out
     assert "visible regressions" in out
     assert plot.stat().st_size > 10_000
