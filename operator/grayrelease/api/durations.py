@@ -37,6 +37,20 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# A PromQL range or subquery selector: [5m], [1h30m], [30m:1m]; PromQL units go up to years.
+_PROMQL_RANGE = re.compile(r"\[\s*((?:[0-9]+(?:ms|s|m|h|d|w|y))+)\s*(?::[^\]]*)?\]")
+_PROMQL_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
+_PROMQL_SECONDS = {**_UNIT_SECONDS, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
+
+
+def longest_promql_range(query: str) -> timedelta:
+    """The longest range selector in a PromQL query (``rate(x[5m])`` -> 5 minutes); zero without one."""
+    longest = 0.0
+    for text in _PROMQL_RANGE.findall(query):
+        longest = max(longest, sum(float(n) * _PROMQL_SECONDS[unit] for n, unit in _PROMQL_PART.findall(text)))
+    return timedelta(seconds=longest)
+
+
 def format_duration(value: timedelta) -> str:
     """The shortest Go-like form of a timedelta, for messages (``timedelta(seconds=90)`` -> ``1m30s``)."""
     total_ms = round(value.total_seconds() * 1000)

@@ -16,6 +16,7 @@ Additions beyond the first sketch of the resource:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,7 @@ from pydantic import Field, WithJsonSchema, model_validator
 
 from grayrelease.api.base import Model, OpenModel
 from grayrelease.api.compare import CompareConfig
-from grayrelease.api.durations import Duration, PositiveDuration
+from grayrelease.api.durations import Duration, PositiveDuration, longest_promql_range
 
 # Bounds. They are what lets the API server prove the CEL rules cheap enough.
 MAX_STEPS = 32
@@ -356,6 +357,18 @@ class Metric(Model):
     inconclusive_limit: int | None = Field(None, ge=0, le=1000)
     consecutive_error_limit: int | None = Field(None, ge=0, le=1000)
     compare: CompareConfig | None = None
+
+    def fill_window(self) -> timedelta:
+        """How long a fresh canary's series take to fill this metric's query window, if that skews it.
+
+        ``rate(...[5m])`` of a series younger than five minutes reads low, and a latency quantile
+        over it comes from a fraction of the requests: a compare metric of kind latency or
+        throughput is judged only once the canary is as old as the longest range in its query.
+        Error ratios are ratios of two rates that fill alike, and are judged from the start.
+        """
+        if self.compare is None or self.compare.kind not in ("latency", "throughput"):
+            return timedelta(0)
+        return longest_promql_range(self.query)
 
     @model_validator(mode="after")
     def _has_verdict(self) -> Metric:

@@ -52,11 +52,12 @@ def limits_of(situation: Situation, metric: Metric) -> Limits:
 
 
 def background_started(situation: Situation, metric: Metric) -> bool:
-    """Background analysis of ``metric`` is on: a release at a step, canary weighted, initial delay over."""
+    """Background analysis of ``metric`` is on: a release at a step, canary weighted, initial delay over
+    (and, for compare metrics of kind latency or throughput, the canary as old as their query window)."""
     started = situation.status.analysis_started_at
     if not metric.background or started is None or situation.stage is not Stage.STEP:
         return False
-    delay = parse_duration(situation.spec.analysis.initial_delay or "0s")
+    delay = max(parse_duration(situation.spec.analysis.initial_delay or "0s"), metric.fill_window())
     return situation.now >= started + delay
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from grayrelease.api.durations import format_duration, parse_duration
+from grayrelease.api.durations import format_duration, longest_promql_range, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,18 @@ def test_parse_rejects(text: str) -> None:
 def test_format_round_trips(value: timedelta, expected: str) -> None:
     assert format_duration(value) == expected
     assert parse_duration(expected) == value
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("rate(http_requests_total[5m])", timedelta(minutes=5)),
+        ('histogram_quantile(0.99, sum by (le) (rate(b_bucket{le="0.5"}[1m30s])))', timedelta(seconds=90)),
+        ("max_over_time(rate(x[1m])[10m:30s])", timedelta(minutes=10)),
+        ("sum(increase(x[1d])) / sum(increase(y[2h]))", timedelta(days=1)),
+        ("up", timedelta(0)),
+    ],
+    ids=["rate", "compound duration in a quantile", "subquery", "days", "no range"],
+)
+def test_longest_promql_range(query: str, expected: timedelta) -> None:
+    assert longest_promql_range(query) == expected

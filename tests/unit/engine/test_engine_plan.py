@@ -14,6 +14,12 @@ S = timedelta(seconds=1)
 BG = MeasurementRequest("error-rate", "background")
 STEP = MeasurementRequest("error-rate", "step")
 
+P99 = "histogram_quantile(0.99, sum by (le) (rate(latency_bucket{role='{{ side.role }}'}[2m])))"
+LATENCY = {"name": "p99", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": P99,
+           "compare": {"kind": "latency"}}
+ERRORS = {"name": "errors", "provider": {"prometheus": {"address": "http://p:9090"}},
+          "query": "sum(rate(errors[2m])) / sum(rate(requests[2m]))", "compare": {"kind": "error-ratio"}}
+
 CASES = [
     ("no release -> nothing", spec(), GrayReleaseStatus(phase=Phase.SUCCEEDED, stable_revision="A"), T0, []),
     ("canary without weight yet -> nothing", spec(), at_step(0), T0, []),
@@ -37,6 +43,14 @@ CASES = [
     ("rolled back -> nothing", spec(), at_step(1, phase=Phase.ROLLED_BACK, analysis_started_at=T0), T0, []),
     ("paused -> still measured (failures still roll back)", spec(),
      at_step(4, analysis_started_at=T0), T0, [BG]),
+    ("compare latency over rate(...[2m]): the canary's series still fill the window -> nothing",
+     spec(metrics=[metric(), LATENCY]), at_step(1, analysis_started_at=T0), T0 + 119 * S, [BG]),
+    ("compare latency: window filled -> due", spec(metrics=[metric(), LATENCY]), at_step(1, analysis_started_at=T0),
+     T0 + 120 * S, [BG, MeasurementRequest("p99", "background")]),
+    ("compare error ratio: ratios of rates fill alike -> due at once", spec(metrics=[metric(), ERRORS]),
+     at_step(1, analysis_started_at=T0), T0, [BG, MeasurementRequest("errors", "background")]),
+    ("a longer initialDelay wins over the window", spec(metrics=[metric(), LATENCY], initialDelay="3m"),
+     at_step(1, analysis_started_at=T0), T0 + 150 * S, []),
 ]
 
 
