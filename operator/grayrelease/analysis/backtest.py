@@ -32,7 +32,7 @@ def judge_rule(config: judge.CompareConfig) -> Rule:
     """The statistical judge with one ``CompareConfig`` for every metric (unset fields follow each metric's kind)."""
 
     def rule(histories: Sequence[judge.MetricHistory]) -> str:
-        return judge.overall(judge.judge_metric(h, config) for h in histories).decision
+        return judge.judge(histories, {h.name: config for h in histories}).decision
 
     return rule
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from grayrelease.analysis import backtest
+from grayrelease.analysis import backtest, judge
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.cli import main as cli_main
 from grayrelease.cli import replay as cli_replay
@@ -50,6 +50,13 @@ class TestReplayLoop:
         seen = []
         backtest.replay(_scenario("s", [1.0, 2.0, 3.0], None), lambda h: seen.append(list(h[0].canary)) or "continue")
         assert seen == [[1.0], [1.0, 2.0], [1.0, 2.0, 3.0]]
+
+    def test_a_configured_judge_keeps_the_cross_metric_rules(self) -> None:
+        errors = {"name": "errors", "kind": "error-ratio", "stable": [0.001] * 6, "canary": [0.001, 0.001] + [None] * 4}
+        latency = {"name": "p99", "kind": "latency", "stable": [0.2] * 6, "canary": [0.2] * 6}
+        scenario = Scenario.model_validate({"name": "s", "interval_seconds": 30, "metrics": [errors, latency]})
+        configured = backtest.judge_rule(judge.CompareConfig(confidence=0.995))
+        assert backtest.replay(scenario).verdict == backtest.replay(scenario, configured).verdict == "pause"
 
     def test_history_is_bounded_like_the_status(self) -> None:
         histories = backtest.histories_at(_scenario("s", [float(i) for i in range(100)], None), 99, limit=60)
