@@ -215,10 +215,15 @@ def test_error_ratio_comparison_with_request_counts(cluster: Cluster, namespace:
 
 def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster, namespace: str, operator: Process,
                                                                 simulator: Process, prometheus: Prometheus) -> None:
-    """A request rate summed per side follows the split of each step, and a success ratio is judged by its failures."""
+    """A request rate summed per side follows the split of each step, and a success ratio is judged by its failures.
+
+    The analysis interval equals the queries' rate window, as docs/judge.md advises: with a 4s window
+    read every 2s, each error would count in two consecutive values and the judge would see twice
+    the evidence there is.
+    """
     selector = 'namespace="{{ namespace }}",app="{{ name }}",role="{{ side.role }}"'
     provider = {"prometheus": {"address": prometheus.url}}
-    analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [
+    analysis = {"interval": "4s", "initialDelay": "4s", "metrics": [
         {"name": "served", "provider": provider, "query": f"sum(rate(http_requests_total{{{selector}}}[4s]))",
          "compare": {"against": "stable", "kind": "throughput"}},
         {"name": "availability", "provider": provider,
@@ -226,25 +231,25 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
                   f" / sum(rate(http_requests_total{{{selector}}}[4s]))",
          "compare": {"against": "stable", "kind": "gauge", "better": "higher"}},
     ]}
-    steps = [{"setWeight": 20}, {"pause": {"duration": "20s"}}, {"setWeight": 50}, {"pause": {"duration": "20s"}}]
+    steps = [{"setWeight": 20}, {"pause": {"duration": "32s"}}, {"setWeight": 50}, {"pause": {"duration": "32s"}}]
     cluster.apply(gr.grayrelease("ratio", replicas=10, steps=steps, analysis=analysis, error_ratio=0.002), namespace)
     gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=60)
 
     cluster.apply(gr.grayrelease("ratio", image="example.com/app:2", replicas=10, steps=steps, analysis=analysis,
                                  error_ratio=0.002), namespace)
-    good = gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=120)
+    good = gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=180)
     served = good["analysis"]["served"]["history"]
     assert {20.0, 50.0} <= set(w for w in served["canaryWeights"] if w is not None)
     assert good["analysis"]["served"]["failures"] == 0 and good["analysis"]["availability"]["failures"] == 0
 
     cluster.apply(gr.grayrelease("ratio", image="example.com/app:3", replicas=10, steps=steps, analysis=analysis,
                                  error_ratio=0.03), namespace)
-    rolled = gr.wait_phase(cluster, namespace, "ratio", "RolledBack", timeout=120)
+    rolled = gr.wait_phase(cluster, namespace, "ratio", "RolledBack", timeout=180)
     availability = rolled["analysis"]["availability"]
     assert availability["failures"] >= 1
     assert any("failures (1 - value)" in m["message"] for m in availability["measurements"])
     print(f"\n[figure] 15x failures (success ratio 99.8% -> 97%) on a 20% canary caught after"
-          f" {len(availability['history']['canary'])} intervals of 2s")
+          f" {len(availability['history']['canary'])} intervals of 4s")
 
 
 def test_marginal_canary_is_held_before_promotion(cluster: Cluster, namespace: str, operator: Process,
