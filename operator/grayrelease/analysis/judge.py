@@ -112,6 +112,10 @@ SILENCE_CHANCE = 0.01
 MARGINAL_FRACTIONS = (1.0, 0.5, 0.25)
 """Trailing windows (shares of the intervals with data) the marginal check tests at one look: the
 whole release, and its second half and last quarter for a regression that started mid-release."""
+TRIALS_BOUND = 0.2
+"""Requests behind count-less ratios come from the lower 80% confidence bound of what their
+wander allows: a variance from a dozen differences of sparse errors is often half the true one,
+and the estimate would then double the evidence."""
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -136,6 +140,11 @@ class MetricHistory:
     expected_canary_requests: Sequence[float | None] | None = None
     """Requests the canary should have had per interval, from another metric's request counts;
     where it is tiny, a canary without data is quiet rather than dead."""
+    overlap: float = 1.0
+    """Intervals one value's query window spans (``rate(x[4m])`` read every minute: 4). Consecutive
+    values then share their data: each request counts in ``overlap`` of them, and the values
+    wander less from one interval to the next than they would apart. The operator knows it from
+    the query; a replayed scenario does not say, and counts as 1."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,7 @@ class _Resolved:
     min_samples: int
     missing_limit: int
     marginal_alpha: float
+    overlap: float
 
 
 def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
@@ -192,6 +202,7 @@ def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
         min_samples=config.min_samples,
         missing_limit=config.missing_limit,
         marginal_alpha=1.0 - config.marginal_confidence if config.marginal_confidence > 0 else 0.0,
+        overlap=max(1.0, float(history.overlap)),
     )
 
 
@@ -347,9 +358,15 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     ):
         estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights)
         if estimated is not None:
-            stable_n = np.where(stable_missing, np.nan, estimated[0])
-            canary_n = np.where(canary_missing, np.nan, estimated[1])
+            # Ratios over overlapping windows wander overlap times less than apart, which their
+            # variance reads as overlap^2 times the requests.
+            stable_n = np.where(stable_missing, np.nan, estimated[0]) / cfg.overlap**2
+            canary_n = np.where(canary_missing, np.nan, estimated[1]) / cfg.overlap**2
             pseudo = True
+    elif cfg.overlap > 1 and stable_n is not None and canary_n is not None:
+        # Counts over a window of several intervals count every request in as many values.
+        stable_n, canary_n = stable_n / cfg.overlap, canary_n / cfg.overlap
+        pseudo = True
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
     )
@@ -712,7 +729,7 @@ def _binomial_trials(values: np.ndarray) -> float | None:
     The variance comes from the median squared first difference (for normal noise, 0.455 x twice
     the variance), so an incident's few big jumps do not pass for noise and leave a large service
     looking like a tiny one; when most differences are zero (a handful of errors) the median says
-    nothing and the mean is used.
+    nothing and the mean is used. The variance is then taken at its upper ``TRIALS_BOUND`` bound.
     """
     if values.size < 3:
         return None
@@ -722,6 +739,8 @@ def _binomial_trials(values: np.ndarray) -> float | None:
     variance = median / (2.0 * CHI2_1_MEDIAN) if median > 0 else float(np.mean(squares) / 2.0)
     if level <= 0 or variance <= 0:
         return None
+    df = 2.0 / 3.0 * squares.size  # successive differences share a value
+    variance *= df / stats.chi2_quantile(TRIALS_BOUND, df)
     return level * (1.0 - level) / variance
 
 
@@ -756,7 +775,11 @@ def _shift_evidence(
     """
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
     sample_scale, sample_df = stats.difference_scale(diffs[both])
-    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
+    # Over overlapping windows the values wander overlap times less from one interval to the next
+    # than their noise is, and their mean is no surer than over as many separate windows.
+    if sample_scale is not None:
+        sample_scale *= cfg.overlap
+    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise * math.sqrt(cfg.overlap), PRIOR_DF)
     # A plug-in scale from few intervals is as often too small as too large, and too small cries
     # wolf: widen it by the ratio of a Student t's standard deviation to a normal's.
     scale = max(scale * math.sqrt(df / (df - 2.0)), MIN_SCALE)

@@ -76,6 +76,11 @@ def moderated_scale(sample_scale: float | None, sample_df: float, prior_scale: f
     return math.sqrt(variance), prior_df + sample_df
 
 
+def chi2_quantile(probability: float, df: float) -> float:
+    """Quantile of a chi-squared distribution with ``df`` degrees of freedom (for variance bounds)."""
+    return float(sps.chi2.ppf(probability, df))
+
+
 def mean_shift_greater(excess: float, scale: float, n: int, df: float) -> float:
     """One-sided p-value that a mean of ``n`` values with noise ``scale`` (``df`` degrees of freedom)
     exceeds its null by ``excess``: Student's t with a pooled scale, for a single look."""

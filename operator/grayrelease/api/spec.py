@@ -370,6 +370,12 @@ class Metric(Model):
             return timedelta(0)
         return longest_promql_range(self.query)
 
+    def overlap(self, interval: timedelta) -> float:
+        """How many consecutive intervals one value's query window spans (at least 1)."""
+        queries = (self.query, self.compare.requests_query if self.compare else None)
+        window = max(longest_promql_range(q) for q in queries if q)
+        return max(1.0, window / interval) if interval > timedelta(0) else 1.0
+
     @model_validator(mode="after")
     def _has_verdict(self) -> Metric:
         if _count_set(self.success_condition, self.failure_condition, self.compare) == 0:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from grayrelease.analysis import measure, templating
+from grayrelease.api.durations import parse_duration
 from grayrelease.api.spec import GrayReleaseSpec, Metric
 from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, MeasurementPhase
 from grayrelease.controller import store
@@ -64,7 +65,7 @@ def traffic(router: Router, body: dict[str, Any], spec: GrayReleaseSpec,
 
 
 def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float | None],
-             requests: dict[str, float | None] | None) -> measure.Result:
+             requests: dict[str, float | None] | None, overlap: float = 1.0) -> measure.Result:
     # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
     from grayrelease.analysis import judge  # noqa: PLC0415
 
@@ -83,6 +84,7 @@ def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float 
         canary_weights=series(history.weights() if history else None, status.canary_weight or None),
         stable_requests=series(history.stable_requests if history else None, requests.get("stable")) if requests else None,
         canary_requests=series(history.canary_requests if history else None, requests.get("canary")) if requests else None,
+        overlap=overlap,
     ), config)
     if verdict.failed:
         phase = "Failed"
@@ -113,7 +115,8 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
             requests = None
             if error is None and metric.compare.requests_query:
                 requests, error = measure.query_sides(metric, sides, metric.compare.requests_query)
-            result = measure.Result("Error", None, error) if error else _compare(metric, status, values, requests)
+            overlap = metric.overlap(parse_duration(metric.interval or spec.analysis.interval))
+            result = measure.Result("Error", None, error) if error else _compare(metric, status, values, requests, overlap)
         else:
             result = measure.measure_plain(metric, templating.variables(**base))
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -431,3 +432,46 @@ class TestMarginal:
                 )
             marginal += judge.judge_metric(history).marginal
         assert marginal / releases <= 0.05
+
+
+class TestOverlappingWindows:
+    """``rate(x[3m])`` read every minute: each value shares two thirds of its data with the last."""
+
+    @staticmethod
+    def _window(values: np.ndarray, span: int, n: int) -> np.ndarray:
+        return np.convolve(values, np.ones(span), "valid")[:n]
+
+    def _release(self, rng: np.random.Generator, kind: str, span: int, n: int = 14) -> MetricHistory:
+        if kind == "latency":
+            noise = self._window(rng.normal(0, 0.15, n + span), span, n) / math.sqrt(span)
+            return MetricHistory("p99", [0.2] * n, list(0.2 * np.exp(noise)), kind="latency")
+        stable_n, canary_n = rng.poisson(2000, n + span), rng.poisson(500, n + span)
+        stable_e, canary_e = rng.binomial(stable_n, 0.005), rng.binomial(canary_n, 0.005)
+        s_n, c_n = self._window(stable_n, span, n), self._window(canary_n, span, n)
+        stable = list(self._window(stable_e, span, n) / s_n)
+        canary = list(self._window(canary_e, span, n) / c_n)
+        if kind == "counted":
+            return MetricHistory("e", stable, canary, kind="error-ratio", stable_requests=list(s_n), canary_requests=list(c_n))
+        return MetricHistory("e", stable, canary, kind="error-ratio", canary_weight=20.0)
+
+    def _false_alarms(self, kind: str, span: int, overlap: float, releases: int = 120) -> float:
+        rng = np.random.default_rng(7)
+        alarms = 0
+        for _ in range(releases):
+            h = self._release(rng, kind, span)
+            for i in range(3, len(h.stable) + 1):
+                look = dataclasses.replace(
+                    h, stable=h.stable[:i], canary=h.canary[:i], overlap=overlap,
+                    stable_requests=h.stable_requests[:i] if h.stable_requests else None,
+                    canary_requests=h.canary_requests[:i] if h.canary_requests else None,
+                )
+                if judge.judge_metric(look).failed:
+                    alarms += 1
+                    break
+        return alarms / releases
+
+    @pytest.mark.parametrize("kind", ["counted", "countless", "latency"])
+    def test_values_that_share_data_are_not_counted_as_independent(self, kind: str) -> None:
+        told = self._false_alarms(kind, span=3, overlap=3)
+        assert told <= 0.02
+        assert self._false_alarms(kind, span=3, overlap=1) > told  # what the overlap corrects

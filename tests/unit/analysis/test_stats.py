@@ -241,3 +241,9 @@ class TestShiftEvidence:
     def test_scale_must_be_positive(self) -> None:
         with pytest.raises(ValueError):
             stats.shift_log_evidence(np.array([1.0]), 0.0)
+
+
+def test_chi2_quantile_at_table_values() -> None:
+    # chi2(0.05, 10 df) = 3.940 and chi2(0.5, 1 df) = 0.4549 (standard tables).
+    assert stats.chi2_quantile(0.05, 10) == pytest.approx(3.940, abs=1e-3)
+    assert stats.chi2_quantile(0.5, 1) == pytest.approx(0.4549, abs=1e-4)

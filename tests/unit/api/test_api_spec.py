@@ -125,3 +125,28 @@ def test_selector_is_immutable(spec: dict[str, Any]) -> None:
     old = {"matchLabels": {"app": "checkout"}}
     assert errors(selector_schema, old, old=old) == []
     assert errors(selector_schema, {"matchLabels": {"app": "cart"}}, old=old) == ["spec: selector is immutable"]
+
+
+@pytest.mark.parametrize(
+    ("query", "requests_query", "interval", "overlap", "fill"),
+    [
+        ("rate(x[4m])", None, "1m", 4.0, 0),
+        ("rate(x[1m])", None, "5m", 1.0, 0),
+        ("rate(x[1m])", "sum(increase(n[2m]))", "1m", 2.0, 0),
+        ("histogram_quantile(0.99, sum by (le) (rate(b[2m])))", None, "30s", 4.0, 120),
+    ],
+    ids=["window of four intervals", "window shorter than the interval", "requests over a longer window", "latency"],
+)
+def test_metric_overlap_and_fill_window(query: str, requests_query: str | None, interval: str, overlap: float,
+                                        fill: int) -> None:
+    from datetime import timedelta
+
+    from grayrelease.api.durations import parse_duration
+    from grayrelease.api.spec import Metric
+
+    kind = "latency" if "quantile" in query else "error-ratio"
+    compare = {"kind": kind, **({"requestsQuery": requests_query} if requests_query else {})}
+    metric = Metric.model_validate({"name": "m", "provider": {"prometheus": {"address": "http://p"}}, "query": query,
+                                    "compare": compare})
+    assert metric.overlap(parse_duration(interval)) == overlap
+    assert metric.fill_window() == timedelta(seconds=fill)
