@@ -503,19 +503,19 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
         ]
     verdicts = [judge_metric(h, configs.get(h.name)) for h in histories]
     alive = _still_reporting(histories, configs)
-    if alive is not None:
-        verdicts = [
-            dataclasses.replace(v, failed=False, reason=f"{v.reason}, but its pods still report {alive}: no traffic reaches it")
-            if v.failed and v.classification == "NoData" else v
-            for v in verdicts
-        ]
     serving = _still_serving(histories, configs)
-    verdicts = [
-        dataclasses.replace(v, failed=False, reason=f"{v.reason}, but it still serves requests ({serving[v.name]})")
-        if v.failed and v.classification == "NoData" and serving.get(v.name) else v
+
+    def alive_elsewhere(name: str) -> str:
+        """Why a metric whose canary went silent is not a dead canary ("" if nothing says so)."""
+        if alive is not None:
+            return f"its pods still report {alive}: no traffic reaches it"
+        return f"it still serves requests ({serving[name]})" if serving.get(name) else ""
+
+    return overall(
+        dataclasses.replace(v, failed=False, reason=f"{v.reason}, but {why}")
+        if v.failed and v.classification == "NoData" and (why := alive_elsewhere(v.name)) else v
         for v in verdicts
-    ]
-    return overall(verdicts)
+    )
 
 
 def _still_serving(histories: Sequence[MetricHistory], configs: dict[str, CompareConfig]) -> dict[str, str]:
@@ -526,7 +526,7 @@ def _still_serving(histories: Sequence[MetricHistory], configs: dict[str, Compar
     """
     reporting = []
     for h in histories:
-        kind = (configs.get(h.name) or CompareConfig()).kind or h.kind
+        kind = _config(h, configs).kind or h.kind
         served = h.canary_requests is None or (bool(h.canary_requests) and (h.canary_requests[-1] or 0) > 0)
         if kind in ("latency", "throughput") and h.canary and h.canary[-1] is not None and served:
             reporting.append(h.name)
@@ -543,10 +543,14 @@ def _still_reporting(histories: Sequence[MetricHistory], configs: dict[str, Comp
     if any(h.stable_requests is not None for h in histories):
         return None
     for h in histories:
-        kind = (configs.get(h.name) or CompareConfig()).kind or h.kind
-        if kind == "gauge" and h.canary and h.canary[-1] is not None and not _is_success_ratio(h, configs.get(h.name) or CompareConfig()):
+        config = _config(h, configs)
+        if (config.kind or h.kind) == "gauge" and h.canary and h.canary[-1] is not None and not _is_success_ratio(h, config):
             return h.name
     return None
+
+
+def _config(history: MetricHistory, configs: dict[str, CompareConfig]) -> CompareConfig:
+    return configs.get(history.name) or CompareConfig()
 
 
 def _shared_expected_requests(histories: Sequence[MetricHistory]) -> list[float | None] | None:

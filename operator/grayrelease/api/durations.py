@@ -7,6 +7,7 @@ turns them into ``timedelta`` for the engine.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -43,8 +44,11 @@ _PROMQL_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
 _PROMQL_SECONDS = {**_UNIT_SECONDS, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
 
 
+@functools.lru_cache(maxsize=1024)
 def longest_promql_range(query: str) -> timedelta:
-    """The longest range selector in a PromQL query (``rate(x[5m])`` -> 5 minutes); zero without one."""
+    """The longest range selector in a PromQL query (``rate(x[5m])`` -> 5 minutes); zero without one.
+
+    Cached: the engine asks for every compare metric at every reconcile."""
     longest = 0.0
     for text in _PROMQL_RANGE.findall(query):
         longest = max(longest, sum(float(n) * _PROMQL_SECONDS[unit] for n, unit in _PROMQL_PART.findall(text)))
