@@ -13,7 +13,9 @@ is printed on all bad releases and on the visible ones. The held-out one comes f
 figures on it say how the defaults fare on releases they were not designed around. The windowed
 one comes from ``bench.windowed``, written separately from the judge and from both generators:
 it simulates pods and evaluates every metric over overlapping rate windows (a fresh canary's
-series filling the window, JVM warm-up, GC pauses on a few canary pods).
+series filling the window, JVM warm-up, GC pauses on a few canary pods), and records each query's
+window in the scenarios (``query_window_seconds``) as the operator knows it from the query; it is
+scored once more with the windows left out.
 
     python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--windowed-seed N]
                               [--corpus DIR]
@@ -210,6 +212,25 @@ def _print_extra_corpus(source: str, corpus: list[dict[str, Any]]) -> None:
         print(line)
 
 
+def _print_windows_unknown(corpus: list[dict[str, Any]]) -> None:
+    """The judge on the same windowed releases without their query windows, as in a scenario that lost them.
+
+    The operator always knows the window (it reads the query); an export without it makes the
+    judge take overlapping values for independent ones and judge a fresh canary before its
+    window fills."""
+    scenarios = [
+        Scenario.model_validate({**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]})
+        for d in corpus
+    ]
+    outcomes = backtest.replay_all(scenarios)
+    five = [i for i, s in enumerate(scenarios) if s.canary_weight == 5]
+    print()
+    print("the same windowed releases with their query windows left out of the scenarios:")
+    print(HEADER)
+    print(_row("judge", scenarios, outcomes, set()))
+    print(_row("judge @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], set()))
+
+
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
     """Recall on the bad releases the oracle could tell from good ones, overall and at 5% canary.
 
@@ -271,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = windowed.generate(args.windowed_count, args.windowed_seed)
         _print_extra_corpus(f"windowed corpus: {len(corpus)} scenarios from bench.windowed (seed {args.windowed_seed})",
                             corpus)
+        _print_windows_unknown(corpus)
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

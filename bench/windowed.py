@@ -1013,6 +1013,8 @@ class Release:
             if key == "err" and with_requests:
                 metric["stable_requests"] = requests["stable"]
                 metric["canary_requests"] = requests["canary"]
+            if key != "mem":  # memory is an instant gauge, not a rate
+                metric["query_window_seconds"] = self.window_seconds
             metrics.append(metric)
         return metrics
 

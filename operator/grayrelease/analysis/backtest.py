@@ -8,6 +8,7 @@ release; a release that reaches its end is promoted, or paused if the last answe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from grayrelease.analysis import judge
 from grayrelease.analysis.scenario import Scenario
+from grayrelease.api.compare import WINDOW_FILLING_KINDS
 
 HISTORY_LIMIT = 60
 """Values per side and metric the operator keeps; the judge never sees more."""
@@ -76,11 +78,18 @@ class Summary:
 
 
 def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> list[judge.MetricHistory]:
-    """Every metric's history as the operator would hold it at interval ``index``."""
-    start = max(0, index + 1 - limit)
+    """Every metric's history as the operator would hold it at interval ``index``.
+
+    Where a metric's query window is known and spans several intervals, its values overlap by as
+    many, and a latency or throughput metric is measured only from the first interval whose window
+    lies wholly within the canary's life (the operator's wait for the window to fill).
+    """
     end = index + 1
     out = []
     for m in scenario.metrics:
+        overlap = max(1.0, (m.query_window_seconds or 0.0) / scenario.interval_seconds)
+        filling = math.ceil(overlap - 1e-9) - 1 if m.kind in WINDOW_FILLING_KINDS else 0
+        start = max(0, index + 1 - limit, filling)
         out.append(
             judge.MetricHistory(
                 name=m.name,
@@ -91,6 +100,7 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
                 stable_requests=m.stable_requests[start:end] if m.stable_requests is not None else None,
                 canary_requests=m.canary_requests[start:end] if m.canary_requests is not None else None,
                 canary_weight=scenario.canary_weight,
+                overlap=overlap,
             )
         )
     return out

@@ -28,6 +28,9 @@ How one metric is judged (docs/judge.md has the full story):
 * marginal: a canary worse beyond the tolerance at one look (``marginalConfidence``, fixed-sample
   tests over the whole release, its second half and last quarter) but not over the release
   passes, flagged: the release is not promoted on it unseen;
+* values over overlapping query windows (``rate(x[5m])`` read every minute) share data: their
+  evidence since a start is discounted by ``stats.overlap_inflation``, little for a few values
+  and by the overlap for many;
 * missing data is never a pass: a metric without enough data is NoData (the release pauses),
   and a canary that stops reporting while stable still does fails after ``missingLimit``
   intervals, longer if it often had no data before, never where it was due only a trickle of requests.
@@ -142,9 +145,9 @@ class MetricHistory:
     where it is tiny, a canary without data is quiet rather than dead."""
     overlap: float = 1.0
     """Intervals one value's query window spans (``rate(x[4m])`` read every minute: 4). Consecutive
-    values then share their data: each request counts in ``overlap`` of them, and the values
-    wander less from one interval to the next than they would apart. The operator knows it from
-    the query; a replayed scenario does not say, and counts as 1."""
+    values then share their data: each request counts in up to ``overlap`` of them, and the values
+    wander less from one interval to the next than they spread. The operator knows it from the
+    query, a replayed scenario from its ``query_window_seconds``; without one it counts as 1."""
 
 
 @dataclass(frozen=True)
@@ -358,15 +361,11 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     ):
         estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights)
         if estimated is not None:
-            # Ratios over overlapping windows wander overlap times less than apart, which their
-            # variance reads as overlap^2 times the requests.
-            stable_n = np.where(stable_missing, np.nan, estimated[0]) / cfg.overlap**2
-            canary_n = np.where(canary_missing, np.nan, estimated[1]) / cfg.overlap**2
+            # Ratios over overlapping windows wander from one interval to the next overlap times
+            # less than their spread, which the differences read as overlap times the requests.
+            stable_n = np.where(stable_missing, np.nan, estimated[0]) / cfg.overlap
+            canary_n = np.where(canary_missing, np.nan, estimated[1]) / cfg.overlap
             pseudo = True
-    elif cfg.overlap > 1 and stable_n is not None and canary_n is not None:
-        # Counts over a window of several intervals count every request in as many values.
-        stable_n, canary_n = stable_n / cfg.overlap, canary_n / cfg.overlap
-        pseudo = True
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
     )
@@ -672,8 +671,12 @@ def _count_evidence(
     dispersion = 1.0 + tau2 * totals * share * (1 - share)
     bad_null = 1.0 + COUNT_NULL_SHARE * cfg.tolerance
     good_null = max(1.0 - COUNT_NULL_SHARE * cfg.tolerance, 1e-6)
-    higher = stats.rate_ratio_log_evidence(canary_events, c_trials, stable_events, s_trials, bad_null, dispersion)
-    lower = stats.rate_ratio_log_evidence(stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion)
+    higher = stats.rate_ratio_log_evidence(
+        canary_events, c_trials, stable_events, s_trials, bad_null, dispersion, overlap=cfg.overlap
+    )
+    lower = stats.rate_ratio_log_evidence(
+        stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion, overlap=cfg.overlap
+    )
     bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
     ce_tail = np.cumsum(canary_events[::-1])[::-1]
     se_tail = np.cumsum(stable_events[::-1])[::-1]
@@ -682,7 +685,8 @@ def _count_evidence(
     results = []
     for start, n, weight in _starts(usable):
         ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
-        bad_events = ce_tail[start] if cfg.better == "lower" else se_tail[start]
+        # Each error counts once per window it falls in.
+        bad_events = (ce_tail[start] if cfg.better == "lower" else se_tail[start]) / _inflation(n, cfg.overlap)
         # A couple of errors on a small canary may be one client retrying: not evidence yet.
         p_bad = 1.0 if bad_events < MIN_CANARY_EVENTS else _always_valid_p(bad_log[start], weight)
         p_good = _always_valid_p(good_log[start], weight)
@@ -693,14 +697,15 @@ def _count_evidence(
     for start, n in _marginal_starts(usable):
         at = np.flatnonzero(usable[start:]) + start
         ratio = stats.rate_ratio_estimate(ce_tail[start], ct_tail[start], se_tail[start], st_tail[start])
-        spread = stats.dispersion_factor(tau2, variances[at])
+        inflation = _inflation(n, cfg.overlap)
+        spread = stats.dispersion_factor(tau2, variances[at]) * inflation
         if cfg.better == "lower":
             bad_events = ce_tail[start]
             p = stats.rate_ratio_greater(canary_events[at], c_trials[at], stable_events[at], s_trials[at], bad_null, spread)
         else:
             bad_events = se_tail[start]
             p = stats.rate_ratio_greater(stable_events[at], s_trials[at], canary_events[at], c_trials[at], 1 / good_null, spread)
-        marginal.append(_WindowResult(ratio - 1.0, 1.0 if bad_events < MIN_CANARY_EVENTS else p, 1.0, n))
+        marginal.append(_WindowResult(ratio - 1.0, 1.0 if bad_events / inflation < MIN_CANARY_EVENTS else p, 1.0, n))
     return results, marginal
 
 
@@ -779,18 +784,18 @@ def _shift_evidence(
     """
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
     sample_scale, sample_df = stats.difference_scale(diffs[both])
-    # Over overlapping windows the values wander overlap times less from one interval to the next
-    # than their noise is, and their mean is no surer than over as many separate windows.
+    # Values over overlapping windows differ from one interval to the next by sqrt(overlap) less
+    # than they spread; the evidence then discounts their shared data (``stats.overlap_inflation``).
     if sample_scale is not None:
-        sample_scale *= cfg.overlap
-    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise * math.sqrt(cfg.overlap), PRIOR_DF)
+        sample_scale *= math.sqrt(cfg.overlap)
+    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
     # A plug-in scale from few intervals is as often too small as too large, and too small cries
     # wolf: widen it by the ratio of a Student t's standard deviation to a normal's.
     scale = max(scale * math.sqrt(df / (df - 2.0)), MIN_SCALE)
     margin = SHIFT_NULL_SHARE * cfg.tolerance
     up_null, down_null = (math.log1p(margin), math.log1p(-min(margin, 0.5))) if is_log else (margin, -margin)
-    higher = stats.shift_log_evidence(diffs, scale, up_null)
-    lower = stats.shift_log_evidence(-diffs, scale, -down_null)
+    higher = stats.shift_log_evidence(diffs, scale, up_null, overlap=cfg.overlap)
+    lower = stats.shift_log_evidence(-diffs, scale, -down_null, overlap=cfg.overlap)
     bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
     results = []
     for start, n, weight in _starts(both):
@@ -809,8 +814,13 @@ def _shift_evidence(
         excess = float(np.mean(window)) - up_null if cfg.better == "lower" else down_null - float(np.mean(window))
         location = stats.hodges_lehmann_location(window)
         effect = math.expm1(location) if is_log else location
-        marginal.append(_WindowResult(effect, stats.mean_shift_greater(excess, scale, n, df), 1.0, n))
+        spread = scale * math.sqrt(_inflation(n, cfg.overlap))
+        marginal.append(_WindowResult(effect, stats.mean_shift_greater(excess, spread, n, df), 1.0, n))
     return results, marginal
+
+
+def _inflation(n: int, overlap: float) -> float:
+    return float(stats.overlap_inflation(n, overlap))
 
 
 def _marginal_starts(usable: np.ndarray) -> list[tuple[int, int]]:

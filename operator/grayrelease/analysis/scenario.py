@@ -32,6 +32,11 @@ class ScenarioMetric(BaseModel):
     canary: list[float | None]
     stable_requests: list[float | None] | None = None
     canary_requests: list[float | None] | None = None
+    query_window_seconds: float | None = Field(default=None, gt=0)
+    """The query's rate window (``[5m]``: 300), where it may span more than one interval; optional,
+    a grayrelease addition to v1 that other readers ignore. Consecutive values then share data, and
+    a fresh canary's latency and throughput read skewed until its series fill the window: replay
+    handles both as the operator does, which knows the window from the query."""
 
 
 class Truth(BaseModel):

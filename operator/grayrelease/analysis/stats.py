@@ -201,6 +201,25 @@ def dispersion_factor(tau2: float, variances: np.ndarray) -> float:
     return 1.0 + tau2 * float(np.sum(variances**2)) / total
 
 
+def overlap_inflation(n: np.ndarray | float, overlap: float) -> np.ndarray:
+    """Variance of a sum of ``n`` consecutive values that each span ``overlap`` intervals of data,
+    relative to the sum of ``n`` independent ones.
+
+    A query such as ``rate(x[4m])`` read every minute gives values that share three quarters of
+    their data: summed, interval j's data counts in up to min(n, overlap) of them. The variance of
+    the sum over that of independent values is sum(c_j^2) / (n overlap) with c_j those counts:
+    1 for a single value, growing towards ``overlap`` once ``n`` spans many windows. Early
+    evidence is thus discounted little and a long run's fully, as its data warrant.
+    """
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    width = max(1.0, float(overlap))
+    if width == 1.0:
+        return np.ones_like(n)
+    short = ((width - n + 1.0) * n + (n - 1.0) * (2.0 * n - 1.0) / 3.0) / width
+    long = ((n - width + 1.0) * width + (width - 1.0) * (2.0 * width - 1.0) / 3.0) / n
+    return np.where(n <= width, short, long)
+
+
 def rate_ratio_estimate(canary_events: float, canary_trials: float, stable_events: float, stable_trials: float) -> float:
     """Canary rate over stable rate, with half an event added to each side so zero counts stay finite."""
     if canary_trials <= 0 or stable_trials <= 0:
@@ -234,6 +253,7 @@ def rate_ratio_log_evidence(
     null_ratio: float = 1.0,
     dispersion: np.ndarray | float = 1.0,
     grid: tuple[float, ...] = RATIO_GRID,
+    overlap: float = 1.0,
 ) -> np.ndarray:
     """Log e-values of "the canary's event rate exceeds ``null_ratio`` times the stable's", one per start interval.
 
@@ -247,8 +267,10 @@ def rate_ratio_log_evidence(
 
     ``dispersion`` (per interval, >= 1) tempers each interval's log-likelihood ratio, the
     quasi-likelihood way: errors come in bursts, and a burst is not as many independent
-    witnesses as it has errors. Pass the sides swapped (and ``1 / null_ratio``-style nulls via
-    ``grid`` < 1) for the other direction.
+    witnesses as it has errors. Counts over windows of ``overlap`` intervals count each event in
+    several of them: the evidence since a start is tempered by ``overlap_inflation`` the same way.
+    Pass the sides swapped (and ``1 / null_ratio``-style nulls via ``grid`` < 1) for the other
+    direction.
     """
     ce = np.asarray(canary_events, dtype=float)
     se = np.asarray(stable_events, dtype=float)
@@ -268,6 +290,9 @@ def rate_ratio_log_evidence(
         step = (ce * np.log(p1 / p0) + se * np.log((1 - p1) / (1 - p0))) / phi
         logs.append(np.cumsum(step[::-1])[::-1])
     stacked = np.vstack(logs)
+    if overlap > 1:
+        since = np.cumsum((ct + st > 0)[::-1])[::-1]
+        stacked = stacked / overlap_inflation(since, overlap)
     return special.logsumexp(stacked, axis=0) - math.log(len(grid))
 
 
@@ -296,6 +321,7 @@ def shift_log_evidence(
     null_shift: float = 0.0,
     grid: tuple[float, ...] = SHIFT_GRID,
     clip: float = SHIFT_CLIP,
+    overlap: float = 1.0,
 ) -> np.ndarray:
     """Log e-values of "the mean of ``values`` exceeds ``null_shift``", one per start interval.
 
@@ -308,6 +334,9 @@ def shift_log_evidence(
     scale). By Ville's inequality it ever exceeds 1 / alpha with probability at most alpha,
     however often it is looked at: a mixture sequential probability ratio test (Robbins 1970;
     Johari et al. 2017), which wastes far less power on repeated looks than spending alpha per look.
+
+    Values over windows of ``overlap`` intervals share data: the sum since a start is shrunk by the
+    square root of its ``overlap_inflation``, so it has the spread of a sum of independent values.
     """
     values = np.asarray(values, dtype=float)
     if values.size == 0:
@@ -317,8 +346,9 @@ def shift_log_evidence(
     excess = np.clip(values - null_shift, -clip * scale, clip * scale) / scale
     present = ~np.isnan(excess)
     excess = np.where(present, excess, 0.0)
-    logs = []
-    for multiple in grid:
-        step = np.where(present, multiple * excess - multiple**2 / 2.0, 0.0)
-        logs.append(np.cumsum(step[::-1])[::-1])
+    sums = np.cumsum(excess[::-1])[::-1]
+    counts = np.cumsum(present[::-1])[::-1].astype(float)
+    if overlap > 1:
+        sums = sums / np.sqrt(overlap_inflation(counts, overlap))
+    logs = [multiple * sums - multiple**2 / 2.0 * counts for multiple in grid]
     return special.logsumexp(np.vstack(logs), axis=0) - math.log(len(grid))

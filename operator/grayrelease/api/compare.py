@@ -18,6 +18,10 @@ from grayrelease.api.base import Model
 MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
 Better = Literal["lower", "higher"]
 TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
+WINDOW_FILLING_KINDS: tuple[MetricKind, ...] = ("latency", "throughput")
+"""Kinds whose value over a rate window reads skewed while a fresh canary's series are younger than
+the window (a rate reads low, a quantile comes from a fraction of the requests). Error ratios are
+ratios of two rates that fill alike; gauges are per pod."""
 
 
 class CompareConfig(Model):

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema, model_validator
 
 from grayrelease.api.base import Model, OpenModel
-from grayrelease.api.compare import CompareConfig
+from grayrelease.api.compare import WINDOW_FILLING_KINDS, CompareConfig
 from grayrelease.api.durations import Duration, PositiveDuration, longest_promql_range
 
 # Bounds. They are what lets the API server prove the CEL rules cheap enough.
@@ -366,7 +366,7 @@ class Metric(Model):
         throughput is judged only once the canary is as old as the longest range in its query.
         Error ratios are ratios of two rates that fill alike, and are judged from the start.
         """
-        if self.compare is None or self.compare.kind not in ("latency", "throughput"):
+        if self.compare is None or self.compare.kind not in WINDOW_FILLING_KINDS:
             return timedelta(0)
         return longest_promql_range(self.query)
 

@@ -28,6 +28,7 @@ from typing import Any
 from grayrelease.analysis import backtest
 from grayrelease.analysis.judge import CompareConfig
 from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios
+from grayrelease.api.durations import longest_promql_range
 
 _KINDS = ("error-ratio", "latency", "throughput", "gauge")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
@@ -163,9 +164,15 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
         if name not in stable_q or name not in canary_q:
             raise ValueError(f"metric {name}: needs both --stable {name}=QUERY and --canary {name}=QUERY")
         metric: dict[str, Any] = {"name": name, "kind": kind, "stable": series(stable_q[name]), "canary": series(canary_q[name])}
+        queries = [stable_q[name], canary_q[name]]
         if name in stable_n_q and name in canary_n_q:
             metric["stable_requests"] = series(stable_n_q[name])
             metric["canary_requests"] = series(canary_n_q[name])
+            queries += [stable_n_q[name], canary_n_q[name]]
+        # Values over a window longer than the step share data: the judge must know, as the operator does.
+        window = max(longest_promql_range(q) for q in queries).total_seconds()
+        if window > step:
+            metric["query_window_seconds"] = window
         metrics.append(metric)
     return Scenario.model_validate(
         {

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from grayrelease.analysis import backtest, judge
-from grayrelease.analysis.scenario import Scenario, load_scenarios
+from grayrelease.analysis.scenario import Scenario, dump_scenario, load_scenarios
 from grayrelease.cli import main as cli_main
 from grayrelease.cli import replay as cli_replay
 
@@ -117,6 +117,21 @@ class TestCommand:
         }
         assert report["summary"]["false_alarms"] == 0
 
+    def test_a_known_query_window_is_handled_as_the_operator_does(self) -> None:
+        # rate(...[2m]) read every 30s: values overlap by 4; latency waits until the window is full
+        # of canary data (index 3), the error ratio does not wait.
+        n = 6
+        latency = {"name": "p99", "kind": "latency", "stable": [0.2] * n, "canary": [0.3, 0.2, 0.21, 0.2, 0.2, 0.2],
+                   "query_window_seconds": 120}
+        errors = {"name": "errors", "kind": "error-ratio", "stable": [0.01] * n, "canary": [0.01] * n,
+                  "query_window_seconds": 120}
+        plain = {"name": "cpu", "kind": "gauge", "stable": [1.0] * n, "canary": [1.0] * n}
+        scenario = Scenario.model_validate({"name": "s", "interval_seconds": 30, "metrics": [latency, errors, plain]})
+        p99, ratio, cpu = backtest.histories_at(scenario, 4)
+        assert (p99.overlap, ratio.overlap, cpu.overlap) == (4.0, 4.0, 1.0)
+        assert list(p99.canary) == [0.2, 0.2] and len(ratio.canary) == len(cpu.canary) == 5
+        assert backtest.histories_at(scenario, 1)[0].canary == []
+
     def test_single_file(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert cli_main.main(["replay", str(EXAMPLES / "checkout-shared-incident.json"), "--json"]) == 0
         assert [s["verdict"] for s in json.loads(capsys.readouterr().out)["scenarios"]] == ["promote"]
@@ -153,6 +168,15 @@ class TestFromPrometheus:
         metric = scenario.metrics[0]
         assert (metric.stable, metric.canary) == ([0.2, 0.21, None, 0.2], [0.3, None, None, 0.31])
         assert scenario.interval_seconds == 30
+
+    def test_the_query_window_is_recorded_where_values_overlap(self) -> None:
+        values = [{"metric": {}, "values": [[1000, "0.2"]]}]
+        client = _Client({"S": values, "C": values, "rate(x[2m])": values, "rate(y[30s])": values})
+        wide = cli_replay.scenario_from_prometheus(self._args(stable="lat=rate(x[2m])"), client)
+        assert wide.metrics[0].query_window_seconds == 120
+        narrow = cli_replay.scenario_from_prometheus(self._args(stable="lat=rate(y[30s])", canary="lat=rate(y[30s])"), client)
+        assert narrow.metrics[0].query_window_seconds is None
+        assert "query_window_seconds" in dump_scenario(wide) and "query_window_seconds" not in dump_scenario(narrow)
 
     def test_several_series_are_refused(self) -> None:
         client = _Client({"S": [{"metric": {"pod": "a"}, "values": []}, {"metric": {"pod": "b"}, "values": []}], "C": []})

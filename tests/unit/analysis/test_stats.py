@@ -242,6 +242,42 @@ class TestShiftEvidence:
         with pytest.raises(ValueError):
             stats.shift_log_evidence(np.array([1.0]), 0.0)
 
+    def test_ville_bound_holds_over_overlapping_windows(self) -> None:
+        # Values averaged over windows of 4 intervals (marginal spread 0.1), the null at 0: told the
+        # overlap, the e-value since interval 0 crosses 1/alpha in at most alpha of the runs;
+        # taking the values for independent ones, far more often.
+        rng = np.random.default_rng(3)
+        runs, looks, width, alpha = 400, 40, 4, 0.05
+        raw = rng.normal(0.0, 0.1 * math.sqrt(width), (runs, looks + width - 1))
+        values = np.stack([np.convolve(r, np.ones(width) / width, "valid") for r in raw])
+        scale = 0.1  # what the operator's estimate comes to: differences x sqrt(overlap)
+
+        def crossed(overlap: float) -> float:
+            hits = 0
+            for run in values:
+                logs = [stats.shift_log_evidence(run[: t + 1], scale, overlap=overlap)[0] for t in range(looks)]
+                hits += max(logs) >= math.log(1 / alpha)
+            return hits / runs
+
+        told = crossed(width)
+        assert told <= alpha
+        assert crossed(1.0) > 3 * max(told, 0.01)
+
+
+class TestOverlapInflation:
+    @pytest.mark.parametrize("n", [1, 2, 3, 5, 12, 40])
+    @pytest.mark.parametrize("width", [1, 2, 4, 10])
+    def test_variance_of_a_sum_of_window_averages(self, n: int, width: int) -> None:
+        # Exact: the sum of n consecutive averages over `width` iid values, against n iid averages.
+        weights = np.convolve(np.ones(n), np.ones(width) / width)  # each raw value's weight in the sum
+        exact = float(np.sum(weights**2)) / (n / width)
+        assert float(stats.overlap_inflation(n, width)) == pytest.approx(exact)
+
+    def test_bounds(self) -> None:
+        assert float(stats.overlap_inflation(1, 8)) == 1.0
+        assert float(stats.overlap_inflation(10_000, 8)) == pytest.approx(8.0, rel=2e-3)
+        assert np.all(stats.overlap_inflation(np.arange(1, 50), 1.0) == 1.0)
+
 
 def test_chi2_quantile_at_table_values() -> None:
     # chi2(0.05, 10 df) = 3.940 and chi2(0.5, 1 df) = 0.4549 (standard tables).
