@@ -334,7 +334,10 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     # With request counts, a canary that served requests is alive even where its ratio is null: in
     # PromQL an error ratio returns nothing until the canary's first error creates the error series.
     no_requests = ~(canary_n > 0) if canary_n is not None else canary_missing
-    silent, needed = _canary_silence(no_requests, stable_missing | quiet)
+    # Without counts, the same null comes from a canary without errors: where stable had none
+    # either, a canary on a share of its traffic most likely had none, and its null says nothing.
+    errorless = (stable == 0) if cfg.kind == "error-ratio" and canary_n is None else np.zeros(length, dtype=bool)
+    silent, needed = _canary_silence(no_requests, stable_missing | quiet | errorless, cfg.overlap)
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
             name=history.name,
@@ -526,10 +529,22 @@ def _still_serving(histories: Sequence[MetricHistory], configs: dict[str, Compar
     reporting = []
     for h in histories:
         kind = _config(h, configs).kind or h.kind
-        served = h.canary_requests is None or (bool(h.canary_requests) and (h.canary_requests[-1] or 0) > 0)
-        if kind in ("latency", "throughput") and h.canary and h.canary[-1] is not None and served:
+        if kind in ("latency", "throughput") and _served_lately(h):
             reporting.append(h.name)
     return {h.name: next((r for r in reporting if r != h.name), "") for h in histories}
+
+
+def _served_lately(history: MetricHistory) -> bool:
+    """Whether the canary reported at the latest interval in which stable did.
+
+    An interval without data on either side (Prometheus down, a failed query) says nothing.
+    """
+    for index in range(len(history.stable) - 1, -1, -1):
+        if history.stable[index] is None:
+            continue
+        served = history.canary_requests is None or (history.canary_requests[index] or 0) > 0
+        return history.canary[index] is not None and served
+    return False
 
 
 def _still_reporting(histories: Sequence[MetricHistory], configs: dict[str, CompareConfig]) -> str | None:
@@ -592,7 +607,7 @@ def _per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.nd
     return canary
 
 
-def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> tuple[int, int]:
+def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overlap: float = 1.0) -> tuple[int, int]:
     """Trailing intervals in which the canary had no data while stable had, and how many of those
     make a dead canary more likely than a quiet one at 99%.
 
@@ -601,7 +616,9 @@ def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> t
     run (a trickle of traffic) must be silent for longer: if it missed a fraction f of the
     intervals before, a live one misses k in a row with chance about f^k, so the run must reach
     log(0.01) / log(f). f starts from the prior ``SILENCE_PRIOR``, which asks ``missingLimit``
-    (3) intervals of a canary that never reported or reported steadily.
+    (3) intervals of a canary that never reported or reported steadily. Over query windows of
+    ``overlap`` intervals, k empty values in a row are k + overlap - 1 intervals without a request,
+    about (k + overlap - 1) / overlap windows' worth of chances, and the run must be as much longer.
     """
     count = 0
     end = len(canary_missing)
@@ -614,7 +631,7 @@ def _canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray) -> t
     before = ~stable_missing[:end]
     gaps = float((canary_missing[:end] & before).sum())
     rate = (gaps + SILENCE_PRIOR[0]) / (float(before.sum()) + SILENCE_PRIOR[1])
-    needed = math.ceil(math.log(SILENCE_CHANCE) / math.log(rate))
+    needed = math.ceil(overlap * math.log(SILENCE_CHANCE) / math.log(rate) - overlap + 1 - 1e-9)
     return count, needed
 
 

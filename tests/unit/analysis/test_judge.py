@@ -334,6 +334,29 @@ class TestSilence:
         gone = MetricHistory("p99", [0.2] * 6, [0.2, 0.2, None, None, None, None], kind="latency")
         assert judge.judge([errors, gone]).decision == "rollback"
 
+    def test_a_null_count_less_error_ratio_where_stable_had_no_errors_is_not_silence(self) -> None:
+        """Without counts, a canary without errors has no error series either: where stable had no errors, expect none."""
+        def errors(stable: float) -> MetricHistory:
+            return MetricHistory("errors", [stable] * 8, [None] * 8, kind="error-ratio", canary_weight=5.0)
+        assert judge.judge_metric(errors(0.0)).failed is False
+        assert judge.judge_metric(errors(0.002)).failed is True
+
+    def test_a_scrape_gap_does_not_hide_that_the_canary_still_serves(self) -> None:
+        errors = MetricHistory("errors", [0.001] * 8, [None] * 8, kind="error-ratio")
+        latency = MetricHistory("p99", [0.2] * 5 + [None] * 3, [0.2] * 5 + [None] * 3, kind="latency")
+        assert judge.judge([errors, latency]).decision == "pause"
+        died = MetricHistory("p99", [0.2] * 5 + [None] * 3, [0.2] * 4 + [None] * 4, kind="latency")
+        assert judge.judge([errors, died]).decision == "rollback"
+
+    def test_over_overlapping_windows_a_silent_run_must_be_longer(self) -> None:
+        # rate(x[2m]) every 30s: a fresh canary whose window held no request for 3 values has been
+        # without requests for 6 intervals, less telling than 3 separate empty windows.
+        history = MetricHistory("p99", [0.2] * 4, [None] * 4, kind="latency")
+        assert judge.judge_metric(history).failed is True
+        assert judge.judge_metric(dataclasses.replace(history, overlap=4.0)).failed is False
+        longer = MetricHistory("p99", [0.2] * 9, [None] * 9, kind="latency", overlap=4.0)
+        assert judge.judge_metric(longer).failed is True
+
     def test_request_counts_of_one_metric_tell_the_others_the_canary_is_quiet(self) -> None:
         # 1% of 100 requests: the canary's latency has no data because it had no requests, not because it died.
         errors = MetricHistory(
