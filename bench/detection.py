@@ -222,13 +222,9 @@ def _print_windows_unknown(corpus: list[dict[str, Any]]) -> None:
         Scenario.model_validate({**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]})
         for d in corpus
     ]
-    outcomes = backtest.replay_all(scenarios)
-    five = [i for i, s in enumerate(scenarios) if s.canary_weight == 5]
     print()
-    print("the same windowed releases with their query windows left out of the scenarios:")
-    print(HEADER)
-    print(_row("judge", scenarios, outcomes, set()))
-    print(_row("judge @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], set()))
+    _print_corpus("the same windowed releases with their query windows left out of the scenarios:",
+                  scenarios, {"judge": backtest.replay_all(scenarios)}, set())
 
 
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
