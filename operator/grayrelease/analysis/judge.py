@@ -238,10 +238,12 @@ def _traffic_factor(kind: str, canary_weight: float | None) -> float:
 
 
 def _as_array(values: Sequence[float | None] | None, length: int) -> np.ndarray:
+    """Values as floats, NaN where there was no data. A non-finite value (a query's 0/0 or +Inf)
+    is no measurement either: the operator's Prometheus client reports it as no data."""
     if values is None:
         return np.full(length, np.nan)
     out = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-    return out
+    return np.where(np.isfinite(out), out, np.nan)
 
 
 def _windows(length: int, sizes: tuple[int, ...]) -> list[int]:

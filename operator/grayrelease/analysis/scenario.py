@@ -9,10 +9,11 @@ the judge never reads it. The format is described in docs/judge.md.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FORMAT = "grayrelease.scenario/v1"
 
@@ -37,6 +38,14 @@ class ScenarioMetric(BaseModel):
     a grayrelease addition to v1 that other readers ignore. Consecutive values then share data, and
     a fresh canary's latency and throughput read skewed until its series fill the window: replay
     handles both as the operator does, which knows the window from the query."""
+
+    @field_validator("stable", "canary", "stable_requests", "canary_requests")
+    @classmethod
+    def _finite_or_none(cls, series: list[float | None] | None) -> list[float | None] | None:
+        """NaN and infinities (a recorded 0/0, a quantile in the +Inf bucket) are no data, as in the operator."""
+        if series is None:
+            return None
+        return [v if v is None or math.isfinite(v) else None for v in series]
 
 
 class Truth(BaseModel):
@@ -94,6 +103,22 @@ def load_scenarios(path: Path | str) -> list[Scenario]:
             raise FileNotFoundError(f"no *.json scenario in {path}")
         return [load_scenario(file) for file in files]
     return [load_scenario(path)]
+
+
+def load_scenarios_tolerant(path: Path | str) -> tuple[list[Scenario], list[str]]:
+    """Like ``load_scenarios``, but a file that cannot be read or is not a valid scenario is left out
+    and named in the second list (with why) instead of failing the whole folder."""
+    path = Path(path)
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files:
+        raise FileNotFoundError(f"no *.json scenario in {path}")
+    scenarios, errors = [], []
+    for file in files:
+        try:
+            scenarios.append(load_scenario(file))
+        except (OSError, ValueError) as error:  # pydantic's ValidationError and JSON errors are ValueErrors
+            errors.append(f"{file}: {' '.join(str(error).split())}")
+    return scenarios, errors
 
 
 def dump_scenario(scenario: Scenario) -> str:

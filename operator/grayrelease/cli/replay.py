@@ -27,7 +27,7 @@ from typing import Any
 
 from grayrelease.analysis import backtest
 from grayrelease.analysis.judge import CompareConfig
-from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios
+from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios_tolerant
 from grayrelease.api.durations import longest_promql_range
 
 _KINDS = ("error-ratio", "latency", "throughput", "gauge")
@@ -53,11 +53,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prom.add_argument("--canary", action="append", default=[], metavar="NAME=QUERY", help="PromQL of the metric on the canary side")
     prom.add_argument("--stable-requests", action="append", default=[], metavar="NAME=QUERY", help="requests per interval behind a stable error ratio")
     prom.add_argument("--canary-requests", action="append", default=[], metavar="NAME=QUERY", help="requests per interval behind a canary error ratio")
+    prom.add_argument("--canary-weight", type=float, metavar="PERCENT",
+                      help="the canary's share of the traffic: lets error ratios without request counts use the count test")
     prom.add_argument("--name", help="scenario name (default: prometheus-<start>)")
     prom.add_argument("--save", type=Path, metavar="FILE", help="also write the scenario built from Prometheus to FILE")
 
 
 def run(args: argparse.Namespace) -> int:
+    """Judge the scenarios and print the report. A folder's unreadable or invalid files are named on
+    stderr and left out, the rest judged; the exit code is then 1, as ``kubectl apply -f DIR`` does."""
+    skipped: list[str] = []
     try:
         if args.from_prometheus:
             scenarios = [scenario_from_prometheus(args)]
@@ -65,12 +70,16 @@ def run(args: argparse.Namespace) -> int:
                 args.save.parent.mkdir(parents=True, exist_ok=True)
                 args.save.write_text(dump_scenario(scenarios[0]) + "\n", encoding="utf-8")
         elif args.path is not None:
-            scenarios = load_scenarios(args.path)
+            scenarios, skipped = load_scenarios_tolerant(args.path)
         else:
             print("grayrelease replay: give a scenario PATH or --from-prometheus URL", file=sys.stderr)
             return 2
     except (OSError, ValueError) as error:
         print(f"grayrelease replay: {error}", file=sys.stderr)
+        return 2
+    for error in skipped:
+        print(f"grayrelease replay: skipped {error}", file=sys.stderr)
+    if not scenarios:
         return 2
 
     overrides: dict[str, Any] = {}
@@ -89,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print_table(report)
-    return 0
+    return 1 if skipped else 0
 
 
 def _print_table(report: dict[str, Any]) -> None:
@@ -179,6 +188,7 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
             "format": FORMAT,
             "name": args.name or f"prometheus-{start.strftime('%Y%m%dT%H%M%SZ')}",
             "interval_seconds": step,
+            "canary_weight": args.canary_weight,
             "metrics": metrics,
         }
     )

@@ -141,6 +141,31 @@ class TestCommand:
         assert "no *.json" in capsys.readouterr().err
 
 
+    def test_invalid_files_are_named_and_the_rest_judged(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        (tmp_path / "a.json").write_text((EXAMPLES / "checkout-shared-incident.json").read_text())
+        (tmp_path / "b.json").write_text('{"format": "grayrelease.scenario/v1", "name": "b", "metrics": [{"name": "x", "kind": "ratio"}]}')
+        (tmp_path / "c.json").write_text("{not json")
+        assert cli_main.main(["replay", str(tmp_path), "--json"]) == 1
+        captured = capsys.readouterr()
+        assert [s["name"] for s in json.loads(captured.out)["scenarios"]] == ["checkout-shared-incident"]
+        assert "skipped" in captured.err and "b.json" in captured.err and "c.json" in captured.err
+
+    def test_non_finite_values_are_no_data(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A recorded 0/0 or +Inf (a quantile beyond the last bucket) is no data, as in the operator."""
+        text = (
+            '{"format": "grayrelease.scenario/v1", "name": "inf", "canary_weight": 5, "metrics": ['
+            '{"name": "p99", "kind": "latency", "stable": [0.2, Infinity, 0.2, 0.21], "canary": [0.2, 0.2, NaN, -Infinity]},'
+            '{"name": "errors", "kind": "error-ratio", "stable": [0.001, 0.001, 0.001, 0.001], "canary": [0, 0.01, 0.02, 0.02],'
+            ' "stable_requests": [100, Infinity, 100, 100], "canary_requests": [5, 5, NaN, 5]}]}'
+        )
+        (tmp_path / "inf.json").write_text(text)
+        scenario = load_scenarios(tmp_path)[0]
+        assert scenario.metrics[0].stable == [0.2, None, 0.2, 0.21] and scenario.metrics[0].canary[2:] == [None, None]
+        assert scenario.metrics[1].stable_requests == [100, None, 100, 100]
+        assert cli_main.main(["replay", str(tmp_path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["scenarios"][0]["verdict"] == "pause"
+
+
 class _Client:
     """Answers range queries from a dict, the way prometheus-api-client shapes them."""
 
@@ -177,6 +202,12 @@ class TestFromPrometheus:
         narrow = cli_replay.scenario_from_prometheus(self._args(stable="lat=rate(y[30s])", canary="lat=rate(y[30s])"), client)
         assert narrow.metrics[0].query_window_seconds is None
         assert "query_window_seconds" in dump_scenario(wide) and "query_window_seconds" not in dump_scenario(narrow)
+
+    def test_the_canary_weight_is_recorded_when_given(self) -> None:
+        values = [{"metric": {}, "values": [[1000, "0.2"]]}]
+        client = _Client({"S": values, "C": values})
+        assert cli_replay.scenario_from_prometheus(self._args(), client).canary_weight is None
+        assert cli_replay.scenario_from_prometheus(self._args(**{"canary-weight": "5"}), client).canary_weight == 5
 
     def test_several_series_are_refused(self) -> None:
         client = _Client({"S": [{"metric": {"pod": "a"}, "values": []}, {"metric": {"pod": "b"}, "values": []}], "C": []})
