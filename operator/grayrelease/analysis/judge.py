@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -148,6 +148,22 @@ class MetricHistory:
     values then share their data: each request counts in up to ``overlap`` of them, and the values
     wander less from one interval to the next than they spread. The operator knows it from the
     query, a replayed scenario from its ``query_window_seconds``; without one it counts as 1."""
+
+    def aligned(self, length: int) -> MetricHistory:
+        """The last ``length`` intervals, with no data in front where the history is shorter: another
+        metric's history lined up with this one's by their latest values, as context."""
+
+        def fit(values: Sequence[float | None] | None) -> list[float | None] | None:
+            if values is None:
+                return None
+            kept = list(values)[-length:] if length > 0 else []
+            return [None] * (length - len(kept)) + kept
+
+        return dataclasses.replace(
+            self, stable=fit(self.stable) or [], canary=fit(self.canary) or [],
+            stable_requests=fit(self.stable_requests), canary_requests=fit(self.canary_requests),
+            canary_weights=fit(self.canary_weights), expected_canary_requests=fit(self.expected_canary_requests),
+        )
 
 
 @dataclass(frozen=True)
@@ -491,10 +507,24 @@ def overall(verdicts: Iterable[MetricVerdict]) -> Verdict:
 
 
 def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] | None = None) -> Verdict:
-    """Judge every metric (config by metric name, defaults otherwise) and fold the verdicts.
+    """Judge every metric of a release at one look (config by metric name, defaults otherwise) and fold the verdicts."""
+    return overall(judge_together(histories, configs))
+
+
+def judge_together(
+    histories: Iterable[MetricHistory],
+    configs: dict[str, CompareConfig] | None = None,
+    judged: Container[str] | None = None,
+) -> list[MetricVerdict]:
+    """The verdicts of the ``judged`` metrics (default: all), in order, with what the release's
+    other metrics tell about their canary.
 
     Metrics of one release share its traffic: request counts of one metric tell the others how
-    many requests the canary should have had, so a trickle is not mistaken for a dead canary.
+    many requests the canary should have had, so a trickle is not mistaken for a dead canary; a
+    canary whose pods still report a gauge, or whose latency or rate still comes in, is not dead
+    because another metric went silent. The histories must be aligned, one value per interval
+    each and the same intervals (``MetricHistory.aligned`` lines one up with another's latest
+    values); metrics that are not judged serve as context only.
     """
     configs = configs or {}
     histories = list(histories)
@@ -505,7 +535,7 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
             else dataclasses.replace(h, expected_canary_requests=expected)
             for h in histories
         ]
-    verdicts = [judge_metric(h, configs.get(h.name)) for h in histories]
+    verdicts = [judge_metric(h, configs.get(h.name)) for h in histories if judged is None or h.name in judged]
     alive = _still_reporting(histories, configs)
     serving = _still_serving(histories, configs)
 
@@ -515,11 +545,11 @@ def judge(histories: Iterable[MetricHistory], configs: dict[str, CompareConfig] 
             return f"its pods still report {alive}: no traffic reaches it"
         return f"it still serves requests ({serving[name]})" if serving.get(name) else ""
 
-    return overall(
+    return [
         dataclasses.replace(v, failed=False, reason=f"{v.reason}, but {why}")
         if v.failed and v.classification == "NoData" and (why := alive_elsewhere(v.name)) else v
         for v in verdicts
-    )
+    ]
 
 
 def _still_serving(histories: Sequence[MetricHistory], configs: dict[str, CompareConfig]) -> dict[str, str]:

@@ -7,8 +7,9 @@ the weight in effect; metrics are queried only when the engine's plan says they 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from grayrelease.analysis import measure, templating
 from grayrelease.api.durations import parse_duration
@@ -19,6 +20,9 @@ from grayrelease.engine import observations as obs
 from grayrelease.inspect import jobs, webhook
 from grayrelease.traffic.router import Backends, Router
 from grayrelease import labels
+
+if TYPE_CHECKING:
+    from grayrelease.analysis import judge
 
 log = logging.getLogger(__name__)
 
@@ -64,36 +68,86 @@ def traffic(router: Router, body: dict[str, Any], spec: GrayReleaseSpec,
     return obs.TrafficObservation(canary_weight=weight)
 
 
-def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float | None],
-             requests: dict[str, float | None] | None, overlap: float = 1.0) -> measure.Result:
-    # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
-    from grayrelease.analysis import judge  # noqa: PLC0415
+@dataclass(frozen=True)
+class _Queried:
+    """A compare metric's answers at this look, before the judge has seen them."""
 
-    history = status.analysis[metric.name].history if metric.name in status.analysis else None
+    metric: Metric
+    values: dict[str, float | None]
+    requests: dict[str, float | None] | None
+    interval: timedelta
+
+
+def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta,
+             now: _Queried | None = None) -> judge.MetricHistory:
+    """The metric's compare history from the status, with this look's answers appended when given."""
+    from grayrelease.analysis import judge  # noqa: PLC0415 - see _judge_compares
+
+    past = status.analysis[metric.name].history if metric.name in status.analysis else None
     config = metric.compare
     assert config is not None
 
-    def series(past: list[float | None] | None, now: float | None) -> list[float | None]:
-        return [*(past or []), now]
+    def series(before: list[float | None] | None, new: dict[str, float | None] | None, side: str) -> list[float | None]:
+        return [*(before or []), *([new.get(side)] if now is not None and new is not None else [])]
 
-    verdict = judge.judge_metric(judge.MetricHistory(
+    values = now.values if now else None
+    requests = now.requests if now else None
+    counted = bool(requests) if now else bool(past and past.stable_requests is not None)
+    weight = status.canary_weight or None
+    return judge.MetricHistory(
         name=metric.name,
-        stable=series(history.stable if history else None, values.get("stable")),
-        canary=series(history.canary if history else None, values.get("canary")),
-        kind=config.kind or "gauge", better=config.better, canary_weight=status.canary_weight or None,
-        canary_weights=series(history.weights() if history else None, status.canary_weight or None),
-        stable_requests=series(history.stable_requests if history else None, requests.get("stable")) if requests else None,
-        canary_requests=series(history.canary_requests if history else None, requests.get("canary")) if requests else None,
-        overlap=overlap,
-    ), config)
+        stable=series(past.stable if past else None, values, "stable"),
+        canary=series(past.canary if past else None, values, "canary"),
+        kind=config.kind or "gauge", better=config.better, canary_weight=weight,
+        canary_weights=[*(past.weights() if past else []), *([weight] if now else [])],
+        stable_requests=series(past.stable_requests if past else None, requests, "stable") if counted else None,
+        canary_requests=series(past.canary_requests if past else None, requests, "canary") if counted else None,
+        overlap=metric.overlap(interval),
+    )
+
+
+def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: list[_Queried],
+                    now: datetime) -> dict[str, measure.Result]:
+    """Judge the compare metrics measured at this look, each with the release's other compare metrics as context.
+
+    The others of the same interval tell about the judged metric's canary (request counts say
+    how many requests it was due; a gauge or a latency still coming in says it is alive), exactly
+    as ``grayrelease replay`` judges a recorded release. They are lined up by their latest values:
+    those measured at this look, or within the last interval.
+    """
+    # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
+    from grayrelease.analysis import judge  # noqa: PLC0415
+
+    fresh = {item.metric.name: (item.interval, _history(item.metric, status, item.interval, item)) for item in queried}
+    recent = dict(fresh)
+    for metric in spec.analysis.metrics:
+        record = status.analysis.get(metric.name)
+        if metric.compare is None or metric.name in recent or record is None or record.last_measured_at is None:
+            continue
+        interval = parse_duration(metric.interval or spec.analysis.interval)
+        if now - record.last_measured_at <= interval:
+            recent[metric.name] = (interval, _history(metric, status, interval))
+    configs = {m.name: m.compare for m in spec.analysis.metrics if m.compare is not None}
+    out = {}
+    for item in queried:
+        name = item.metric.name
+        interval, history = fresh[name]
+        context = [h.aligned(len(history.stable)) for other, (every, h) in recent.items() if other != name and every == interval]
+        verdict = judge.judge_together([history, *context], configs, judged={name})[0]
+        out[name] = _result(item, verdict)
+    return out
+
+
+def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
     if verdict.failed:
         phase = "Failed"
     elif verdict.classification == "NoData":
         phase = "Inconclusive"
     else:
         phase = "Successful"
-    return measure.Result(phase, values.get("canary"), f"{verdict.classification}: {verdict.reason}",
-                          stable_value=values.get("stable"),
+    requests = item.requests
+    return measure.Result(phase, item.values.get("canary"), f"{verdict.classification}: {verdict.reason}",
+                          stable_value=item.values.get("stable"),
                           stable_requests=requests.get("stable") if requests else None,
                           canary_requests=requests.get("canary") if requests else None,
                           marginal=verdict.marginal)
@@ -101,24 +155,34 @@ def _compare(metric: Metric, status: GrayReleaseStatus, values: dict[str, float 
 
 def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus, due: list[Any],
                  now: datetime) -> tuple[obs.Measurement, ...]:
+    """Query every due metric, then judge: plain metrics by their conditions, compare metrics together."""
     meta = body["metadata"]
-    out = []
+    results: dict[str, measure.Result] = {}
+    queried: list[_Queried] = []
+    metrics: dict[str, Metric] = {}
     for request in due:
         metric = spec.analysis.metric(request.metric)
-        if metric is None:
-            continue
+        if metric is None or metric.name in metrics:
+            continue  # a metric due for a step and in the background is measured once
+        metrics[metric.name] = metric
         base = dict(namespace=meta["namespace"], name=meta["name"], stable_revision=status.stable_revision,
                     canary_revision=status.canary_revision)
-        if metric.compare is not None:
-            sides = {side: templating.variables(**base, side=side) for side in ("stable", "canary")}
-            values, error = measure.query_sides(metric, sides)
-            requests = None
-            if error is None and metric.compare.requests_query:
-                requests, error = measure.query_sides(metric, sides, metric.compare.requests_query)
-            overlap = metric.overlap(parse_duration(metric.interval or spec.analysis.interval))
-            result = measure.Result("Error", None, error) if error else _compare(metric, status, values, requests, overlap)
+        if metric.compare is None:
+            results[metric.name] = measure.measure_plain(metric, templating.variables(**base))
+            continue
+        sides = {side: templating.variables(**base, side=side) for side in ("stable", "canary")}
+        values, error = measure.query_sides(metric, sides)
+        requests = None
+        if error is None and metric.compare.requests_query:
+            requests, error = measure.query_sides(metric, sides, metric.compare.requests_query)
+        if error:
+            results[metric.name] = measure.Result("Error", None, error)
         else:
-            result = measure.measure_plain(metric, templating.variables(**base))
+            queried.append(_Queried(metric, values, requests, parse_duration(metric.interval or spec.analysis.interval)))
+    results.update(_judge_compares(spec, status, queried, now))
+    out = []
+    for metric in metrics.values():
+        result = results[metric.name]
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
                                    stable_requests=result.stable_requests, canary_requests=result.canary_requests,

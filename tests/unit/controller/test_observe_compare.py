@@ -1,0 +1,99 @@
+"""The operator judges a compare metric with the release's other compare metrics as context, as replay does.
+
+``observe._judge_compares`` gets this look's answers (already queried) and the status; no
+Prometheus is involved, so the rules are checked here and end to end in tests/e2e.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from grayrelease.api.spec import GrayReleaseSpec
+from grayrelease.api.status import CompareHistory, GrayReleaseStatus, MetricStatus
+from grayrelease.controller import observe
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+INTERVAL = timedelta(seconds=30)
+
+
+def _metric(name: str, kind: str, **compare: Any) -> dict[str, Any]:
+    return {"name": name, "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "q",
+            "compare": {"against": "stable", "kind": kind, **compare}}
+
+
+def _spec(*metrics: dict[str, Any]) -> GrayReleaseSpec:
+    return GrayReleaseSpec.model_validate({
+        "replicas": 4, "selector": {"matchLabels": {"app": "a"}},
+        "template": {"metadata": {"labels": {"app": "a"}}, "spec": {}},
+        "strategy": {"steps": [{"setWeight": 5}, {"pause": {}}]},
+        "analysis": {"interval": "30s", "metrics": list(metrics)},
+    })
+
+
+def _record(stable: list[float | None], canary: list[float | None], measured: datetime = NOW - INTERVAL,
+            **requests: list[float | None]) -> MetricStatus:
+    return MetricStatus(last_measured_at=measured, history=CompareHistory(
+        stable=stable, canary=canary, canary_weights=[5.0] * len(stable), **requests))
+
+
+def _queried(spec: GrayReleaseSpec, name: str, stable: float | None, canary: float | None,
+             requests: dict[str, float | None] | None = None) -> observe._Queried:
+    metric = spec.analysis.metric(name)
+    assert metric is not None
+    return observe._Queried(metric, {"stable": stable, "canary": canary}, requests, INTERVAL)
+
+
+LATENCY = [0.2, 0.21, 0.2, 0.19, 0.2, 0.2]
+SILENT = [0.2, 0.2, 0.21, None, None, None]  # the canary's latency went silent three looks ago
+
+
+def test_a_canary_whose_pods_still_report_a_gauge_is_not_taken_for_dead() -> None:
+    spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
+    status = GrayReleaseStatus(canary_weight=5, analysis={
+        "latency": _record(LATENCY, SILENT),
+        "memory": _record([5e8] * 6, [5e8] * 6),
+    })
+    both = [_queried(spec, "latency", 0.2, None), _queried(spec, "memory", 5e8, 5.1e8)]
+    results = observe._judge_compares(spec, status, both, NOW)
+    assert results["latency"].phase == "Inconclusive"
+    assert "still report memory" in results["latency"].message
+
+    alone = observe._judge_compares(spec, GrayReleaseStatus(canary_weight=5, analysis={"latency": status.analysis["latency"]}),
+                                    both[:1], NOW)
+    assert alone["latency"].phase == "Failed"  # nothing says the canary is alive
+
+
+def test_a_gauge_measured_within_the_last_interval_counts_as_context() -> None:
+    """Metrics that started at different times are measured at different looks; the latest values line up."""
+    spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
+    status = GrayReleaseStatus(canary_weight=5, analysis={
+        "latency": _record(LATENCY, SILENT),
+        "memory": _record([5e8] * 9, [5e8] * 9, measured=NOW - timedelta(seconds=10)),
+    })
+    results = observe._judge_compares(spec, status, [_queried(spec, "latency", 0.2, None)], NOW)
+    assert results["latency"].phase == "Inconclusive"
+
+    stale = status.model_copy(deep=True)
+    stale.analysis["memory"].last_measured_at = NOW - 3 * INTERVAL  # the gauge is not known to be alive now
+    assert observe._judge_compares(spec, stale, [_queried(spec, "latency", 0.2, None)], NOW)["latency"].phase == "Failed"
+
+
+def test_request_counts_of_one_metric_make_a_trickle_quiet_for_another() -> None:
+    """A 5% canary of a service at 40 requests per interval is due two: no latency then is not a crash."""
+    spec = _spec(_metric("errors", "error-ratio", requestsQuery="r"), _metric("latency", "latency"))
+    stable_n = [38.0, 40.0, 41.0, 39.0, 40.0, 40.0]
+    status = GrayReleaseStatus(canary_weight=5, analysis={
+        "errors": _record([0.0] * 6, [0.0, 0.0, 0.0, None, None, None],
+                          stable_requests=stable_n, canary_requests=[2.0, 3.0, 1.0, 0.0, 0.0, 0.0]),
+        "latency": _record(LATENCY, SILENT),
+    })
+    queried = [_queried(spec, "errors", 0.0, None, {"stable": 40.0, "canary": 0.0}), _queried(spec, "latency", 0.2, None)]
+    results = observe._judge_compares(spec, status, queried, NOW)
+    assert results["latency"].phase == "Inconclusive" and results["errors"].phase == "Inconclusive"
+
+    busy = status.model_copy(deep=True)
+    busy.analysis["errors"].history.stable_requests = [4000.0] * 6  # due 200 requests a look: silence is death
+    queried[0] = _queried(spec, "errors", 0.0, None, {"stable": 4000.0, "canary": 0.0})
+    results = observe._judge_compares(spec, busy, queried, NOW)
+    assert results["latency"].phase == "Failed" and results["errors"].phase == "Failed"
