@@ -87,8 +87,9 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
     end = index + 1
     out = []
     for m in scenario.metrics:
-        overlap = max(1.0, (m.query_window_seconds or 0.0) / scenario.interval_seconds)
-        filling = math.ceil(overlap - 1e-9) - 1 if m.kind in WINDOW_FILLING_KINDS else 0
+        # Unknown without the query's window: the judge estimates it from the data.
+        overlap = None if m.query_window_seconds is None else max(1.0, m.query_window_seconds / scenario.interval_seconds)
+        filling = math.ceil(overlap - 1e-9) - 1 if overlap is not None and m.kind in WINDOW_FILLING_KINDS else 0
         start = max(0, index + 1 - limit, filling)
         out.append(
             judge.MetricHistory(

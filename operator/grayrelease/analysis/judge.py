@@ -48,7 +48,7 @@ import numpy as np
 
 from grayrelease.analysis import stats
 
-from grayrelease.api.compare import Better, CompareConfig, MetricKind, TestName  # noqa: E402 - the API owns the schema
+from grayrelease.api.compare import WINDOW_FILLING_KINDS, Better, CompareConfig, MetricKind, TestName  # noqa: E402 - the API owns the schema
 Classification = Literal["Pass", "High", "Low", "NoData"]
 Decision = Literal["continue", "rollback", "pause"]
 
@@ -87,6 +87,11 @@ beyond that, a canary whose share of the errors jumps around is failing in burst
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
 MIN_SEGMENT = 2
+COUNT_CAP = 3.0
+"""Most evidence (nats) one interval adds to the count test. One burst of errors on a canary pod,
+or a client's batch of failures that happened to land on it, is one interval's worth however many
+errors it holds; at 99% it takes two intervals to reach the release-wide bar (5.3 nats), so a
+canary failing outright is still caught at its second interval."""
 """Fewest intervals with counts the count test decides on: a single burst of errors never does."""
 COUNT_NULL_SHARE = 0.25
 """The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
@@ -143,11 +148,17 @@ class MetricHistory:
     expected_canary_requests: Sequence[float | None] | None = None
     """Requests the canary should have had per interval, from another metric's request counts;
     where it is tiny, a canary without data is quiet rather than dead."""
-    overlap: float = 1.0
+    overlap: float | None = 1.0
     """Intervals one value's query window spans (``rate(x[4m])`` read every minute: 4). Consecutive
     values then share their data: each request counts in up to ``overlap`` of them, and the values
     wander less from one interval to the next than they spread. The operator knows it from the
-    query, a replayed scenario from its ``query_window_seconds``; without one it counts as 1."""
+    query, a replayed scenario from its ``query_window_seconds``. None: unknown (a scenario that
+    does not record it), and estimated from the data (``_unknown_window``)."""
+    overlap_known: bool = True
+    """False where ``overlap`` was estimated from the data rather than known (set by the judge)."""
+    window_fill: float = 1.0
+    """Where ``overlap`` is unknown: how many intervals a fresh canary's window took to fill, as the
+    release's request counts show it (``stats.fill_overlap``); ``judge_together`` sets it."""
 
     def aligned(self, length: int) -> MetricHistory:
         """The last ``length`` intervals, with no data in front where the history is shorter: another
@@ -206,6 +217,7 @@ class _Resolved:
     missing_limit: int
     marginal_alpha: float
     overlap: float
+    overlap_known: bool
 
 
 def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
@@ -221,7 +233,8 @@ def _resolve(history: MetricHistory, config: CompareConfig) -> _Resolved:
         min_samples=config.min_samples,
         missing_limit=config.missing_limit,
         marginal_alpha=1.0 - config.marginal_confidence if config.marginal_confidence > 0 else 0.0,
-        overlap=max(1.0, float(history.overlap)),
+        overlap=max(1.0, float(history.overlap or 1.0)),
+        overlap_known=history.overlap is not None and history.overlap_known,
     )
 
 
@@ -284,9 +297,36 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     latest interval; anything less is NoData.
     """
     config = config or CompareConfig()
+    if history.overlap is None:
+        history = _unknown_window(history, config)
     if _is_success_ratio(history, config):
         return _judge_success_ratio(history, config)
     return _judge(history, config)
+
+
+def _unknown_window(history: MetricHistory, config: CompareConfig) -> MetricHistory:
+    """A history whose query window is unknown, judged as the operator would had it known the window.
+
+    Where request counts show a fresh canary's window filling (``stats.fill_overlap``; this
+    metric's own counts or, through ``window_fill``, another metric's of the same release), the
+    values overlap by as many intervals, and a latency or throughput metric is judged only from
+    the first interval whose window is full, as the operator waits for it. Otherwise the overlap
+    counts as 1 here, and the paired test estimates it from how the values wander
+    (``stats.wander_overlap``).
+    """
+    fill = max(history.window_fill, _own_fill(history))
+    kind = config.kind or history.kind
+    skip = math.ceil(fill - 1e-9) - 1 if kind in WINDOW_FILLING_KINDS else 0
+    shown = history.aligned(max(len(history.stable) - skip, 0)) if skip > 0 else history
+    return dataclasses.replace(shown, overlap=fill, window_fill=fill, overlap_known=False)
+
+
+def _own_fill(history: MetricHistory) -> float:
+    if history.stable_requests is None or history.canary_requests is None:
+        return 1.0
+    length = len(history.stable)
+    expected = _expected_canary_requests(_as_array(history.stable_requests, length), _weights(history, length))
+    return stats.fill_overlap(_as_array(history.canary_requests, length), np.where(np.isinf(expected), np.nan, expected))
 
 
 def _is_success_ratio(history: MetricHistory, config: CompareConfig) -> bool:
@@ -528,6 +568,11 @@ def judge_together(
     """
     configs = configs or {}
     histories = list(histories)
+    if any(h.overlap is None for h in histories):
+        # One query window for the release: a window seen filling in one metric's counts holds for all.
+        fill = max([_own_fill(h) for h in histories], default=1.0)
+        histories = [dataclasses.replace(h, window_fill=max(h.window_fill, fill)) if h.overlap is None else h
+                     for h in histories]
     expected = _shared_expected_requests(histories)
     if expected is not None:
         histories = [
@@ -721,10 +766,10 @@ def _count_evidence(
     bad_null = 1.0 + COUNT_NULL_SHARE * cfg.tolerance
     good_null = max(1.0 - COUNT_NULL_SHARE * cfg.tolerance, 1e-6)
     higher = stats.rate_ratio_log_evidence(
-        canary_events, c_trials, stable_events, s_trials, bad_null, dispersion, overlap=cfg.overlap
+        canary_events, c_trials, stable_events, s_trials, bad_null, dispersion, overlap=cfg.overlap, cap=COUNT_CAP
     )
     lower = stats.rate_ratio_log_evidence(
-        stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion, overlap=cfg.overlap
+        stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion, overlap=cfg.overlap, cap=COUNT_CAP
     )
     bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
     ce_tail = np.cumsum(canary_events[::-1])[::-1]
@@ -832,6 +877,9 @@ def _shift_evidence(
     one-look t-test results per trailing window.
     """
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
+    if not cfg.overlap_known:
+        # The query window is not known: how the differences wander tells how much they share.
+        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, stats.wander_overlap(diffs[both])))
     sample_scale, sample_df = stats.difference_scale(diffs[both])
     # Values over overlapping windows differ from one interval to the next by sqrt(overlap) less
     # than they spread; the evidence then discounts their shared data (``stats.overlap_inflation``).

@@ -220,6 +220,76 @@ def overlap_inflation(n: np.ndarray | float, overlap: float) -> np.ndarray:
     return np.where(n <= width, short, long)
 
 
+FILL_MIN_REQUESTS = 20.0
+"""Fewest requests a full window of the canary should hold before its first values can tell a filling window."""
+
+
+def fill_overlap(canary_requests: np.ndarray, expected_requests: np.ndarray) -> float:
+    """How many intervals a query window spans, read off a fresh canary's request counts as its window fills.
+
+    Counted over a window of L intervals (``increase(x[4m])`` read every minute), a canary whose
+    series began at the first interval reports about 1/L of its full window's requests there,
+    2/L at the next, and so on until the window is full. ``expected_requests`` are the requests a
+    full window should hold (stable's count scaled by the traffic split). The estimate is 1 /
+    (the first value's share of it) when the second value confirms the climb; 1 when the first
+    value is already near full, the counts are too few to tell, or the share does not climb (a
+    canary that steadily gets less than its weight). A first value cut short by a canary that
+    started mid-interval makes the estimate larger, which errs towards caution.
+    """
+    canary = np.asarray(canary_requests, dtype=float)
+    expected = np.asarray(expected_requests, dtype=float)
+    served = np.flatnonzero(canary > 0)
+    if served.size == 0:
+        return 1.0
+    first = int(served[0])
+    if first + 1 >= canary.size or not expected[first] >= FILL_MIN_REQUESTS or not canary[first + 1] >= 0:
+        return 1.0
+    share = canary[first] / expected[first]
+    following = canary[first + 1] / expected[first + 1] if expected[first + 1] > 0 else float("nan")
+    if not share < 0.7 or not following >= min(1.5 * share, 0.85):
+        return 1.0
+    return float(min(1.0 / share, 60.0))
+
+
+WANDER_LAG = 4
+"""Lag (intervals) at which ``wander_overlap`` compares how far values drift apart with how far neighbours do."""
+WANDER_MIN_VALUES = 10
+"""Fewest values ``wander_overlap`` estimates from; below, it answers 1."""
+
+
+def wander_overlap(values: np.ndarray) -> float:
+    """How many intervals' data consecutive values share, judged from how they wander; 1 when nothing shows it.
+
+    Values that are independent from interval to interval differ as much from their neighbour as
+    from one four intervals away. Values over a query window of L intervals differ from their
+    neighbour by only 1/L of their spread, since they share the rest of the window, while values
+    L or more apart share nothing: the ratio of the mean squared lag-4 difference to the lag-1
+    one is about min(L, 4). Each difference is centred on the median difference (so a leak or a
+    drift does not pass for overlap) and clipped at 4 MADs (a single slow interval neither). By
+    chance the ratio of independent values exceeds 1 + 2.4 / sqrt(n) one time in ten (normal or
+    heavy-tailed noise, n values), so the ratio is divided by that before it is believed: short
+    or noisy histories say little, and a true window of four reads as two to three.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size < WANDER_MIN_VALUES:
+        return 1.0
+
+    def spread(lag: int) -> float:
+        d = values[lag:] - values[:-lag]
+        d = d - np.median(d)
+        mad = 1.4826 * float(np.median(np.abs(d)))
+        if mad > 0:
+            d = np.clip(d, -4.0 * mad, 4.0 * mad)
+        return float(np.mean(d**2))
+
+    near = spread(1)
+    if near <= 0:
+        return 1.0
+    ratio = spread(WANDER_LAG) / near
+    return max(1.0, ratio / (1.0 + 2.4 / math.sqrt(values.size)))
+
+
 def rate_ratio_estimate(canary_events: float, canary_trials: float, stable_events: float, stable_trials: float) -> float:
     """Canary rate over stable rate, with half an event added to each side so zero counts stay finite."""
     if canary_trials <= 0 or stable_trials <= 0:
@@ -254,6 +324,7 @@ def rate_ratio_log_evidence(
     dispersion: np.ndarray | float = 1.0,
     grid: tuple[float, ...] = RATIO_GRID,
     overlap: float = 1.0,
+    cap: float | None = None,
 ) -> np.ndarray:
     """Log e-values of "the canary's event rate exceeds ``null_ratio`` times the stable's", one per start interval.
 
@@ -288,6 +359,8 @@ def rate_ratio_log_evidence(
         r = null_ratio * multiple
         p1 = r * q / (r * q + 1 - q)
         step = (ce * np.log(p1 / p0) + se * np.log((1 - p1) / (1 - p0))) / phi
+        if cap is not None:
+            step = np.minimum(step, cap)
         logs.append(np.cumsum(step[::-1])[::-1])
     stacked = np.vstack(logs)
     if overlap > 1:

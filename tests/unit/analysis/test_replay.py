@@ -119,7 +119,8 @@ class TestCommand:
 
     def test_a_known_query_window_is_handled_as_the_operator_does(self) -> None:
         # rate(...[2m]) read every 30s: values overlap by 4; latency waits until the window is full
-        # of canary data (index 3), the error ratio does not wait.
+        # of canary data (index 3), the error ratio does not wait; a metric without a window is
+        # left to the judge to estimate (None).
         n = 6
         latency = {"name": "p99", "kind": "latency", "stable": [0.2] * n, "canary": [0.3, 0.2, 0.21, 0.2, 0.2, 0.2],
                    "query_window_seconds": 120}
@@ -128,7 +129,7 @@ class TestCommand:
         plain = {"name": "cpu", "kind": "gauge", "stable": [1.0] * n, "canary": [1.0] * n}
         scenario = Scenario.model_validate({"name": "s", "interval_seconds": 30, "metrics": [latency, errors, plain]})
         p99, ratio, cpu = backtest.histories_at(scenario, 4)
-        assert (p99.overlap, ratio.overlap, cpu.overlap) == (4.0, 4.0, 1.0)
+        assert (p99.overlap, ratio.overlap, cpu.overlap) == (4.0, 4.0, None)
         assert list(p99.canary) == [0.2, 0.2] and len(ratio.canary) == len(cpu.canary) == 5
         assert backtest.histories_at(scenario, 1)[0].canary == []
 
