@@ -110,6 +110,10 @@ ESTIMATE_COUNTS = True
 MIN_PAIRED = 3
 """Fewest intervals the paired test decides on. Four would spare a few good canaries with a slow
 first interval, but moves the median detection of large regressions from two intervals to three."""
+MIN_PAIRED_GAUGE = 6
+"""Fewest intervals the paired test decides a gauge on. A fresh pod's CPU and memory differ from a
+warm one's for its first minute or so (JIT compilation, caches filling), and the regressions a
+gauge shows, leaks above all, build up over many intervals: waiting costs them nothing."""
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
@@ -330,25 +334,38 @@ def _own_fill(history: MetricHistory) -> float:
 
 
 def _is_success_ratio(history: MetricHistory, config: CompareConfig) -> bool:
-    """A ratio near 1 where higher is better (success ratio, availability, Apdex).
+    """A ratio near 1 (or 100%) where higher is better (success ratio, availability, Apdex)."""
+    return _success_scale(history, config) is not None
+
+
+def _success_scale(history: MetricHistory, config: CompareConfig) -> float | None:
+    """1 for a success ratio, 100 for one in percent; None for any other metric.
 
     Its complement is a failure ratio: a regression from 99.9% to 99% success is tenfold more
     failures, which a relative comparison of the success ratios themselves (-0.9%) would shrug off
-    as noise. Recognised from the values: every one within [0, 1] and stable's median above 0.5.
+    as noise. Recognised from the values: every one within [0, 1] and stable's median above 0.5,
+    or every one within [0, 100], some above 1, and stable's median above 50.
     """
     kind = config.kind or history.kind
     better = config.better or history.better
     if better != "higher" or kind not in ("gauge", "error-ratio") or config.test == "mann-whitney":
-        return False
+        return None
     values = np.array([v for v in (*history.stable, *history.canary) if v is not None], dtype=float)
     stable = np.array([v for v in history.stable if v is not None], dtype=float)
-    return bool(stable.size and np.all((values >= 0) & (values <= 1)) and np.median(stable) > 0.5)
+    if not stable.size or np.any(values < 0):
+        return None
+    for scale in (1.0, 100.0):
+        if np.all(values <= scale) and np.median(stable) > scale / 2:
+            return scale
+    return None
 
 
 def _judge_success_ratio(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
-    """Judge 1 - value as an error ratio, and report the classification in the metric's own terms."""
+    """Judge 1 - value (100% - value, in percent) as an error ratio, and report the classification in the metric's own terms."""
+    scale = _success_scale(history, config) or 1.0
+
     def complement(values: Sequence[float | None]) -> list[float | None]:
-        return [None if v is None else 1.0 - float(v) for v in values]
+        return [None if v is None else (scale - float(v)) / scale for v in values]
 
     failures = dataclasses.replace(
         history, stable=complement(history.stable), canary=complement(history.canary), kind="error-ratio", better="lower"
@@ -358,7 +375,7 @@ def _judge_success_ratio(history: MetricHistory, config: CompareConfig) -> Metri
     return dataclasses.replace(
         verdict,
         classification=flipped.get(verdict.classification, verdict.classification),
-        reason=f"failures (1 - value): {verdict.reason}",
+        reason=f"failures ({'100% - value' if scale == 100 else '1 - value'}): {verdict.reason}",
     )
 
 
@@ -440,7 +457,7 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
         min_window = min(SAMPLE_WINDOWS)
     else:
         results, marginal = _shift_evidence(stable, canary, both, cfg)
-        min_window = MIN_PAIRED
+        min_window = MIN_PAIRED_GAUGE if cfg.kind == "gauge" else MIN_PAIRED
     sequential = use_counts or cfg.test != "mann-whitney"
     # Sequential tests give always-valid p-values, compared with the release-wide alpha at every
     # look; the rank test spends alpha over looks and splits each look's share over its windows.

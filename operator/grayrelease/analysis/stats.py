@@ -253,6 +253,7 @@ def fill_overlap(canary_requests: np.ndarray, expected_requests: np.ndarray) -> 
 
 WANDER_LAG = 4
 """Lag (intervals) at which ``wander_overlap`` compares how far values drift apart with how far neighbours do."""
+WANDER_BAR = 3.2
 WANDER_MIN_VALUES = 10
 """Fewest values ``wander_overlap`` estimates from; below, it answers 1."""
 
@@ -287,7 +288,7 @@ def wander_overlap(values: np.ndarray) -> float:
     if near <= 0:
         return 1.0
     ratio = spread(WANDER_LAG) / near
-    return max(1.0, ratio / (1.0 + 2.4 / math.sqrt(values.size)))
+    return max(1.0, ratio / (1.0 + WANDER_BAR / math.sqrt(values.size)))
 
 
 def rate_ratio_estimate(canary_events: float, canary_trials: float, stable_events: float, stable_trials: float) -> float:

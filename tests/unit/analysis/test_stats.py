@@ -196,6 +196,28 @@ class TestRateRatioEvidence:
             )
         assert crossed / runs <= alpha
 
+    def test_a_capped_interval_adds_at_most_the_cap(self) -> None:
+        # A burst of 60 errors on a 5% canary is overwhelming evidence uncapped; capped, it is 3 nats at most.
+        args = (np.array([60, 0]), np.array([300.0, 300.0]), np.array([20, 20]), np.array([5700.0, 5700.0]))
+        plain = stats.rate_ratio_log_evidence(*args)
+        capped = stats.rate_ratio_log_evidence(*args, cap=3.0)
+        assert plain[0] > 50 and capped[0] <= 3.0
+        assert capped[1] == pytest.approx(plain[1])  # an interval without excess is not touched
+
+    def test_ville_bound_holds_when_capped(self) -> None:
+        # Capping each interval's likelihood ratio keeps a supermartingale: the bound still holds.
+        rng = np.random.default_rng(5)
+        runs, looks, alpha, crossed = 400, 40, 0.05, 0
+        for _ in range(runs):
+            ct, st = rng.poisson(300, looks).astype(float), rng.poisson(5700, looks).astype(float)
+            ce, se = rng.binomial(ct.astype(int), 0.01), rng.binomial(st.astype(int), 0.01)
+            crossed += any(
+                stats.rate_ratio_log_evidence(ce[: t + 1], ct[: t + 1], se[: t + 1], st[: t + 1], cap=1.0)[0]
+                >= math.log(1 / alpha)
+                for t in range(looks)
+            )
+        assert crossed / runs <= alpha
+
     def test_start_weights_sum_to_one(self) -> None:
         assert sum(stats.start_weight(s) for s in range(200000)) == pytest.approx(1.0, abs=1e-5)
         assert stats.start_weight(0) > stats.start_weight(1) > stats.start_weight(10)
@@ -283,3 +305,54 @@ def test_chi2_quantile_at_table_values() -> None:
     # chi2(0.05, 10 df) = 3.940 and chi2(0.5, 1 df) = 0.4549 (standard tables).
     assert stats.chi2_quantile(0.05, 10) == pytest.approx(3.940, abs=1e-3)
     assert stats.chi2_quantile(0.5, 1) == pytest.approx(0.4549, abs=1e-4)
+
+
+class TestWindowFromData:
+    """Query windows a scenario does not record, read off the data."""
+
+    @pytest.mark.parametrize("window", [2, 4, 8])
+    def test_a_fresh_canary_filling_its_window(self, window: int) -> None:
+        expected = np.full(12, 500.0)
+        canary = expected * np.minimum(1.0, np.arange(1, 13) / window)
+        assert stats.fill_overlap(canary, expected) == pytest.approx(window)
+
+    @pytest.mark.parametrize(
+        "canary, why",
+        [
+            pytest.param([480, 510, 495, 505], "full from the first interval", id="no climb"),
+            pytest.param([250, 260, 240, 255], "a canary that steadily gets half its weight", id="flat and low"),
+            pytest.param([2, 5, 8, 10], "too few requests to tell", id="trickle"),
+            pytest.param([0, 0, 0, 0], "never served", id="silent"),
+        ],
+    )
+    def test_nothing_shows_a_window(self, canary: list[float], why: str) -> None:
+        expected = np.full(4, 500.0) if max(canary) > 10 else np.full(4, 10.0)
+        assert stats.fill_overlap(np.array(canary, dtype=float), expected) == 1.0, why
+
+    def test_the_climb_starts_where_the_canary_first_served(self) -> None:
+        canary = np.array([np.nan, 0.0, 125.0, 250.0, 375.0, 500.0, 500.0])
+        assert stats.fill_overlap(canary, np.full(7, 500.0)) == pytest.approx(4.0)
+
+    def test_independent_values_rarely_read_as_overlapping(self) -> None:
+        rng = np.random.default_rng(11)
+        claimed = [stats.wander_overlap(rng.standard_t(3, n)) > 1.0 for n in (12, 20, 40) for _ in range(300)]
+        assert np.mean(claimed) < 0.12
+
+    @pytest.mark.parametrize("window", [3, 4, 6])
+    def test_values_over_a_sliding_window_read_as_overlapping(self, window: int) -> None:
+        rng = np.random.default_rng(12)
+        estimates = []
+        for _ in range(200):
+            noise = rng.standard_normal(40 + window)
+            estimates.append(stats.wander_overlap(np.convolve(noise, np.ones(window) / window, mode="valid")[:40]))
+        assert np.median(estimates) >= 2.0
+
+    def test_a_leak_or_a_step_is_not_taken_for_overlap(self) -> None:
+        rng = np.random.default_rng(13)
+        leaks = [stats.wander_overlap(rng.standard_normal(30) + 0.2 * np.arange(30)) for _ in range(300)]
+        steps = [stats.wander_overlap(rng.standard_normal(30) + 2.0 * (np.arange(30) >= 15)) for _ in range(300)]
+        assert np.median(leaks) == 1.0 and np.median(steps) == 1.0
+        assert np.mean(np.array(leaks) > 1.0) < 0.15 and np.mean(np.array(steps) > 1.0) < 0.2
+
+    def test_short_histories_say_nothing(self) -> None:
+        assert stats.wander_overlap(np.array([0.1, 0.3, 0.2, 0.5, 0.4])) == 1.0
