@@ -325,6 +325,22 @@ def _unknown_window(history: MetricHistory, config: CompareConfig) -> MetricHist
     return dataclasses.replace(shown, overlap=fill, window_fill=fill, overlap_known=False)
 
 
+def _shared_data(
+    stable: np.ndarray, canary: np.ndarray, stable_n: np.ndarray | None, canary_n: np.ndarray | None, kind: str
+) -> float:
+    """An unknown query window's overlap, as this metric's data show it: error counts by how little the
+    canary's share of them moves (``stats.count_overlap``), other values by how they wander
+    (``stats.wander_overlap``). Error ratios without counts are left to the paired test, when it runs."""
+    if kind == "error-ratio":
+        if stable_n is None or canary_n is None:
+            return 1.0
+        return stats.count_overlap(np.nan_to_num(canary * canary_n), np.nan_to_num(canary_n),
+                                   np.nan_to_num(stable * stable_n), np.nan_to_num(stable_n))
+    present = ~np.isnan(stable) & ~np.isnan(canary)
+    diffs, _ = _paired_differences(stable, canary, present, kind)
+    return stats.wander_overlap(diffs[present])
+
+
 def _own_fill(history: MetricHistory) -> float:
     if history.stable_requests is None or history.canary_requests is None:
         return 1.0
@@ -392,6 +408,8 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     weights = _weights(history, length)
     stable_n = _as_array(history.stable_requests, length) if history.stable_requests is not None else None
     canary_n = _as_array(history.canary_requests, length) if history.canary_requests is not None else None
+    if not cfg.overlap_known:
+        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, _shared_data(stable, canary, stable_n, canary_n, cfg.kind)))
     canary_missing = np.isnan(canary)
     stable_missing = np.isnan(stable)
     if canary_n is not None:

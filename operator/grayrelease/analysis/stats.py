@@ -255,6 +255,7 @@ WANDER_LAG = 4
 """Lag (intervals) at which ``wander_overlap`` compares how far values drift apart with how far neighbours do."""
 WANDER_BAR = 3.2
 WANDER_MIN_VALUES = 10
+
 """Fewest values ``wander_overlap`` estimates from; below, it answers 1."""
 
 
@@ -289,6 +290,50 @@ def wander_overlap(values: np.ndarray) -> float:
         return 1.0
     ratio = spread(WANDER_LAG) / near
     return max(1.0, ratio / (1.0 + WANDER_BAR / math.sqrt(values.size)))
+
+
+def count_overlap(
+    canary_events: np.ndarray,
+    canary_trials: np.ndarray,
+    stable_events: np.ndarray,
+    stable_trials: np.ndarray,
+    bound: float = 0.1,
+) -> float:
+    """How many intervals' data consecutive error counts share, from how little the canary's share of them moves.
+
+    Given an interval's errors, the canary's share of them is binomial, so from one interval to
+    the next its excess over the expected share changes by at least the binomial spread: extra
+    noise (bursts, a canary pod's hiccup, a regression's onset) only adds to it. Counts over a
+    query window of L intervals share all but one interval's errors with their neighbour and
+    change by 1/L of that. The ratio of the binomial variance to the observed one, at its lower
+    ``bound`` confidence limit, is therefore a cautious estimate of L; so is how the residuals,
+    scaled to their binomial spread, wander (``wander_overlap``). 1 with too few errors or
+    intervals to tell.
+    """
+    ce = np.asarray(canary_events, dtype=float)
+    se = np.asarray(stable_events, dtype=float)
+    ct = np.asarray(canary_trials, dtype=float)
+    st = np.asarray(stable_trials, dtype=float)
+    total = ce + se
+    usable = (total > 0) & (ct > 0) & (st > 0)
+    if usable.sum() < 7:
+        return 1.0
+    ratio = rate_ratio_estimate(float(ce[usable].sum()), float(ct[usable].sum()), float(se[usable].sum()), float(st[usable].sum()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(usable, ratio * ct / (ratio * ct + st), 0.0)
+    residual = np.where(usable, ce - total * share, 0.0)
+    variance = np.where(usable, total * share * (1.0 - share), 0.0)
+    # The same residuals scaled to unit binomial spread wander like any values: a canary whose error
+    # rate drifts slowly on its own (a noisy pod for minutes) shares its excess between neighbours too.
+    spread = usable & (variance > 0)
+    wander = wander_overlap(residual[spread] / np.sqrt(variance[spread]))
+    pairs = usable[1:] & usable[:-1]
+    reference = float((variance[1:] + variance[:-1])[pairs].sum())
+    observed = float((np.diff(residual)[pairs] ** 2).sum())
+    if pairs.sum() < 6 or reference / (2.0 * pairs.sum()) < 2.0 or observed <= 0:
+        return wander
+    df = 2.0 / 3.0 * float(pairs.sum())
+    return max(wander, reference / observed * float(sps.chi2.ppf(bound, df)) / df)
 
 
 def rate_ratio_estimate(canary_events: float, canary_trials: float, stable_events: float, stable_trials: float) -> float:

@@ -293,9 +293,22 @@ class TestSuccessRatio:
     def test_same_failures_pass(self) -> None:
         assert judge.judge_metric(self._success(0.001)).failed is False
 
-    def test_values_beyond_one_are_not_a_ratio(self) -> None:
-        history = MetricHistory("score", [80.0] * 6, [79.5] * 6, kind="gauge", better="higher")
+    def test_values_beyond_a_hundred_are_not_a_ratio(self) -> None:
+        history = MetricHistory("score", [180.0] * 6, [179.5] * 6, kind="gauge", better="higher")
         assert judge._is_success_ratio(history, CompareConfig()) is False
+        low = MetricHistory("score", [30.0] * 6, [29.5] * 6, kind="gauge", better="higher")
+        assert judge._is_success_ratio(low, CompareConfig()) is False  # not near 100%
+
+    def test_a_success_rate_in_percent_is_judged_by_its_failures(self) -> None:
+        """99.6% -> 97.5% success is six times the failures, far beyond a 10% gauge tolerance."""
+        ratio = self._success(0.01)
+        percent = dataclasses.replace(ratio, stable=[100 * v for v in ratio.stable], canary=[100 * v for v in ratio.canary])
+        verdict = judge.judge_metric(percent)
+        assert (verdict.classification, verdict.failed) == ("Low", True)
+        assert verdict.reason.startswith("failures (100% - value)")
+        same = self._success(0.001)
+        assert judge.judge_metric(dataclasses.replace(same, stable=[100 * v for v in same.stable],
+                                                      canary=[100 * v for v in same.canary])).failed is False
 
 
 class TestSilence:
@@ -498,3 +511,51 @@ class TestOverlappingWindows:
         told = self._false_alarms(kind, span=3, overlap=3)
         assert told <= 0.02
         assert self._false_alarms(kind, span=3, overlap=1) > told  # what the overlap corrects
+
+
+class TestBursts:
+    """One interval is one witness, however many errors it holds (``COUNT_CAP``)."""
+
+    @staticmethod
+    def _counts(canary_errors: list[int]) -> MetricHistory:
+        n = len(canary_errors)
+        return MetricHistory(name="errors", kind="error-ratio", stable=[0.002] * n,
+                             canary=[e / 300 for e in canary_errors], stable_requests=[5700.0] * n,
+                             canary_requests=[300.0] * n, canary_weight=5.0)
+
+    def test_a_single_burst_on_a_canary_pod_does_not_fail(self) -> None:
+        # 40 errors in one interval (a client's failed batch that landed on the canary), none before or after.
+        assert judge.judge_metric(self._counts([0, 1, 40, 1, 0, 0, 1, 0])).failed is False
+
+    def test_a_canary_failing_outright_is_caught_at_its_second_interval(self) -> None:
+        assert judge.judge_metric(self._counts([30])).failed is False
+        verdict = judge.judge_metric(self._counts([30, 28]))
+        assert (verdict.classification, verdict.failed) == ("High", True)
+
+
+class TestUnknownWindow:
+    """A replayed scenario that does not record its query window: the judge reads it off the data."""
+
+    @staticmethod
+    def _release(climb: bool, n: int = 3, overlap: float | None = None) -> list[MetricHistory]:
+        # The canary's p99 reads 60% high for its first three intervals. Over a 4-interval window a
+        # fresh canary's quantile comes from few requests while the window fills, and its request
+        # counts climb (250, 500, 750 of 1000) meanwhile; without the climb it is a regression.
+        share = [min(1.0, (i + 1) / 4) if climb else 1.0 for i in range(n)]
+        latency = MetricHistory(name="p99", kind="latency", stable=[0.2] * n, canary=[0.32] * n,
+                                canary_weight=5.0, overlap=overlap)
+        errors = MetricHistory(name="errors", kind="error-ratio", stable=[0.001] * n, canary=[0.001] * n,
+                               stable_requests=[19000.0] * n, canary_requests=[1000.0 * s for s in share],
+                               canary_weight=5.0, overlap=overlap)
+        return [latency, errors]
+
+    def test_a_window_seen_filling_is_waited_for(self) -> None:
+        verdict = judge.judge(self._release(climb=True))
+        assert verdict.decision == "pause"
+        assert verdict.metrics[0].reason == "no intervals yet"  # its first full window is still to come
+
+    def test_without_the_climb_the_same_latency_is_a_regression(self) -> None:
+        assert judge.judge(self._release(climb=False)).decision == "rollback"
+
+    def test_a_known_window_is_not_estimated(self) -> None:
+        assert judge.judge(self._release(climb=True, overlap=1.0)).decision == "rollback"

@@ -336,7 +336,7 @@ class TestWindowFromData:
     def test_independent_values_rarely_read_as_overlapping(self) -> None:
         rng = np.random.default_rng(11)
         claimed = [stats.wander_overlap(rng.standard_t(3, n)) > 1.0 for n in (12, 20, 40) for _ in range(300)]
-        assert np.mean(claimed) < 0.12
+        assert np.mean(claimed) < 0.08
 
     @pytest.mark.parametrize("window", [3, 4, 6])
     def test_values_over_a_sliding_window_read_as_overlapping(self, window: int) -> None:
@@ -345,14 +345,45 @@ class TestWindowFromData:
         for _ in range(200):
             noise = rng.standard_normal(40 + window)
             estimates.append(stats.wander_overlap(np.convolve(noise, np.ones(window) / window, mode="valid")[:40]))
-        assert np.median(estimates) >= 2.0
+        assert np.median(estimates) >= 1.5  # read cautiously: a window of four counts as two to three
 
     def test_a_leak_or_a_step_is_not_taken_for_overlap(self) -> None:
         rng = np.random.default_rng(13)
         leaks = [stats.wander_overlap(rng.standard_normal(30) + 0.2 * np.arange(30)) for _ in range(300)]
         steps = [stats.wander_overlap(rng.standard_normal(30) + 2.0 * (np.arange(30) >= 15)) for _ in range(300)]
         assert np.median(leaks) == 1.0 and np.median(steps) == 1.0
-        assert np.mean(np.array(leaks) > 1.0) < 0.15 and np.mean(np.array(steps) > 1.0) < 0.2
+        assert np.mean(np.array(leaks) > 1.0) < 0.1 and np.mean(np.array(steps) > 1.0) < 0.15
 
     def test_short_histories_say_nothing(self) -> None:
         assert stats.wander_overlap(np.array([0.1, 0.3, 0.2, 0.5, 0.4])) == 1.0
+
+    def test_independent_error_counts_share_nothing(self) -> None:
+        rng = np.random.default_rng(21)
+        estimates = []
+        for _ in range(200):
+            ct, st = np.full(30, 2000.0), np.full(30, 38000.0)
+            ce, se = rng.binomial(2000, 0.01, 30).astype(float), rng.binomial(38000, 0.01, 30).astype(float)
+            estimates.append(stats.count_overlap(ce, ct, se, st))
+        assert np.mean(np.array(estimates) > 1.3) < 0.08 and np.mean(np.array(estimates) > 1.6) < 0.03
+
+    def test_error_counts_over_a_sliding_window_share_their_errors(self) -> None:
+        rng = np.random.default_rng(22)
+        estimates = []
+        for _ in range(200):
+            per_interval_c = rng.binomial(500, 0.01, 33).astype(float)
+            per_interval_s = rng.binomial(9500, 0.01, 33).astype(float)
+            window = np.ones(4)
+            ce, se = np.convolve(per_interval_c, window, "valid"), np.convolve(per_interval_s, window, "valid")
+            estimates.append(stats.count_overlap(ce, np.full(30, 2000.0), se, np.full(30, 38000.0)))
+        assert np.median(estimates) >= 2.0
+
+    def test_a_burst_or_a_step_is_not_taken_for_shared_errors(self) -> None:
+        rng = np.random.default_rng(23)
+        ce = rng.binomial(2000, 0.01, 30).astype(float)
+        se = rng.binomial(38000, 0.01, 30).astype(float)
+        burst, step = ce.copy(), ce.copy()
+        burst[12] += 300
+        step[15:] += rng.binomial(2000, 0.02, 15)
+        trials = (np.full(30, 2000.0), np.full(30, 38000.0))
+        assert stats.count_overlap(burst, trials[0], se, trials[1]) < 1.3
+        assert stats.count_overlap(step, trials[0], se, trials[1]) < 1.3
