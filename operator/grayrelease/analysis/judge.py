@@ -87,11 +87,13 @@ beyond that, a canary whose share of the errors jumps around is failing in burst
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
 MIN_SEGMENT = 2
-COUNT_CAP = 3.0
-"""Most evidence (nats) one interval adds to the count test. One burst of errors on a canary pod,
-or a client's batch of failures that happened to land on it, is one interval's worth however many
-errors it holds; at 99% it takes two intervals to reach the release-wide bar (5.3 nats), so a
-canary failing outright is still caught at its second interval."""
+COUNT_CAP_SHARE = 0.55
+"""Most evidence one interval adds to the count test, as a share of what two intervals need to
+reach the bar of their start (log 1 / (alpha x start weight), 5.3 nats since the first interval
+at 99% and 10 since the tenth, plus the mixture's log 7). One burst of errors on a canary pod,
+or a client's batch of failures that happened to land on it, is one witness however many errors
+it holds; a canary failing outright is still caught at the second interval of its failure,
+wherever in the release it starts."""
 """Fewest intervals with counts the count test decides on: a single burst of errors never does."""
 COUNT_NULL_SHARE = 0.25
 """The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
@@ -455,12 +457,10 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
         and (stable_n is None or canary_n is None)
         and not np.all(np.isnan(weights))
     ):
-        estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights)
+        estimated = _effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights, cfg.overlap)
         if estimated is not None:
-            # Ratios over overlapping windows wander from one interval to the next overlap times
-            # less than their spread, which the differences read as overlap times the requests.
-            stable_n = np.where(stable_missing, np.nan, estimated[0]) / cfg.overlap
-            canary_n = np.where(canary_missing, np.nan, estimated[1]) / cfg.overlap
+            stable_n = np.where(stable_missing, np.nan, estimated[0])
+            canary_n = np.where(canary_missing, np.nan, estimated[1])
             pseudo = True
     use_counts = (
         cfg.test in ("auto", "two-proportion") and cfg.kind == "error-ratio" and stable_n is not None and canary_n is not None
@@ -800,11 +800,13 @@ def _count_evidence(
     dispersion = 1.0 + tau2 * totals * share * (1 - share)
     bad_null = 1.0 + COUNT_NULL_SHARE * cfg.tolerance
     good_null = max(1.0 - COUNT_NULL_SHARE * cfg.tolerance, 1e-6)
+    bars = np.array([math.log(1.0 / (cfg.alpha * stats.start_weight(start))) for start in range(usable.size)])
+    cap = COUNT_CAP_SHARE * (bars + math.log(len(stats.RATIO_GRID)))
     higher = stats.rate_ratio_log_evidence(
-        canary_events, c_trials, stable_events, s_trials, bad_null, dispersion, overlap=cfg.overlap, cap=COUNT_CAP
+        canary_events, c_trials, stable_events, s_trials, bad_null, dispersion, overlap=cfg.overlap, cap=cap
     )
     lower = stats.rate_ratio_log_evidence(
-        stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion, overlap=cfg.overlap, cap=COUNT_CAP
+        stable_events, s_trials, canary_events, c_trials, 1.0 / good_null, dispersion, overlap=cfg.overlap, cap=cap
     )
     bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
     ce_tail = np.cumsum(canary_events[::-1])[::-1]
@@ -839,7 +841,12 @@ def _count_evidence(
 
 
 def _effective_counts(
-    stable: np.ndarray, stable_present: np.ndarray, canary: np.ndarray, canary_present: np.ndarray, weights: np.ndarray
+    stable: np.ndarray,
+    stable_present: np.ndarray,
+    canary: np.ndarray,
+    canary_present: np.ndarray,
+    weights: np.ndarray,
+    overlap: float = 1.0,
 ) -> tuple[float, np.ndarray] | None:
     """Requests per interval behind error ratios reported without counts, as (stable, canary).
 
@@ -849,25 +856,31 @@ def _effective_counts(
     on it, more cautious. The canary gets its weight's share of stable's estimate, or
     fewer when its own variation says so: a few intervals of a quiet stable side can look far
     steadier than they are, and must not turn one failed request on a tiny canary into fifteen.
-    None when stable shows no errors or no variation yet.
+    None when stable shows no errors or no variation yet. Over windows of ``overlap`` intervals the
+    counts are those of a value's window.
     """
-    stable_n = _binomial_trials(stable[stable_present])
+    stable_n = _binomial_trials(stable[stable_present], overlap)
     if stable_n is None:
         return None
     canary_n = stable_n * weights / (100.0 - weights)
-    own = _binomial_trials(canary[canary_present])
+    own = _binomial_trials(canary[canary_present], overlap)
     if own is not None:
         canary_n = np.minimum(canary_n, own)
     return stable_n, canary_n
 
 
-def _binomial_trials(values: np.ndarray) -> float | None:
-    """Largest number of trials per interval consistent with how much a series of ratios wanders.
+def _binomial_trials(values: np.ndarray, overlap: float = 1.0) -> float | None:
+    """Largest number of trials per value consistent with how much a series of ratios wanders.
 
     The variance comes from the median squared first difference (for normal noise, 0.455 x twice
     the variance), so an incident's few big jumps do not pass for noise and leave a large service
     looking like a tiny one; when most differences are zero (a handful of errors) the median says
     nothing and the mean is used. The variance is then taken at its upper ``TRIALS_BOUND`` bound.
+    Ratios over windows of ``overlap`` intervals differ from their neighbour by 1/overlap of their
+    spread, which the differences read as overlap times the requests of a window; and the spread
+    of the values themselves around their median (robustly, so an incident does not count) bounds
+    the estimate too, since a window that shares most of its data with the next one, or a
+    window the estimate does not know about, cannot make the values spread less than binomial.
     """
     if values.size < 3:
         return None
@@ -879,7 +892,11 @@ def _binomial_trials(values: np.ndarray) -> float | None:
         return None
     df = 2.0 / 3.0 * squares.size  # successive differences share a value
     variance *= df / stats.chi2_quantile(TRIALS_BOUND, df)
-    return level * (1.0 - level) / variance
+    trials = level * (1.0 - level) / variance / overlap
+    spread = (1.4826 * float(np.median(np.abs(values - np.median(values))))) ** 2
+    if spread > 0:
+        trials = min(trials, level * (1.0 - level) / spread)
+    return trials
 
 
 def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str) -> tuple[np.ndarray, bool]:

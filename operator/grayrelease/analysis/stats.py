@@ -370,7 +370,7 @@ def rate_ratio_log_evidence(
     dispersion: np.ndarray | float = 1.0,
     grid: tuple[float, ...] = RATIO_GRID,
     overlap: float = 1.0,
-    cap: float | None = None,
+    cap: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """Log e-values of "the canary's event rate exceeds ``null_ratio`` times the stable's", one per start interval.
 
@@ -381,6 +381,10 @@ def rate_ratio_log_evidence(
     ``s``, the mixture is a non-negative supermartingale under any ratio up to ``null_ratio``
     (monotone likelihood ratio), so by Ville's inequality it ever exceeds ``1 / alpha`` with
     probability at most ``alpha``, however often it is looked at: no alpha is spent per look.
+
+    ``cap`` (one number, or one per start) bounds each interval's log-likelihood ratio: capped
+    ratios still have expectation at most 1 under the null, so each start's product stays a
+    supermartingale, and a single burst of errors adds at most the cap however large it is.
 
     ``dispersion`` (per interval, >= 1) tempers each interval's log-likelihood ratio, the
     quasi-likelihood way: errors come in bursts, and a burst is not as many independent
@@ -405,9 +409,13 @@ def rate_ratio_log_evidence(
         r = null_ratio * multiple
         p1 = r * q / (r * q + 1 - q)
         step = (ce * np.log(p1 / p0) + se * np.log((1 - p1) / (1 - p0))) / phi
-        if cap is not None:
-            step = np.minimum(step, cap)
-        logs.append(np.cumsum(step[::-1])[::-1])
+        if cap is None:
+            logs.append(np.cumsum(step[::-1])[::-1])
+        else:
+            # Evidence since start s sums each interval's log ratio capped at that start's cap.
+            caps = np.broadcast_to(np.asarray(cap, dtype=float), ce.shape)
+            since = np.triu(np.ones((ce.size, ce.size), dtype=bool))
+            logs.append(np.where(since, np.minimum(step[None, :], caps[:, None]), 0.0).sum(axis=1))
     stacked = np.vstack(logs)
     if overlap > 1:
         since = np.cumsum((ct + st > 0)[::-1])[::-1]
