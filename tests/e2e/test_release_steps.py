@@ -284,3 +284,37 @@ def test_marginal_canary_is_held_before_promotion(cluster: Cluster, namespace: s
     assert rolled["analysis"]["memory"]["failures"] >= 1
     print(f"\n[figure] +15% gauge held before promotion after {intervals} intervals of 2s,"
           f" rolled back after {len(rolled['analysis']['memory']['history']['canary'])}")
+
+
+def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Cluster, namespace: str, operator: Process,
+                                                                    prometheus: Prometheus) -> None:
+    """The operator judges a compare metric with the release's others, as ``grayrelease replay`` does.
+
+    The canary's latency never comes in (no traffic reaches it: a routing mistake), while its pods
+    report their memory. Judged alone, latency would fail the release as a dead canary after three
+    silent intervals; with the memory gauge beside it, nothing says the canary is bad, and the
+    release pauses for a person instead. Without the gauge the same release rolls back.
+    """
+    def side(value: str, *roles: str) -> str:
+        values = " or ".join(f'label_replace(vector({value}), "role", "{role}", "", "")' for role in roles)
+        return f'({values}) and on(role) label_replace(vector(1), "role", "{{{{ side.role }}}}", "", "")'
+
+    provider = {"prometheus": {"address": prometheus.url}}
+    latency = {"name": "latency", "provider": provider, "query": side("0.2", "stable"),
+               "compare": {"against": "stable", "kind": "latency"}}
+    memory = {"name": "memory", "provider": provider, "query": side("5e8", "stable", "canary"),
+              "compare": {"against": "stable", "kind": "gauge"}}
+    steps = [{"setWeight": 50}, {"pause": {"duration": "60s"}}]
+    for name, metrics, outcome in (("alive", [latency, memory], "Paused"), ("dead", [latency], "RolledBack")):
+        analysis = {"interval": "2s", "inconclusiveLimit": 4, "metrics": metrics}
+        cluster.apply(gr.grayrelease(name, steps=steps, analysis=analysis), namespace)
+        gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
+        cluster.apply(gr.grayrelease(name, image="example.com/app:2", steps=steps, analysis=analysis), namespace)
+        ended = gr.wait_phase(cluster, namespace, name, "Paused", "RolledBack", timeout=120)
+        record = ended["analysis"]["latency"]
+        assert ended["phase"] == outcome, ended.get("message")
+        if outcome == "Paused":
+            assert ended["pauseReason"] == "AnalysisInconclusive" and record["failures"] == 0
+            assert any("still report memory" in m["message"] for m in record["measurements"])
+        else:
+            assert record["failures"] >= 1
