@@ -7,13 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from bench import detection, generator, heldout, oracle, windowed
+from bench import detection, generator, heldout, oracle, production, rangequeries, windowed
 from grayrelease.analysis.scenario import Scenario
 
 
 @pytest.mark.parametrize("make", [lambda: [g.scenario for g in generator.generate(40, 3)], lambda: heldout.generate(40, 3),
-                                  lambda: windowed.generate(40, 3)],
-                         ids=["generator", "heldout", "windowed"])
+                                  lambda: windowed.generate(40, 3), lambda: rangequeries.generate(30, 3),
+                                  lambda: production.generate(30, 3)],
+                         ids=["generator", "heldout", "windowed", "rangequeries", "production"])
 def test_corpus_is_valid_and_reproducible(make) -> None:
     first, second = make(), make()
     assert json.dumps(first) == json.dumps(second)
@@ -50,6 +51,18 @@ def test_windowed_has_good_and_bad_families_and_45_percent_bad() -> None:
     assert sum(f.startswith("bad-") for f in windowed.families_for(1, 400)) == 180
 
 
+@pytest.mark.parametrize("module", [rangequeries, production], ids=["rangequeries", "production"])
+def test_recorded_windows_change_nothing_else(module) -> None:
+    """Recording the query windows adds the field to the range queries and leaves every value alone."""
+    plain, recorded = module.generate(30, 5), module.generate(30, 5, record_windows=True)
+    windows = [m.get("query_window_seconds") for s in recorded for m in s["metrics"]]
+    assert any(windows) and all(w is None or w > s["interval_seconds"] for s in recorded for w in
+                                (m.get("query_window_seconds") for m in s["metrics"]))
+    stripped = [{**s, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in s["metrics"]]}
+                for s in recorded]
+    assert stripped == plain
+
+
 class TestOracle:
     def test_a_fivefold_error_step_with_plenty_of_errors_is_visible(self) -> None:
         n = np.full(10, 300.0)
@@ -74,9 +87,11 @@ class TestOracle:
 
 def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     plot = tmp_path / "detection.png"
-    assert detection.main(["--count", "40", "--heldout-count", "30", "--windowed-count", "20", "--plot", str(plot)]) == 0
+    assert detection.main(["--count", "40", "--heldout-count", "30", "--windowed-count", "20", "--rangequeries-count", "20",
+                           "--production-count", "20", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert "held-out corpus: 30 scenarios" in out
     assert "windowed corpus: 20 scenarios from bench.windowed (seed 1); 9 bad" in out
     assert "visible regressions" in out
+    assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert plot.stat().st_size > 10_000
