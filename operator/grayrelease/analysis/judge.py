@@ -331,13 +331,17 @@ def _shared_data(
     stable: np.ndarray, canary: np.ndarray, stable_n: np.ndarray | None, canary_n: np.ndarray | None, kind: str
 ) -> float:
     """An unknown query window's overlap, as this metric's data show it: error counts by how little the
-    canary's share of them moves (``stats.count_overlap``), other values by how they wander
-    (``stats.wander_overlap``). Error ratios without counts are left to the paired test, when it runs."""
+    canary's share of them moves (``stats.count_overlap``), latency and throughput by how they
+    wander (``stats.wander_overlap``). Error ratios without counts are left to the paired test,
+    when it runs; gauges (memory is mostly read at an instant, and climbs when it leaks) to the
+    release's request counts."""
     if kind == "error-ratio":
         if stable_n is None or canary_n is None:
             return 1.0
         return stats.count_overlap(np.nan_to_num(canary * canary_n), np.nan_to_num(canary_n),
                                    np.nan_to_num(stable * stable_n), np.nan_to_num(stable_n))
+    if kind == "gauge":
+        return 1.0  # memory is read at an instant, and a leak's climb would pass for shared data
     present = ~np.isnan(stable) & ~np.isnan(canary)
     diffs, _ = _paired_differences(stable, canary, present, kind)
     return stats.wander_overlap(diffs[present])
@@ -929,7 +933,7 @@ def _shift_evidence(
     one-look t-test results per trailing window.
     """
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
-    if not cfg.overlap_known:
+    if not cfg.overlap_known and cfg.kind != "gauge":
         # The query window is not known: how the differences wander tells how much they share.
         cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, stats.wander_overlap(diffs[both])))
     sample_scale, sample_df = stats.difference_scale(diffs[both])

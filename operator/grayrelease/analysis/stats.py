@@ -255,6 +255,10 @@ WANDER_LAG = 4
 """Lag (intervals) at which ``wander_overlap`` compares how far values drift apart with how far neighbours do."""
 WANDER_BAR = 3.2
 WANDER_MIN_VALUES = 10
+WANDER_SHOWN = 2.2
+"""How far above 1 the lag-2 to lag-1 ratio must be (times 1 / sqrt(n)) before ``wander_overlap``
+believes any overlap: neighbours over a shared window drift apart twice as far at lag 2, while a
+warm-up ramp or a leak raises the lag-4 ratio far more than the lag-2 one."""
 
 """Fewest values ``wander_overlap`` estimates from; below, it answers 1."""
 
@@ -288,6 +292,8 @@ def wander_overlap(values: np.ndarray) -> float:
     near = spread(1)
     if near <= 0:
         return 1.0
+    if spread(2) / near < 1.0 + WANDER_SHOWN / math.sqrt(values.size):
+        return 1.0  # neighbours do not drift apart as shared windows make them
     ratio = spread(WANDER_LAG) / near
     return max(1.0, ratio / (1.0 + WANDER_BAR / math.sqrt(values.size)))
 
