@@ -183,15 +183,24 @@ class TestRateRatioEvidence:
         assert plain > 0
         assert stats.rate_ratio_log_evidence(*args, dispersion=3.0, grid=(3.0,))[0] == pytest.approx(plain / 3.0)
 
-    def test_ville_bound_under_the_null(self) -> None:
-        # Under equal rates, the e-value since interval 0 crosses 1/alpha in at most ~alpha of the runs, over all looks.
-        rng = np.random.default_rng(3)
+    def test_each_start_has_its_own_cap(self) -> None:
+        args = (np.array([60, 60]), np.array([300.0, 300.0]), np.array([20, 20]), np.array([5700.0, 5700.0]))
+        capped = stats.rate_ratio_log_evidence(*args, cap=np.array([1.0, 8.0]), grid=(10.0,))
+        assert capped[0] == pytest.approx(2.0)  # two intervals, each capped at start 0's cap
+        assert capped[1] == pytest.approx(8.0)  # one interval, at start 1's
+
+    @pytest.mark.parametrize("cap", [None, 1.0], ids=["plain", "capped"])
+    def test_ville_bound_under_the_null(self, cap: float | None) -> None:
+        # Under equal rates, the e-value since interval 0 crosses 1/alpha in at most ~alpha of the runs, over all
+        # looks; capping each interval's likelihood ratio keeps it a supermartingale, so the bound still holds.
+        rng = np.random.default_rng(3 if cap is None else 5)
         runs, looks, alpha, crossed = 400, 40, 0.05, 0
         for _ in range(runs):
             ct, st = rng.poisson(300, looks).astype(float), rng.poisson(5700, looks).astype(float)
             ce, se = rng.binomial(ct.astype(int), 0.01), rng.binomial(st.astype(int), 0.01)
             crossed += any(
-                stats.rate_ratio_log_evidence(ce[: t + 1], ct[: t + 1], se[: t + 1], st[: t + 1])[0] >= math.log(1 / alpha)
+                stats.rate_ratio_log_evidence(ce[: t + 1], ct[: t + 1], se[: t + 1], st[: t + 1], cap=cap)[0]
+                >= math.log(1 / alpha)
                 for t in range(looks)
             )
         assert crossed / runs <= alpha
@@ -203,20 +212,6 @@ class TestRateRatioEvidence:
         capped = stats.rate_ratio_log_evidence(*args, cap=3.0)
         assert plain[0] > 50 and capped[0] <= 3.0
         assert capped[1] == pytest.approx(plain[1])  # an interval without excess is not touched
-
-    def test_ville_bound_holds_when_capped(self) -> None:
-        # Capping each interval's likelihood ratio keeps a supermartingale: the bound still holds.
-        rng = np.random.default_rng(5)
-        runs, looks, alpha, crossed = 400, 40, 0.05, 0
-        for _ in range(runs):
-            ct, st = rng.poisson(300, looks).astype(float), rng.poisson(5700, looks).astype(float)
-            ce, se = rng.binomial(ct.astype(int), 0.01), rng.binomial(st.astype(int), 0.01)
-            crossed += any(
-                stats.rate_ratio_log_evidence(ce[: t + 1], ct[: t + 1], se[: t + 1], st[: t + 1], cap=1.0)[0]
-                >= math.log(1 / alpha)
-                for t in range(looks)
-            )
-        assert crossed / runs <= alpha
 
     def test_start_weights_sum_to_one(self) -> None:
         assert sum(stats.start_weight(s) for s in range(200000)) == pytest.approx(1.0, abs=1e-5)
