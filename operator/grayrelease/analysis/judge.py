@@ -87,6 +87,7 @@ beyond that, a canary whose share of the errors jumps around is failing in burst
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
 MIN_SEGMENT = 2
+"""Fewest intervals with counts the count test decides on: a single burst of errors never does."""
 COUNT_CAP_SHARE = 0.55
 """Most evidence one interval adds to the count test, as a share of what two intervals need to
 reach the bar of their start (log 1 / (alpha x start weight), 5.3 nats since the first interval
@@ -94,7 +95,6 @@ at 99% and 10 since the tenth, plus the mixture's log 7). One burst of errors on
 or a client's batch of failures that happened to land on it, is one witness however many errors
 it holds; a canary failing outright is still caught at the second interval of its failure,
 wherever in the release it starts."""
-"""Fewest intervals with counts the count test decides on: a single burst of errors never does."""
 COUNT_NULL_SHARE = 0.25
 """The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
 that is a little worse, harmlessly, does not pile up evidence over a long release; the full
@@ -933,8 +933,9 @@ def _shift_evidence(
     one-look t-test results per trailing window.
     """
     diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
-    if not cfg.overlap_known and cfg.kind != "gauge":
-        # The query window is not known: how the differences wander tells how much they share.
+    if not cfg.overlap_known and cfg.kind == "error-ratio":
+        # A count-less error ratio judged as paired values, its window unknown: how the differences
+        # wander tells how much they share (latency and throughput were read in ``_shared_data``).
         cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, stats.wander_overlap(diffs[both])))
     sample_scale, sample_df = stats.difference_scale(diffs[both])
     # Values over overlapping windows differ from one interval to the next by sqrt(overlap) less
