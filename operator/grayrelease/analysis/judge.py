@@ -131,6 +131,8 @@ TRIALS_BOUND = 0.2
 wander allows: a variance from a dozen differences of sparse errors is often half the true one,
 and the estimate would then double the evidence."""
 MIN_SCALE = 0.005
+MAX_OVERLAP = 60.0
+"""Most intervals an estimated query window may span (an hour's window read every minute)."""
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
 
@@ -303,11 +305,19 @@ def judge_metric(history: MetricHistory, config: CompareConfig | None = None) ->
     latest interval; anything less is NoData.
     """
     config = config or CompareConfig()
-    if history.overlap is None:
-        history = _unknown_window(history, config)
-    if _is_success_ratio(history, config):
-        return _judge_success_ratio(history, config)
-    return _judge(history, config)
+    if len(history.canary) != len(history.stable):
+        raise ValueError(f"metric {history.name}: stable and canary histories differ in length")
+    try:
+        if history.overlap is None:
+            history = _unknown_window(history, config)
+        if _is_success_ratio(history, config):
+            return _judge_success_ratio(history, config)
+        return _judge(history, config)
+    except (ArithmeticError, ValueError) as error:
+        # Values no metric produces (1e300, counts beyond float range) must not crash the operator
+        # into a retry loop: they are no measurement, and no data is never a pass.
+        return MetricVerdict(name=history.name, classification="NoData", failed=False,
+                             reason=f"values the judge cannot compute with ({type(error).__name__}: {error})")
 
 
 def _unknown_window(history: MetricHistory, config: CompareConfig) -> MetricHistory:
@@ -415,7 +425,8 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     stable_n = _as_array(history.stable_requests, length) if history.stable_requests is not None else None
     canary_n = _as_array(history.canary_requests, length) if history.canary_requests is not None else None
     if not cfg.overlap_known:
-        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, _shared_data(stable, canary, stable_n, canary_n, cfg.kind)))
+        shared = _shared_data(stable, canary, stable_n, canary_n, cfg.kind)
+        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, min(shared, MAX_OVERLAP) if math.isfinite(shared) else 1.0))
     canary_missing = np.isnan(canary)
     stable_missing = np.isnan(stable)
     if canary_n is not None:
@@ -897,7 +908,8 @@ def _binomial_trials(values: np.ndarray, overlap: float = 1.0) -> float | None:
     df = 2.0 / 3.0 * squares.size  # successive differences share a value
     variance *= df / stats.chi2_quantile(TRIALS_BOUND, df)
     trials = level * (1.0 - level) / variance / overlap
-    spread = (1.4826 * float(np.median(np.abs(values - np.median(values))))) ** 2
+    spread = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    spread *= spread  # inf, not OverflowError, for values beyond any ratio's range
     if spread > 0:
         trials = min(trials, level * (1.0 - level) / spread)
     return trials

@@ -559,3 +559,37 @@ class TestUnknownWindow:
 
     def test_a_known_window_is_not_estimated(self) -> None:
         assert judge.judge(self._release(climb=True, overlap=1.0)).decision == "rollback"
+
+
+class TestValuesNoMetricProduces:
+    """Absurd values (a misconfigured query, a counter read as a gauge) never crash the judge."""
+
+    def test_latency_values_beyond_float_range_with_an_unknown_window(self) -> None:
+        # Their wander reads as an infinite window; the window estimate stays finite and bounded.
+        stable = [5e12, 0.0, 1e300, 1e300, 5e12, 0.0, 0.0, 5e12, 1e300, 1e300]
+        canary = [0.0, 0.0, 0.0099, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        history = MetricHistory(name="p99", kind="latency", stable=stable, canary=canary, canary_weight=5.0, overlap=None)
+        verdict = judge.judge_metric(history)
+        assert verdict.failed is False
+        assert "cannot compute" not in verdict.reason
+
+    def test_an_error_ratio_of_1e300_without_counts(self) -> None:
+        history = MetricHistory(name="errors", kind="error-ratio", stable=[1e300, 0.0, 1e300, 0.0, 5e299, 0.001],
+                                canary=[0.01] * 6, canary_weight=5.0)
+        verdict = judge.judge_metric(history)
+        assert verdict.failed is False
+        assert "cannot compute" not in verdict.reason
+
+    def test_an_arithmetic_failure_is_no_data_never_a_pass(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def overflow(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
+            raise OverflowError("Numerical result out of range")
+
+        monkeypatch.setattr(judge, "_judge", overflow)
+        verdict = judge.judge_metric(_latency(1.0))
+        assert (verdict.classification, verdict.failed) == ("NoData", False)
+        assert "OverflowError" in verdict.reason
+        assert judge.overall([verdict]).decision == "pause"
+
+    def test_histories_of_different_lengths_are_still_a_caller_error(self) -> None:
+        with pytest.raises(ValueError, match="differ in length"):
+            judge.judge_metric(MetricHistory(name="p99", kind="latency", stable=[0.2, 0.2], canary=[0.2]))
