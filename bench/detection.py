@@ -33,8 +33,6 @@ on every core.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -211,11 +209,7 @@ def _threshold_one(scenario: Scenario) -> backtest.Outcome:
 
 def _map(function: Any, scenarios: Sequence[Scenario]) -> list[backtest.Outcome]:
     """``function`` over the scenarios, on every core: each release is replayed on its own."""
-    workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(scenarios) < 50:
-        return [function(s) for s in scenarios]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(function, scenarios, chunksize=8)
+    return backtest.map_releases(function, scenarios)
 
 
 def _replay(scenarios: Sequence[Scenario]) -> dict[str, list[backtest.Outcome]]:

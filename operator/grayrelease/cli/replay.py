@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", type=Path, help="a scenario file or a folder of *.json scenarios")
     parser.add_argument("--json", action="store_true", help="print one JSON object: per-scenario verdicts and a summary")
     parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="replay on N processes (default: every core, up to 8; 1 for none); the answers do not depend on it")
     parser.add_argument(
         "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
     )
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_degradation is not None:
         overrides["max_degradation"] = args.max_degradation
     rule = backtest.judge_rule(CompareConfig(**overrides)) if overrides else backtest.default_rule
-    outcomes = backtest.replay_all(scenarios, rule)
+    outcomes = backtest.replay_all(scenarios, rule, jobs=args.jobs)
     summary = backtest.score(scenarios, outcomes)
     report = {
         "scenarios": [{"name": o.name, "verdict": o.verdict, "decided_index": o.decided_index} for o in outcomes],

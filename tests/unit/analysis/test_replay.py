@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,26 @@ class TestReplayLoop:
         assert histories[0].canary[0] == 40.0 and len(histories[0].canary) == 60
 
 
+class TestParallelReplay:
+    """Releases are replayed on their own, so worker processes change nothing but the time."""
+
+    @staticmethod
+    def _releases(count: int) -> list[Scenario]:
+        return [_scenario(f"s{i}", [1.0 + (i % 7) * 0.1 * (j >= 3) for j in range(12)], i % 7 > 0, onset=3)
+                for i in range(count)]
+
+    def test_two_processes_answer_as_one(self) -> None:
+        releases = self._releases(backtest.PARALLEL_MIN + 10)
+        configured = backtest.judge_rule(judge.CompareConfig(confidence=0.995))
+        for rule in (backtest.default_rule, configured):
+            assert backtest.replay_all(releases, rule, jobs=2) == backtest.replay_all(releases, rule, jobs=1)
+
+    def test_a_configured_rule_can_be_sent_to_a_worker(self) -> None:
+        rule = pickle.loads(pickle.dumps(backtest.judge_rule(judge.CompareConfig(confidence=0.995))))
+        release = self._releases(2)[1]
+        assert backtest.replay(release, rule) == backtest.replay(release, backtest.judge_rule(judge.CompareConfig(confidence=0.995)))
+
+
 def test_score() -> None:
     scenarios = [
         _scenario("tp", [1.0] * 5, True, onset=1),
@@ -116,6 +137,16 @@ class TestCommand:
             "precision", "recall", "f1", "false_alarms", "paused", "median_detect_seconds", "p90_detect_seconds"
         }
         assert report["summary"]["false_alarms"] == 0
+
+    def test_jobs_change_nothing_but_the_time(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        for release in TestParallelReplay._releases(backtest.PARALLEL_MIN + 5):
+            (tmp_path / f"{release.name}.json").write_text(dump_scenario(release), encoding="utf-8")
+        reports = []
+        for jobs in ("1", "2"):
+            assert cli_main.main(["replay", str(tmp_path), "--json", "--jobs", jobs]) == 0
+            reports.append(json.loads(capsys.readouterr().out))
+        assert reports[0] == reports[1]
+        assert {s["verdict"] for s in reports[0]["scenarios"]} == {"rollback", "promote"}
 
     def test_a_known_query_window_is_handled_as_the_operator_does(self) -> None:
         # rate(...[2m]) read every 30s: values overlap by 4; latency waits until the window is full
