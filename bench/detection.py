@@ -207,13 +207,11 @@ def _threshold_one(scenario: Scenario) -> backtest.Outcome:
     return backtest.replay(scenario, threshold_rule_for(scenario))
 
 
-def _map(function: Any, scenarios: Sequence[Scenario]) -> list[backtest.Outcome]:
-    """``function`` over the scenarios, on every core: each release is replayed on its own."""
-    return backtest.map_releases(function, scenarios)
-
-
 def _replay(scenarios: Sequence[Scenario]) -> dict[str, list[backtest.Outcome]]:
-    return {"judge": _map(_judge_one, scenarios), "threshold": _map(_threshold_one, scenarios)}
+    return {
+        "judge": backtest.map_releases(_judge_one, scenarios),
+        "threshold": backtest.map_releases(_threshold_one, scenarios),
+    }
 
 
 def _print_extra_corpus(source: str, corpus: list[dict[str, Any]]) -> None:
@@ -240,14 +238,14 @@ def _print_windows_unknown(corpus: list[dict[str, Any]]) -> None:
     ]
     print()
     _print_corpus("the same windowed releases with their query windows left out of the scenarios:",
-                  scenarios, {"judge": _map(_judge_one, scenarios)}, set())
+                  scenarios, {"judge": backtest.map_releases(_judge_one, scenarios)}, set())
 
 
 def _print_windows_known(title: str, corpus: list[dict[str, Any]]) -> None:
     """The judge on releases whose scenarios record their query windows, as the operator knows them."""
     scenarios = [Scenario.model_validate(d) for d in corpus]
     print()
-    _print_corpus(title, scenarios, {"judge": _map(_judge_one, scenarios)}, set())
+    _print_corpus(title, scenarios, {"judge": backtest.map_releases(_judge_one, scenarios)}, set())
 
 
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:

@@ -131,8 +131,6 @@ TRIALS_BOUND = 0.2
 wander allows: a variance from a dozen differences of sparse errors is often half the true one,
 and the estimate would then double the evidence."""
 MIN_SCALE = 0.005
-MAX_OVERLAP = 60.0
-"""Most intervals an estimated query window may span (an hour's window read every minute)."""
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
 
@@ -425,8 +423,7 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     stable_n = _as_array(history.stable_requests, length) if history.stable_requests is not None else None
     canary_n = _as_array(history.canary_requests, length) if history.canary_requests is not None else None
     if not cfg.overlap_known:
-        shared = _shared_data(stable, canary, stable_n, canary_n, cfg.kind)
-        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, min(shared, MAX_OVERLAP) if math.isfinite(shared) else 1.0))
+        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, _shared_data(stable, canary, stable_n, canary_n, cfg.kind)))
     canary_missing = np.isnan(canary)
     stable_missing = np.isnan(stable)
     if canary_n is not None:

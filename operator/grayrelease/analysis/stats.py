@@ -224,6 +224,16 @@ FILL_MIN_REQUESTS = 20.0
 """Fewest requests a full window of the canary should hold before its first values can tell a filling window."""
 
 
+OVERLAP_MAX = 60.0
+"""Most intervals an estimated query window may span (an hour's window read every minute). The
+estimates below are ratios of spreads; values no metric produces (1e300 beside 0) make them
+infinite or NaN, and a window is then read as unknown (1) or this long, never as either."""
+
+
+def _bounded_overlap(estimate: float) -> float:
+    return min(max(estimate, 1.0), OVERLAP_MAX) if math.isfinite(estimate) else 1.0
+
+
 def fill_overlap(canary_requests: np.ndarray, expected_requests: np.ndarray) -> float:
     """How many intervals a query window spans, read off a fresh canary's request counts as its window fills.
 
@@ -248,7 +258,7 @@ def fill_overlap(canary_requests: np.ndarray, expected_requests: np.ndarray) -> 
     following = canary[first + 1] / expected[first + 1] if expected[first + 1] > 0 else float("nan")
     if not share < 0.7 or not following >= min(1.5 * share, 0.85):
         return 1.0
-    return float(min(1.0 / share, 60.0))
+    return _bounded_overlap(1.0 / share)
 
 
 WANDER_LAG = 4
@@ -295,7 +305,7 @@ def wander_overlap(values: np.ndarray) -> float:
     if spread(2) / near < 1.0 + WANDER_SHOWN / math.sqrt(values.size):
         return 1.0  # neighbours do not drift apart as shared windows make them
     ratio = spread(WANDER_LAG) / near
-    return max(1.0, ratio / (1.0 + WANDER_BAR / math.sqrt(values.size)))
+    return _bounded_overlap(ratio / (1.0 + WANDER_BAR / math.sqrt(values.size)))
 
 
 def count_overlap(
@@ -339,7 +349,7 @@ def count_overlap(
     if pairs.sum() < 6 or reference / (2.0 * pairs.sum()) < 2.0 or observed <= 0:
         return wander
     df = 2.0 / 3.0 * float(pairs.sum())
-    return max(wander, reference / observed * float(sps.chi2.ppf(bound, df)) / df)
+    return max(wander, _bounded_overlap(reference / observed * float(sps.chi2.ppf(bound, df)) / df))
 
 
 def rate_ratio_estimate(canary_events: float, canary_trials: float, stable_events: float, stable_trials: float) -> float:

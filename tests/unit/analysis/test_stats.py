@@ -382,3 +382,10 @@ class TestWindowFromData:
         trials = (np.full(30, 2000.0), np.full(30, 38000.0))
         assert stats.count_overlap(burst, trials[0], se, trials[1]) < 1.3
         assert stats.count_overlap(step, trials[0], se, trials[1]) < 1.3
+
+
+def test_window_estimates_stay_finite_and_bounded_on_values_no_metric_produces() -> None:
+    absurd = np.array([5e12, 0.0, 1e300, 1e300, 5e12, 0.0, 0.0, 5e12, 1e300, 1e300, 0.0, 5e12] * 2)
+    estimate = stats.wander_overlap(np.diff(np.log(np.where(absurd > 0, absurd, 1e-300))))
+    assert 1.0 <= estimate <= stats.OVERLAP_MAX
+    assert 1.0 <= stats.wander_overlap(np.array([0.0, np.inf] * 8)) <= stats.OVERLAP_MAX
