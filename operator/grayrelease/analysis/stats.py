@@ -264,13 +264,16 @@ def fill_overlap(canary_requests: np.ndarray, expected_requests: np.ndarray) -> 
 WANDER_LAG = 4
 """Lag (intervals) at which ``wander_overlap`` compares how far values drift apart with how far neighbours do."""
 WANDER_BAR = 3.2
+"""How far above 1 the lag-4 to lag-1 ratio of independent values may come by chance (times 1 / sqrt(n))."""
 WANDER_MIN_VALUES = 10
+"""Fewest values ``wander_overlap`` estimates from; below, it answers 1."""
 WANDER_SHOWN = 2.2
 """How far above 1 the lag-2 to lag-1 ratio must be (times 1 / sqrt(n)) before ``wander_overlap``
 believes any overlap: neighbours over a shared window drift apart twice as far at lag 2, while a
 warm-up ramp or a leak raises the lag-4 ratio far more than the lag-2 one."""
-
-"""Fewest values ``wander_overlap`` estimates from; below, it answers 1."""
+WANDER_JUMP = 4.0
+"""A step between neighbours beyond this many MADs of the others is a jump: where it is the only
+one (a regression's onset), ``wander_overlap`` compares no pair of values across it."""
 
 
 def wander_overlap(values: np.ndarray) -> float:
@@ -290,9 +293,21 @@ def wander_overlap(values: np.ndarray) -> float:
     values = values[~np.isnan(values)]
     if values.size < WANDER_MIN_VALUES:
         return 1.0
+    # A lone jump between neighbours splits the series: a level shift (a regression's onset)
+    # would otherwise stand in one neighbour difference but in every lag-4 difference across it,
+    # and read as overlap. Many jumps are not one onset: a coarse quantile of a shared window
+    # stays on a bucket and leaps to the next, and that is the overlap to be read.
+    steps = np.diff(values)
+    steps = steps - np.median(steps)
+    step_mad = 1.4826 * float(np.median(np.abs(steps)))
+    jumps = np.abs(steps) > WANDER_JUMP * step_mad if step_mad > 0 else np.zeros(steps.size, dtype=bool)
+    jumps_before = np.concatenate(([0], np.cumsum(jumps))) if jumps.sum() == 1 else np.zeros(values.size)
 
     def spread(lag: int) -> float:
         d = values[lag:] - values[:-lag]
+        d = d[jumps_before[lag:] == jumps_before[:-lag]]
+        if d.size < 2:
+            return float("nan")
         d = d - np.median(d)
         mad = 1.4826 * float(np.median(np.abs(d)))
         if mad > 0:
@@ -300,9 +315,9 @@ def wander_overlap(values: np.ndarray) -> float:
         return float(np.mean(d**2))
 
     near = spread(1)
-    if near <= 0:
+    if not near > 0:
         return 1.0
-    if spread(2) / near < 1.0 + WANDER_SHOWN / math.sqrt(values.size):
+    if not spread(2) / near >= 1.0 + WANDER_SHOWN / math.sqrt(values.size):
         return 1.0  # neighbours do not drift apart as shared windows make them
     ratio = spread(WANDER_LAG) / near
     return _bounded_overlap(ratio / (1.0 + WANDER_BAR / math.sqrt(values.size)))

@@ -560,6 +560,19 @@ class TestUnknownWindow:
     def test_a_known_window_is_not_estimated(self) -> None:
         assert judge.judge(self._release(climb=True, overlap=1.0)).decision == "rollback"
 
+    @pytest.mark.parametrize("seed", range(8))
+    def test_a_sharp_regression_mid_release_is_not_read_as_a_long_window(self, seed: int) -> None:
+        # 14 good intervals, then the canary 60% slower: caught within three intervals, not held
+        # back as if the step were the slow wander of a long query window.
+        stable = _noisy(0.2, 27, 0.03, seed=31 + 2 * seed)
+        canary = [v * (1.6 if i >= 14 else 1.0) for i, v in enumerate(_noisy(0.2, 27, 0.03, seed=32 + 2 * seed))]
+        decided = next(
+            look for look in range(3, 28)
+            if judge.judge([MetricHistory(name="p99", kind="latency", stable=stable[:look], canary=canary[:look],
+                                          overlap=None)]).decision == "rollback"
+        )  # fmt: skip
+        assert decided <= 14 + 3
+
 
 class TestValuesNoMetricProduces:
     """Absurd values (a misconfigured query, a counter read as a gauge) never crash the judge."""

@@ -349,6 +349,16 @@ class TestWindowFromData:
         assert np.median(leaks) == 1.0 and np.median(steps) == 1.0
         assert np.mean(np.array(leaks) > 1.0) < 0.1 and np.mean(np.array(steps) > 1.0) < 0.15
 
+    @pytest.mark.parametrize(("length", "onset"), [(16, 12), (20, 14), (27, 14)])
+    def test_a_sharp_onset_late_in_a_short_history_is_not_taken_for_overlap(self, length: int, onset: int) -> None:
+        # A canary 60% slower from one interval on, against 3% noise: one neighbour difference
+        # holds the step, but every lag-4 difference across it does too.
+        rng = np.random.default_rng(14)
+        for size in (10.0, 20.0):
+            steps = [stats.wander_overlap(rng.standard_normal(length) + size * (np.arange(length) >= onset))
+                     for _ in range(300)]  # fmt: skip
+            assert np.median(steps) == 1.0 and np.mean(np.array(steps) > 1.0) < 0.1, size
+
     def test_short_histories_say_nothing(self) -> None:
         assert stats.wander_overlap(np.array([0.1, 0.3, 0.2, 0.5, 0.4])) == 1.0
 
