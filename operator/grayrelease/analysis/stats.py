@@ -272,8 +272,26 @@ WANDER_SHOWN = 2.2
 believes any overlap: neighbours over a shared window drift apart twice as far at lag 2, while a
 warm-up ramp or a leak raises the lag-4 ratio far more than the lag-2 one."""
 WANDER_JUMP = 4.0
-"""A step between neighbours beyond this many MADs of the others is a jump: where it is the only
-one (a regression's onset), ``wander_overlap`` compares no pair of values across it."""
+"""A step between neighbours beyond this many MADs of the others is a jump (``lone_jump``)."""
+
+
+def lone_jump(values: np.ndarray) -> int | None:
+    """Index i of the only step between neighbours (values[i] to values[i + 1]) beyond ``WANDER_JUMP``
+    MADs of the others, or None where there is none or more than one.
+
+    A lone jump is a level shift, a regression's onset. Many are not one onset: a coarse quantile
+    of a shared window stays on a bucket and leaps to the next, and a slow interval jumps up and
+    back down.
+    """
+    steps = np.diff(np.asarray(values, dtype=float))
+    if steps.size < 2:
+        return None
+    steps = steps - np.median(steps)
+    mad = 1.4826 * float(np.median(np.abs(steps)))
+    if not mad > 0:
+        return None
+    jumps = np.flatnonzero(np.abs(steps) > WANDER_JUMP * mad)
+    return int(jumps[0]) if jumps.size == 1 else None
 
 
 def wander_overlap(values: np.ndarray) -> float:
@@ -293,15 +311,10 @@ def wander_overlap(values: np.ndarray) -> float:
     values = values[~np.isnan(values)]
     if values.size < WANDER_MIN_VALUES:
         return 1.0
-    # A lone jump between neighbours splits the series: a level shift (a regression's onset)
-    # would otherwise stand in one neighbour difference but in every lag-4 difference across it,
-    # and read as overlap. Many jumps are not one onset: a coarse quantile of a shared window
-    # stays on a bucket and leaps to the next, and that is the overlap to be read.
-    steps = np.diff(values)
-    steps = steps - np.median(steps)
-    step_mad = 1.4826 * float(np.median(np.abs(steps)))
-    jumps = np.abs(steps) > WANDER_JUMP * step_mad if step_mad > 0 else np.zeros(steps.size, dtype=bool)
-    jumps_before = np.concatenate(([0], np.cumsum(jumps))) if jumps.sum() == 1 else np.zeros(values.size)
+    # A lone jump splits the series: a level shift (a regression's onset) would otherwise stand
+    # in one neighbour difference but in every lag-4 difference across it, and read as overlap.
+    jump = lone_jump(values)
+    jumps_before = (np.arange(values.size) > jump).astype(int) if jump is not None else np.zeros(values.size)
 
     def spread(lag: int) -> float:
         d = values[lag:] - values[:-lag]

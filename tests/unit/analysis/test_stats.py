@@ -302,6 +302,26 @@ def test_chi2_quantile_at_table_values() -> None:
     assert stats.chi2_quantile(0.5, 1) == pytest.approx(0.4549, abs=1e-4)
 
 
+class TestLoneJump:
+    """A level shift is one jump; a slow interval (up and back) or a coarse quantile's leaps are not."""
+
+    def _noise(self) -> np.ndarray:
+        return np.random.default_rng(41).normal(0.0, 1.0, 20)
+
+    def test_a_level_shift_is_found_where_it_is(self) -> None:
+        assert stats.lone_jump(self._noise() + 12.0 * (np.arange(20) >= 13)) == 12
+
+    def test_a_slow_interval_jumps_twice(self) -> None:
+        spiked = self._noise()
+        spiked[9] += 12.0
+        assert stats.lone_jump(spiked) is None
+
+    def test_noise_and_constant_values_have_none(self) -> None:
+        assert stats.lone_jump(self._noise()) is None
+        assert stats.lone_jump(np.full(20, 0.2)) is None
+        assert stats.lone_jump(np.array([0.2, 0.5])) is None
+
+
 class TestWindowFromData:
     """Query windows a scenario does not record, read off the data."""
 
