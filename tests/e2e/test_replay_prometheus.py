@@ -94,6 +94,8 @@ def test_replay_from_prometheus(prometheus, exporter, tmp_path: Path) -> None:
     [outcome] = whole["scenarios"]
     assert outcome["verdict"] == "rollback"
     assert outcome["decided_index"] >= onset - start
+    print(f"\n[figure] replayed 60% latency regression caught {outcome['decided_index'] - (onset - start) + 1} "
+          f"intervals of 1s after onset")
 
     saved = json.loads((tmp_path / "whole.json").read_text())
     metric = saved["metrics"][0]
