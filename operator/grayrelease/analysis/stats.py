@@ -314,11 +314,11 @@ def wander_overlap(values: np.ndarray) -> float:
     # A lone jump splits the series: a level shift (a regression's onset) would otherwise stand
     # in one neighbour difference but in every lag-4 difference across it, and read as overlap.
     jump = lone_jump(values)
-    jumps_before = (np.arange(values.size) > jump).astype(int) if jump is not None else np.zeros(values.size)
+    after = np.arange(values.size) > (jump if jump is not None else values.size)
 
     def spread(lag: int) -> float:
         d = values[lag:] - values[:-lag]
-        d = d[jumps_before[lag:] == jumps_before[:-lag]]
+        d = d[after[lag:] == after[:-lag]]
         if d.size < 2:
             return float("nan")
         d = d - np.median(d)
