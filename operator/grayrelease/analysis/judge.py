@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 
-from grayrelease.analysis import stats
+from grayrelease.analysis import counts, stats
 
 from grayrelease.api.compare import WINDOW_FILLING_KINDS, Better, CompareConfig, MetricKind, TestName  # noqa: E402 - the API owns the schema
 Classification = Literal["Pass", "High", "Low", "NoData"]
@@ -400,7 +400,9 @@ def _judge_success_ratio(history: MetricHistory, config: CompareConfig) -> Metri
     failures = dataclasses.replace(
         history, stable=complement(history.stable), canary=complement(history.canary), kind="error-ratio", better="lower"
     )
-    verdict = _judge(failures, config.model_copy(update={"kind": "error-ratio", "better": "lower"}))
+    # Not read back as counts: an Apdex's complement counts tolerated requests as halves, and a
+    # complement taken in floating point is no exact fraction anyway.
+    verdict = _judge(failures, config.model_copy(update={"kind": "error-ratio", "better": "lower"}), read_counts=False)
     flipped: dict[str, Classification] = {"High": "Low", "Low": "High"}
     return dataclasses.replace(
         verdict,
@@ -409,7 +411,7 @@ def _judge_success_ratio(history: MetricHistory, config: CompareConfig) -> Metri
     )
 
 
-def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
+def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = True) -> MetricVerdict:
     cfg = _resolve(history, config)
     length = len(history.stable)  # the same as the canary's: ``judge_metric`` checks
     if length == 0:
@@ -460,6 +462,14 @@ def _judge(history: MetricHistory, config: CompareConfig) -> MetricVerdict:
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
     pseudo = False
+    if read_counts and cfg.kind == "error-ratio" and cfg.test == "auto" and (stable_n is None or canary_n is None):
+        read = _read_counts(stable, canary, stable_n, canary_n, weights)
+        if read is not None:
+            stable_n, canary_n = read
+            stable_n = np.where(stable_missing, np.nan, stable_n)
+            canary_n = np.where(canary_missing, np.nan, canary_n)
+            if not cfg.overlap_known:
+                cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, _shared_data(stable, canary, stable_n, canary_n, cfg.kind)))
     if (
         ESTIMATE_COUNTS
         and cfg.test == "auto"
@@ -848,6 +858,26 @@ def _count_evidence(
             p = stats.rate_ratio_greater(stable_events[at], s_trials[at], canary_events[at], c_trials[at], 1 / good_null, spread)
         marginal.append(_WindowResult(ratio - 1.0, 1.0 if bad_events / inflation < MIN_CANARY_EVENTS else p, 1.0, n))
     return results, marginal
+
+
+def _read_counts(
+    stable: np.ndarray, canary: np.ndarray, stable_n: np.ndarray | None, canary_n: np.ndarray | None, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Request counts of both sides where the error ratios are exact fractions (``counts.recovered_trials``).
+
+    Counts a side was reported with are kept. A side whose counts cannot be read back (a canary
+    with too few errors, a stable side too large for the values' precision) takes the other's,
+    scaled by the traffic split, where the canary weight is known. None unless one side's counts
+    are known or read back.
+    """
+    stable_n = stable_n if stable_n is not None else counts.recovered_trials(stable)
+    canary_n = canary_n if canary_n is not None else counts.recovered_trials(canary)
+    if stable_n is not None and canary_n is not None:
+        return stable_n, canary_n
+    if np.all(np.isnan(weights)) or (stable_n is None and canary_n is None):
+        return None
+    split = weights / (100.0 - weights)
+    return (stable_n, stable_n * split) if stable_n is not None else (canary_n / split, canary_n)
 
 
 def _effective_counts(

@@ -204,8 +204,10 @@ class TestRatiosWithoutCounts:
     def _ratios(canary_rate: float, n: int = 12, seed: int = 5) -> MetricHistory:
         rng = np.random.default_rng(seed)
         sn, cn = 9500, 500
-        stable = list(rng.binomial(sn, 0.01, n) / sn)
-        canary = list(rng.binomial(cn, canary_rate, n) / cn)
+        # A relative jitter of 1e-9 makes the ratios no exact fractions, as a sum of rates over pods
+        # with different extrapolations is not: the counts are not read back from the values.
+        stable = list(rng.binomial(sn, 0.01, n) / sn * (1 + 1e-9 * rng.uniform(0.1, 1, n)))
+        canary = list(rng.binomial(cn, canary_rate, n) / cn * (1 + 1e-9 * rng.uniform(0.1, 1, n)))
         return MetricHistory("errors", stable, canary, kind="error-ratio", canary_weight=5.0)
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -254,6 +256,56 @@ class TestRatiosWithoutCounts:
         stable_only = judge._effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), np.full(3, 5.0))
         assert stable_only is None
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
+
+
+class TestCountsReadBack:
+    """Error ratios without request counts that are exact fractions (k / n): the counts are read back from them."""
+
+    @staticmethod
+    def _release(seed: int, canary_rate: float, onset: int = 0, n: int = 30) -> tuple[MetricHistory, MetricHistory]:
+        """The same release with its request counts, and as a scenario without them (ratios to six digits)."""
+        rng = np.random.default_rng(seed)
+        stable_n = rng.integers(1500, 2500, n)
+        canary_n = rng.integers(80, 130, n)
+        rates = np.where(np.arange(n) >= onset, canary_rate, 0.004)
+        stable = rng.binomial(stable_n, 0.004) / stable_n
+        canary = rng.binomial(canary_n, rates) / canary_n
+        counted = MetricHistory("errors", list(stable), list(canary), kind="error-ratio",
+                                stable_requests=list(stable_n.astype(float)), canary_requests=list(canary_n.astype(float)))
+        written = MetricHistory("errors", [float(f"{v:.6g}") for v in stable], [float(f"{v:.6g}") for v in canary],
+                                kind="error-ratio", canary_weight=5.0)
+        return counted, written
+
+    @staticmethod
+    def _first_rollback(history: MetricHistory) -> int | None:
+        def first(i: int) -> MetricHistory:
+            cut = {f: getattr(history, f)[:i] for f in ("stable", "canary", "stable_requests", "canary_requests")
+                   if getattr(history, f) is not None}
+            return dataclasses.replace(history, **cut)
+
+        return next((i for i in range(3, len(history.stable) + 1) if judge.judge_metric(first(i)).failed), None)
+
+    @pytest.mark.parametrize("seed", range(6))
+    def test_a_fivefold_error_ratio_on_a_small_canary_is_caught_as_with_counts(self, seed: int) -> None:
+        counted, written = self._release(seed, canary_rate=0.02, onset=8)
+        with_counts = self._first_rollback(counted)
+        assert with_counts is not None
+        # Read back, the counts give the same evidence; the cautious estimate from the ratios' wander
+        # (what the judge falls back to for ratios that are no fractions) catches them up to 11 intervals later.
+        found = self._first_rollback(written)
+        assert found is not None and abs(found - with_counts) <= 2
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_a_good_canary_read_back_is_not_rolled_back(self, seed: int) -> None:
+        _, written = self._release(100 + seed, canary_rate=0.004)
+        assert self._first_rollback(written) is None
+
+    def test_an_apdex_is_not_read_as_counts(self) -> None:
+        # 1 - Apdex counts tolerated requests as halves: no request count behind it.
+        stable = [0.971831, 0.952703, 0.965714, 0.961039, 0.933121]
+        canary = [0.9, 0.8125, 0.954545, 1.0, 0.923077]
+        verdict = judge.judge_metric(MetricHistory("apdex", stable, canary, kind="gauge", better="higher", canary_weight=5.0))
+        assert verdict.failed is False
 
 
 class TestThroughput:
