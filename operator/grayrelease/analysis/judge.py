@@ -9,9 +9,10 @@ How one metric is judged (docs/judge.md has the full story):
 
 * error ratios with request counts: the canary's share of the errors, conditional on their total,
   which stays honest with the handful of errors a 5% canary sees, as a sequential mixture
-  likelihood ratio per start interval (``stats.rate_ratio_log_evidence``); without counts but
-  with the canary weight, the same test on effective counts estimated from how much the ratios
-  wander (``_effective_counts``);
+  likelihood ratio per start interval (``stats.rate_ratio_log_evidence``); without counts, the
+  same test on the counts read back from ratios that are exact fractions (``counts``), or, with
+  the canary weight, on effective counts estimated from how much the ratios wander
+  (``_effective_counts``);
 * success ratios, availability, Apdex (values in [0, 1], higher is better): their complement,
   the failure ratio, judged as an error ratio;
 * everything else: per-interval canary/stable log ratios, paired by interval so that load,
