@@ -53,9 +53,10 @@ def denominator(value: float, digits: int) -> int | None:
     """The denominator of the simplest fraction a ratio in (0, 1] is, or None where it is not one.
 
     The fraction must lie within the value's precision (half a unit of its ``digits``-th
-    significant digit: a series written with six has 0.0125 for 0.0125000) and have a denominator small enough that a value that is no fraction would come that close to
-    one with chance below ``CHANCE``: fractions of denominator at most q are about 0.6 q^2 per
-    unit, so q must stay below sqrt(CHANCE / (1.2 x tolerance)).
+    significant digit: a series written with six has 0.0125 for 0.0125000) and have a
+    denominator small enough that a value that is no fraction would come that close to one with
+    chance below ``CHANCE``: fractions of denominator at most q are about 0.6 q^2 per unit, so q
+    must stay below sqrt(CHANCE / (1.2 x tolerance)).
     """
     if not (0.0 < value <= 1.0) or not math.isfinite(value):
         return None
