@@ -470,7 +470,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             stable_n = np.where(stable_missing, np.nan, stable_n)
             canary_n = np.where(canary_missing, np.nan, canary_n)
             if not cfg.overlap_known:
-                cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, _shared_data(stable, canary, stable_n, canary_n, cfg.kind)))
+                shared = _shared_data(stable, canary, stable_n, canary_n, cfg.kind)
+                cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, shared))
     if (
         ESTIMATE_COUNTS
         and cfg.test == "auto"
