@@ -423,8 +423,18 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     weights = _weights(history, length)
     stable_n = _as_array(history.stable_requests, length) if history.stable_requests is not None else None
     canary_n = _as_array(history.canary_requests, length) if history.canary_requests is not None else None
+    # Counts read back from exact fractions serve the count test and the window's estimate; whether
+    # the canary is silent is still judged as for a ratio without counts (a null ratio may only
+    # mean no error series yet).
+    read = (
+        _read_counts(stable, canary, stable_n, canary_n, weights)
+        if read_counts and cfg.kind == "error-ratio" and cfg.test == "auto" and (stable_n is None or canary_n is None)
+        else None
+    )
     if not cfg.overlap_known:
-        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, _shared_data(stable, canary, stable_n, canary_n, cfg.kind)))
+        shown_n = read or (stable_n, canary_n)
+        shared = _shared_data(stable, canary, shown_n[0], shown_n[1], cfg.kind)
+        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, shared))
     canary_missing = np.isnan(canary)
     stable_missing = np.isnan(stable)
     if canary_n is not None:
@@ -463,15 +473,9 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     both = ~canary_missing & ~stable_missing
     samples = int(both.sum())
     pseudo = False
-    if read_counts and cfg.kind == "error-ratio" and cfg.test == "auto" and (stable_n is None or canary_n is None):
-        read = _read_counts(stable, canary, stable_n, canary_n, weights)
-        if read is not None:
-            stable_n, canary_n = read
-            stable_n = np.where(stable_missing, np.nan, stable_n)
-            canary_n = np.where(canary_missing, np.nan, canary_n)
-            if not cfg.overlap_known:
-                shared = _shared_data(stable, canary, stable_n, canary_n, cfg.kind)
-                cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, shared))
+    if read is not None:
+        stable_n = np.where(stable_missing, np.nan, read[0])
+        canary_n = np.where(canary_missing, np.nan, read[1])
     if (
         ESTIMATE_COUNTS
         and cfg.test == "auto"
@@ -875,11 +879,14 @@ def _read_counts(
     stable_n = stable_n if stable_n is not None else counts.recovered_trials(stable)
     canary_n = canary_n if canary_n is not None else counts.recovered_trials(canary)
     if stable_n is not None and canary_n is not None:
-        return stable_n, canary_n
-    if np.all(np.isnan(weights)) or (stable_n is None and canary_n is None):
+        pair = (stable_n, canary_n)
+    elif np.all(np.isnan(weights)) or (stable_n is None and canary_n is None):
         return None
-    split = weights / (100.0 - weights)
-    return (stable_n, stable_n * split) if stable_n is not None else (canary_n / split, canary_n)
+    else:
+        split = weights / (100.0 - weights)
+        pair = (stable_n, stable_n * split) if stable_n is not None else (canary_n / split, canary_n)
+    # No count where there was no value: a side's counts taken through the split stop where its values do.
+    return np.where(np.isnan(stable), np.nan, pair[0]), np.where(np.isnan(canary), np.nan, pair[1])
 
 
 def _effective_counts(
