@@ -117,6 +117,9 @@ MIN_PAIRED_GAUGE = 6
 """Fewest intervals the paired test decides a gauge on. A fresh pod's CPU and memory differ from a
 warm one's for its first minute or so (JIT compilation, caches filling), and the regressions a
 gauge shows, leaks above all, build up over many intervals: waiting costs them nothing."""
+GAUGE_WARM_UP = 3
+"""Most leading intervals of a gauge the paired test leaves out as a fresh canary's warm-up (CPU of a
+JIT compiling and caches filling), where the canary is worse in each than in any later interval."""
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
@@ -500,7 +503,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
         min_window = min(SAMPLE_WINDOWS)
     else:
-        results, marginal = _shift_evidence(stable, canary, both, cfg)
+        tested = _past_warm_up(both, stable, canary, cfg) if cfg.kind == "gauge" else both
+        results, marginal = _shift_evidence(stable, canary, tested, cfg)
         min_window = MIN_PAIRED_GAUGE if cfg.kind == "gauge" else MIN_PAIRED
     sequential = use_counts or cfg.test != "mann-whitney"
     # Sequential tests give always-valid p-values, compared with the release-wide alpha at every
@@ -1017,6 +1021,27 @@ def _shift_evidence(
         spread = scale * math.sqrt(_inflation(n, cfg.overlap))
         marginal.append(_WindowResult(effect, stats.mean_shift_greater(excess, spread, n, df), 1.0, n))
     return results, marginal
+
+
+def _past_warm_up(both: np.ndarray, stable: np.ndarray, canary: np.ndarray, cfg: _Resolved) -> np.ndarray:
+    """The intervals a gauge's paired test judges: all but a fresh canary's warm-up.
+
+    The leading intervals (at most ``GAUGE_WARM_UP``) in which the canary is worse, by more than the
+    tolerance, than in every interval after them are left out: a fresh pod's CPU runs high for its
+    first minute and falls back. A leak only grows and a step stays, so neither loses an interval.
+    """
+    at = np.flatnonzero(both)
+    if at.size <= GAUGE_WARM_UP:
+        return both
+    diffs, is_log = _paired_differences(stable, canary, both, "gauge")
+    worse = diffs[at] if cfg.better == "lower" else -diffs[at]
+    later = float(np.max(worse[GAUGE_WARM_UP:])) + (math.log1p(cfg.tolerance) if is_log else cfg.tolerance)
+    lead = 0
+    while lead < GAUGE_WARM_UP and worse[lead] > later:
+        lead += 1
+    tested = both.copy()
+    tested[at[:lead]] = False
+    return tested
 
 
 def _inflation(n: int, overlap: float) -> float:

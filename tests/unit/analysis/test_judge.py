@@ -585,6 +585,55 @@ class TestBursts:
         assert (verdict.classification, verdict.failed) == ("High", True)
 
 
+class TestGaugeWarmUp:
+    """A fresh canary's CPU runs high for its first intervals and falls back: that is no regression."""
+
+    @staticmethod
+    def _cpu(canary_excess: list[float], seed: int = 3) -> MetricHistory:
+        n = len(canary_excess)
+        stable = _noisy(0.2, n, 0.02, seed)
+        canary = [v * (1 + e) for v, e in zip(_noisy(0.2, n, 0.02, seed + 1), canary_excess)]
+        return MetricHistory("cpu", stable, canary, kind="gauge", better="lower")
+
+    # A fresh canary pod's CPU (cores) at 15 s intervals: 70% above stable for 45 s, then within 6%.
+    STABLE = [0.1751, 0.1733, 0.1758, 0.1725, 0.1719, 0.1709, 0.1728, 0.1761]
+    CANARY = [0.2963, 0.2893, 0.2932, 0.1809, 0.1863, 0.1783, 0.1850, 0.1845]
+
+    @pytest.mark.parametrize("warm_up", [judge.GAUGE_WARM_UP, 0])
+    def test_a_warm_up_that_falls_back_does_not_fail(self, warm_up: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Judged at every interval, as the operator does; without the rule (``GAUGE_WARM_UP = 0``)
+        the same release fails at its sixth interval."""
+        monkeypatch.setattr(judge, "GAUGE_WARM_UP", warm_up)
+        failed = [
+            n for n in range(1, len(self.STABLE) + 1)
+            if judge.judge_metric(MetricHistory("cpu", self.STABLE[:n], self.CANARY[:n], kind="gauge", better="lower")).failed
+        ]
+        assert failed == [] if warm_up else failed[:1] == [6]
+
+    @pytest.mark.parametrize("seed", range(6))
+    def test_a_step_from_the_start_is_still_caught_at_the_sixth_interval(self, seed: int) -> None:
+        verdict = judge.judge_metric(self._cpu([0.5] * 6, seed=seed))
+        assert (verdict.classification, verdict.failed) == ("High", True)
+
+    def test_a_leak_loses_no_interval(self) -> None:
+        leak = [0.03 * i for i in range(12)]
+        first = next(n for n in range(6, 13) if judge.judge_metric(self._cpu(leak[:n])).failed)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(judge, "GAUGE_WARM_UP", 0)
+            unguarded = next(n for n in range(6, 13) if judge.judge_metric(self._cpu(leak[:n])).failed)
+        assert first == unguarded
+
+    def test_a_warm_up_followed_by_a_regression_still_fails(self) -> None:
+        assert judge.judge_metric(self._cpu([0.7, 0.68, 0.68] + [0.4] * 9)).failed is True
+
+    def test_a_cache_warming_up_on_a_higher_is_better_gauge(self) -> None:
+        """The hit ratio of a fresh cache starts low: the bad direction of a higher-is-better gauge."""
+        n = 10
+        stable = _noisy(60.0, n, 0.01, 5)
+        canary = [v * (1 + e) for v, e in zip(_noisy(60.0, n, 0.01, 6), [-0.5, -0.4, -0.3] + [0.0] * (n - 3))]
+        assert judge.judge_metric(MetricHistory("cache_hits", stable, canary, kind="gauge", better="higher")).failed is False
+
+
 class TestUnknownWindow:
     """A replayed scenario that does not record its query window: the judge reads it off the data."""
 
