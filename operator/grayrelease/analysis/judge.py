@@ -78,8 +78,11 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
 }
 PRIOR_DF = 6.0
 """Weight of the prior noise, in degrees of freedom: worth about ten intervals of data."""
-RATE_NOISE_PRIOR = 0.04
-"""Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.04, i.e. 20%."""
+RATE_NOISE_PRIOR = 0.1
+"""Prior interval-to-interval wander of the canary's share of errors: tau^2 = 0.1, about 30%, the
+most the test allows (``RATE_NOISE_MAX``) until the data show a steadier share. Production error
+ratios wander beyond binomial (client batches, a pod's hiccup on a canary of one to three pods), and
+a dozen intervals of a few errors each cannot show it yet."""
 RATE_NOISE_PRIOR_DF = 4.0
 """Weight of that prior, in degrees of freedom."""
 RATE_NOISE_MAX = 0.1
