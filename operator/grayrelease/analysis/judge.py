@@ -122,7 +122,8 @@ warm one's for its first minute or so (JIT compilation, caches filling), and the
 gauge shows, leaks above all, build up over many intervals: waiting costs them nothing."""
 GAUGE_WARM_UP = 3
 """Most leading intervals of a gauge the paired test leaves out as a fresh canary's warm-up (CPU of a
-JIT compiling and caches filling), where the canary is worse in each than in any later interval."""
+JIT compiling and caches filling), where the canary is worse in each, by more than the tolerance,
+than in any later interval."""
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""

@@ -585,6 +585,30 @@ class TestBursts:
         assert (verdict.classification, verdict.failed) == ("High", True)
 
 
+class TestErrorShareWander:
+    """A good canary's few errors can run at two or three times stable's for a couple of intervals."""
+
+    # A production release (5% canary, 30 s intervals): 16 and 17 canary errors where stable's ratio
+    # predicts about 6, then the canary runs like stable.
+    STABLE = [0.007267, 0.005706, 0.0054, 0.007536, 0.008072, 0.009368, 0.008079, 0.008491, 0.009798, 0.008743, 0.009841, 0.01142]
+    CANARY = [None, 0.01534, 0.01592, 0.006591, 0.006428, 0.008787, 0.007156, 0.007373, 0.01044, 0.00818, 0.002976, 0.007442]
+    STABLE_N = [18710.0, 19280, 20370, 20700, 21310, 21460, 20550, 20730, 20210, 19440, 19920, 20500]
+    CANARY_N = [None, 1043.0, 1068, 1062, 1089, 1138, 1118, 1085, 1054, 978, 1008, 1075]
+
+    @pytest.mark.parametrize("prior", [judge.RATE_NOISE_PRIOR, 0.04])
+    def test_early_excess_on_few_errors_is_not_a_regression(self, prior: float, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Judged at every interval; with the earlier prior (tau^2 = 0.04) it fails at its third."""
+        monkeypatch.setattr(judge, "RATE_NOISE_PRIOR", prior)
+        failed = [
+            n for n in range(1, len(self.STABLE) + 1)
+            if judge.judge_metric(MetricHistory(
+                "errors", self.STABLE[:n], self.CANARY[:n], kind="error-ratio",
+                stable_requests=self.STABLE_N[:n], canary_requests=self.CANARY_N[:n], canary_weight=5.0,
+            )).failed
+        ]
+        assert failed[:1] == [3] if prior == 0.04 else failed == []
+
+
 class TestGaugeWarmUp:
     """A fresh canary's CPU runs high for its first intervals and falls back: that is no regression."""
 
