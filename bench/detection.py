@@ -20,7 +20,9 @@ written by authors who never read the judge, from the scenario format and the li
 kinds alone (histogram quantiles over rate windows, cold starts, routing bias; autocorrelated
 noise, persistent offsets, error batches and pod hiccups, percent success rates). Their
 scenarios do not record query windows, so the judge reads them off the data as ``grayrelease
-replay`` does; each is scored once more with the windows their generator used recorded.
+replay`` does; each is scored once more with the windows their generator used recorded. On
+every corpus but the main one, the judge's recall is also printed on the bad releases whose
+recorded error counts show their regression (``bench.oracle.counts_visible``) and on the others.
 
     python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--windowed-seed N]
                               [--rangequeries-seed N] [--production-seed N] [--corpus DIR]
@@ -41,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import generator, heldout, production, rangequeries, windowed
+from bench import generator, heldout, oracle, production, rangequeries, windowed
 from grayrelease.analysis import backtest
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.analysis.threshold import Limit, ThresholdRule
@@ -214,19 +216,39 @@ def _replay(scenarios: Sequence[Scenario]) -> dict[str, list[backtest.Outcome]]:
     }
 
 
-def _print_extra_corpus(source: str, corpus: list[dict[str, Any]]) -> None:
-    """Score a corpus without oracle: the rules' table and the per-family table."""
+def _count_visibility(corpus: list[dict[str, Any]]) -> dict[str, bool | None]:
+    """``oracle.counts_visible`` of every release, by name: scenarios that record their query windows."""
+    return {d["name"]: oracle.counts_visible(Scenario.model_validate(d)) for d in corpus}
+
+
+def _counts_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], visibility: dict[str, bool | None]) -> str:
+    """Recall on the bad releases whose error counts show the regression, and on those whose counts do not."""
+    cells = []
+    for label, wanted in (("the regression visible", True), ("the others (a regression of another metric, or errors the counts do not show)", False)):
+        picked = [o for s, o in zip(scenarios, outcomes) if visibility.get(s.name) is wanted]
+        caught = sum(o.verdict == "rollback" for o in picked)
+        promoted = sum(o.verdict == "promote" for o in picked)
+        cells.append(f"{label}: {len(picked)}, judge recall {_fmt(caught / (caught + promoted) if caught + promoted else None)}"
+                     f" ({len(picked) - caught - promoted} paused)")
+    sized = sum(v is not None for v in visibility.values())
+    return (f"error regressions in the request counts (bench.oracle.counts_visible, one look since the onset):"
+            f" {sized} bad releases with error counts; " + "; ".join(cells))
+
+
+def _print_extra_corpus(source: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None] | None = None) -> None:
+    """Score a corpus its generator keeps no oracle for: the rules' table, the count oracle's line, the per-family table."""
     scenarios = [Scenario.model_validate(d) for d in corpus]
     results = _replay(scenarios)
     bad = sum(bool(s.truth and s.truth.bad) for s in scenarios)
     print()
     _print_corpus(f"{source}; {bad} bad", scenarios, results, set())
+    print(_counts_recall(scenarios, results["judge"], visibility if visibility is not None else _count_visibility(corpus)))
     print()
     for line in _family_table(scenarios, results):
         print(line)
 
 
-def _print_windows_unknown(corpus: list[dict[str, Any]]) -> None:
+def _print_windows_unknown(corpus: list[dict[str, Any]], visibility: dict[str, bool | None]) -> None:
     """The judge on the same windowed releases without their query windows, as in a scenario that lost them.
 
     The operator always knows the window (it reads the query); an export without it makes the
@@ -236,16 +258,20 @@ def _print_windows_unknown(corpus: list[dict[str, Any]]) -> None:
         Scenario.model_validate({**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]})
         for d in corpus
     ]
+    outcomes = backtest.map_releases(_judge_one, scenarios)
     print()
     _print_corpus("the same windowed releases with their query windows left out of the scenarios:",
-                  scenarios, {"judge": backtest.map_releases(_judge_one, scenarios)}, set())
+                  scenarios, {"judge": outcomes}, set())
+    print(_counts_recall(scenarios, outcomes, visibility))
 
 
-def _print_windows_known(title: str, corpus: list[dict[str, Any]]) -> None:
+def _print_windows_known(title: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None]) -> None:
     """The judge on releases whose scenarios record their query windows, as the operator knows them."""
     scenarios = [Scenario.model_validate(d) for d in corpus]
+    outcomes = backtest.map_releases(_judge_one, scenarios)
     print()
-    _print_corpus(title, scenarios, {"judge": backtest.map_releases(_judge_one, scenarios)}, set())
+    _print_corpus(title, scenarios, {"judge": outcomes}, set())
+    print(_counts_recall(scenarios, outcomes, visibility))
 
 
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
@@ -311,9 +337,10 @@ def main(argv: list[str] | None = None) -> int:
                             held)
     if not args.corpus and args.windowed_count > 0:
         corpus = windowed.generate(args.windowed_count, args.windowed_seed)
+        visibility = _count_visibility(corpus)
         _print_extra_corpus(f"windowed corpus: {len(corpus)} scenarios from bench.windowed (seed {args.windowed_seed})",
-                            corpus)
-        _print_windows_unknown(corpus)
+                            corpus, visibility)
+        _print_windows_unknown(corpus, visibility)
     # Two corpora written apart from the judge: their scenarios do not record query windows (the
     # judge reads them off the data); scored once more with the windows their generators used.
     for module, seed, count in ((rangequeries, args.rangequeries_seed, args.rangequeries_count),
@@ -321,10 +348,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus or count <= 0:
             continue
         name = module.__name__.split(".")[-1]
+        recorded = module.generate(count, seed, record_windows=True)
+        # The count oracle reads non-overlapping windows: those the recorded scenarios give.
+        visibility = _count_visibility(recorded)
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
-                            module.generate(count, seed))
-        _print_windows_known(f"the same {name} releases with their query windows recorded:",
-                             module.generate(count, seed, record_windows=True))
+                            module.generate(count, seed), visibility)
+        _print_windows_known(f"the same {name} releases with their query windows recorded:", recorded, visibility)
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

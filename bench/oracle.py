@@ -6,14 +6,21 @@ end of the release, at the intervals from the onset on, with a one-sided test at
 default level (alpha = 0.01). A bad release it cannot tell apart from a good one is *invisible*:
 no judge, however clever, catches it without also rolling back good releases at a comparable
 rate. The benchmark reports recall on all bad releases and on the visible ones.
+
+The other corpora come from generators that keep no such oracle. ``counts_visible`` is a weaker
+one for them: it knows only the onset and what the scenario itself records, and sizes error
+regressions alone, from the recorded request counts.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats as sps
+
+from grayrelease.analysis.scenario import Scenario
 
 ALPHA = 0.01
 
@@ -48,3 +55,40 @@ def shift_visible(log_ratios: np.ndarray, sigmas: np.ndarray) -> bool:
     values, weights = log_ratios[keep], 1.0 / sigmas[keep] ** 2
     z = float((values * weights).sum() / math.sqrt(weights.sum()))
     return bool(sps.norm.sf(z) < ALPHA)
+
+
+COUNT_NOISE = 0.1
+"""Wander of the error rates the count oracle allows for when it only has the data (10%, relative)."""
+
+
+def counts_visible(scenario: Scenario) -> bool | None:
+    """Do a bad release's recorded error counts show its regression to one look since the onset?
+
+    For corpora whose generator keeps no oracle: only the scenario's own data and its truth's onset.
+    Errors are read back as ratio x requests from every error ratio with request counts on both
+    sides, over non-overlapping query windows (every ``query_window_seconds`` / interval-th value,
+    back from the last one, those wholly after the onset), and tested as ``errors_visible`` does with
+    ``COUNT_NOISE``. True when any error ratio shows it; None for a good release, or one without
+    such a metric (a latency or gauge regression, which this oracle cannot size).
+    """
+    if scenario.truth is None or not scenario.truth.bad:
+        return None
+    onset = scenario.truth.onset_index or 0
+    seen: bool | None = None
+    for metric in scenario.metrics:
+        if metric.kind != "error-ratio" or metric.stable_requests is None or metric.canary_requests is None:
+            continue
+        step = max(1, round((metric.query_window_seconds or scenario.interval_seconds) / scenario.interval_seconds))
+        picked = list(range(len(metric.canary) - 1, onset + step - 2, -step))
+
+        def values(series: Sequence[float | None], at: list[int] = picked) -> np.ndarray:
+            return np.array([np.nan if series[i] is None else float(series[i]) for i in at])
+
+        ratios_s, ratios_c = values(metric.stable), values(metric.canary)
+        n_s, n_c = values(metric.stable_requests), values(metric.canary_requests)
+        keep = ~(np.isnan(ratios_s) | np.isnan(ratios_c) | np.isnan(n_s) | np.isnan(n_c))
+        visible = errors_visible(
+            np.round(ratios_s[keep] * n_s[keep]), n_s[keep], np.round(ratios_c[keep] * n_c[keep]), n_c[keep], COUNT_NOISE
+        )
+        seen = bool(seen) or visible
+    return seen

@@ -78,6 +78,37 @@ class TestOracle:
         assert oracle.shift_visible(np.full(10, 0.2), sigma)
         assert not oracle.shift_visible(np.full(10, 0.02), sigma)
 
+    @staticmethod
+    def _release(canary_errors: list[float], window: float | None = None, bad: bool = True) -> Scenario:
+        length = len(canary_errors)
+        metric = {
+            "name": "http_error_ratio", "kind": "error-ratio",
+            "stable": [0.001] * length, "canary": [e / 300 for e in canary_errors],
+            "stable_requests": [6000.0] * length, "canary_requests": [300.0] * length,
+        }
+        if window is not None:
+            metric["query_window_seconds"] = window
+        truth = {"bad": True, "onset_index": 4} if bad else {"bad": False}
+        return Scenario.model_validate({"format": "grayrelease.scenario/v1", "name": "r", "interval_seconds": 30,
+                                        "canary_weight": 5, "metrics": [metric], "truth": truth})
+
+    def test_counts_show_an_error_step_after_the_onset(self) -> None:
+        # 0.3 canary errors expected per interval, 3 from the onset on: plain to see in the counts.
+        assert oracle.counts_visible(self._release([0, 1, 0, 0] + [3] * 10)) is True
+        # The same excess before the onset only: the regression itself left no trace.
+        assert oracle.counts_visible(self._release([3, 3, 3, 3] + [0, 0, 1] + [0] * 7)) is False
+
+    def test_counts_of_overlapping_windows_are_read_once(self) -> None:
+        # Two errors seen by four overlapping 2-minute windows read every 30 s are two errors, not eight.
+        burst = [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0]
+        assert oracle.counts_visible(self._release(burst)) is True
+        assert oracle.counts_visible(self._release(burst, window=120)) is False
+
+    def test_counts_say_nothing_of_good_releases_or_releases_without_counts(self) -> None:
+        assert oracle.counts_visible(self._release([3] * 14, bad=False)) is None
+        latency_only = self._release([3] * 14).model_copy(update={"metrics": []})
+        assert oracle.counts_visible(latency_only) is None
+
     def test_generator_marks_good_releases_visible_and_some_bad_ones_not(self) -> None:
         corpus = generator.generate(300, generator.DEFAULT_SEED)
         assert all(g.visible for g in corpus if not g.family.startswith("bad-"))
@@ -93,5 +124,6 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "held-out corpus: 30 scenarios" in out
     assert "windowed corpus: 20 scenarios from bench.windowed (seed 1); 9 bad" in out
     assert "visible regressions" in out
+    assert "error regressions in the request counts" in out
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert plot.stat().st_size > 10_000
