@@ -644,9 +644,11 @@ def judge_together(
                      for h in histories]
     expected = _shared_expected_requests(histories)
     if expected is not None:
+        # Lined up by the latest values: a latency history that waited for its window to fill is
+        # shorter than the error ratio's, and its canary was due the same requests.
         histories = [
-            h if h.stable_requests is not None or len(h.stable) != len(expected)
-            else dataclasses.replace(h, expected_canary_requests=expected)
+            h if h.stable_requests is not None
+            else dataclasses.replace(h, expected_canary_requests=_latest(expected, len(h.stable)))
             for h in histories
         ]
     verdicts = [judge_metric(h, configs.get(h.name)) for h in histories if judged is None or h.name in judged]
@@ -721,6 +723,12 @@ def _shared_expected_requests(histories: Sequence[MetricHistory]) -> list[float 
                 continue
             return [None if np.isinf(e) else float(e) for e in expected]
     return None
+
+
+def _latest(values: list[float | None], length: int) -> list[float | None]:
+    """The last ``length`` values, with no data in front where there are fewer."""
+    kept = values[-length:] if length > 0 else []
+    return [None] * (length - len(kept)) + kept
 
 
 def _describe(effect: float) -> str:

@@ -432,6 +432,22 @@ class TestSilence:
         assert judge.judge_metric(latency).failed is True
         assert judge.judge([errors, latency]).decision == "pause"
 
+    def test_request_counts_reach_a_latency_that_waited_for_its_window_by_their_latest_values(self) -> None:
+        # rate(x[1m]) every 30 s: the latency is judged from the second interval on, one value
+        # shorter than the error ratio, as the operator and replay hold it; the canary was due the
+        # same trickle of requests, and a quantile over none is quiet, not dead.
+        errors = MetricHistory(
+            "errors", [0.0] * 8, [None] * 8, kind="error-ratio", stable_requests=[12.0] * 8,
+            canary_requests=[0.0, 1.0] + [0.0] * 6, canary_weight=5.0, overlap=2.0,
+        )
+        latency = MetricHistory("p99", [0.2] * 7, [0.1] + [None] * 6, kind="latency", canary_weight=5.0, overlap=2.0)
+        assert judge.judge_metric(latency).failed is True
+        verdict = judge.judge([errors, latency])
+        assert verdict.decision == "pause"
+        # Due hundreds of requests, the same silence is a dead canary.
+        busy = dataclasses.replace(errors, stable_requests=[12000.0] * 8)
+        assert judge.judge([busy, latency]).decision == "rollback"
+
 
 class TestWeightChanges:
     """The operator's history spans steps: a canary at 5%, then 20%, then 50% of the traffic."""
