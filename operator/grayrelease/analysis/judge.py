@@ -631,9 +631,10 @@ def judge_together(
     Metrics of one release share its traffic: request counts of one metric tell the others how
     many requests the canary should have had, so a trickle is not mistaken for a dead canary; a
     canary whose pods still report a gauge, or whose latency or rate still comes in, is not dead
-    because another metric went silent. The histories must be aligned, one value per interval
-    each and the same intervals (``MetricHistory.aligned`` lines one up with another's latest
-    values); metrics that are not judged serve as context only.
+    because another metric went silent. The histories must end at the same interval, one value
+    per interval each; one may start later (a latency that waited for its query window to fill),
+    and is lined up with the others by its latest values (``MetricHistory.aligned`` does the same);
+    metrics that are not judged serve as context only.
     """
     configs = configs or {}
     histories = list(histories)
