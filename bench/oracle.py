@@ -80,15 +80,16 @@ def counts_visible(scenario: Scenario) -> bool | None:
             continue
         step = max(1, round((metric.query_window_seconds or scenario.interval_seconds) / scenario.interval_seconds))
         picked = list(range(len(metric.canary) - 1, onset + step - 2, -step))
-
-        def values(series: Sequence[float | None], at: list[int] = picked) -> np.ndarray:
-            return np.array([np.nan if series[i] is None else float(series[i]) for i in at])
-
-        ratios_s, ratios_c = values(metric.stable), values(metric.canary)
-        n_s, n_c = values(metric.stable_requests), values(metric.canary_requests)
+        ratios_s, ratios_c = _at(metric.stable, picked), _at(metric.canary, picked)
+        n_s, n_c = _at(metric.stable_requests, picked), _at(metric.canary_requests, picked)
         keep = ~(np.isnan(ratios_s) | np.isnan(ratios_c) | np.isnan(n_s) | np.isnan(n_c))
         visible = errors_visible(
             np.round(ratios_s[keep] * n_s[keep]), n_s[keep], np.round(ratios_c[keep] * n_c[keep]), n_c[keep], COUNT_NOISE
         )
         seen = bool(seen) or visible
     return seen
+
+
+def _at(series: Sequence[float | None], indices: list[int]) -> np.ndarray:
+    """The values at ``indices``, NaN where there was no data."""
+    return np.array([np.nan if series[i] is None else float(series[i]) for i in indices])

@@ -179,13 +179,10 @@ class MetricHistory:
         metric's history lined up with this one's by their latest values, as context."""
 
         def fit(values: Sequence[float | None] | None) -> list[float | None] | None:
-            if values is None:
-                return None
-            kept = list(values)[-length:] if length > 0 else []
-            return [None] * (length - len(kept)) + kept
+            return None if values is None else _latest(values, length)
 
         return dataclasses.replace(
-            self, stable=fit(self.stable) or [], canary=fit(self.canary) or [],
+            self, stable=_latest(self.stable, length), canary=_latest(self.canary, length),
             stable_requests=fit(self.stable_requests), canary_requests=fit(self.canary_requests),
             canary_weights=fit(self.canary_weights), expected_canary_requests=fit(self.expected_canary_requests),
         )
@@ -726,9 +723,9 @@ def _shared_expected_requests(histories: Sequence[MetricHistory]) -> list[float 
     return None
 
 
-def _latest(values: list[float | None], length: int) -> list[float | None]:
+def _latest(values: Sequence[float | None], length: int) -> list[float | None]:
     """The last ``length`` values, with no data in front where there are fewer."""
-    kept = values[-length:] if length > 0 else []
+    kept = list(values)[-length:] if length > 0 else []
     return [None] * (length - len(kept)) + kept
 
 
