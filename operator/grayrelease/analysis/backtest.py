@@ -123,6 +123,22 @@ def replay(scenario: Scenario, rule: Rule = default_rule) -> Outcome:
     return Outcome(scenario.name, "pause" if last == "pause" else "promote", scenario.intervals - 1)
 
 
+def explain(scenario: Scenario, outcome: Outcome, config: judge.CompareConfig | None = None) -> str:
+    """Why the statistical judge ended the release as it did: the failing metrics' reasons for a
+    rollback, the missing or marginal ones' for a pause, "all metrics pass" for a promotion.
+
+    Judges the decided interval once more (with ``config`` for every metric, as ``judge_rule``
+    does): the judge is pure, so the answer is the one the replay got."""
+    histories = histories_at(scenario, outcome.decided_index if outcome.decided_index is not None else scenario.intervals - 1)
+    verdict = judge.judge(histories, {h.name: config for h in histories} if config is not None else None)
+    if verdict.decision == "rollback":
+        return "; ".join(
+            f"{m.name}: {m.reason}" + (f" (p={m.p_value:.2g}, below {m.threshold:.2g})" if m.p_value is not None and m.threshold else "")
+            for m in verdict.metrics if m.failed
+        )
+    return verdict.reason
+
+
 def detect_seconds(scenario: Scenario, outcome: Outcome) -> float | None:
     """Time from the onset of a bad release to its rollback; None unless a true positive."""
     if scenario.truth is None or not scenario.truth.bad or outcome.verdict != "rollback":

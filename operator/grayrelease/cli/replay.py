@@ -6,6 +6,7 @@ and metric), so a team can backtest the judge, or a change of its settings, on i
 The judge runs online exactly as the operator runs it: at interval i it sees intervals 0..i.
 
     grayrelease replay scenarios/ --json
+    grayrelease replay scenarios/ --explain        # and why each release ended as it did
     grayrelease replay --from-prometheus http://prometheus:9090 --start 2025-05-01T10:00:00Z \\
         --end 2025-05-01T10:20:00Z --interval 30s \\
         --metric errors=error-ratio \\
@@ -42,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="replay on N processes (default: every core, up to 8; 1 for none); the answers do not depend on it")
+    parser.add_argument("--explain", action="store_true",
+                        help="say why each release ended as it did: the deciding metrics and the judge's reasons")
     parser.add_argument(
         "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
     )
@@ -89,13 +92,15 @@ def run(args: argparse.Namespace) -> int:
         overrides["confidence"] = args.confidence
     if args.max_degradation is not None:
         overrides["max_degradation"] = args.max_degradation
-    rule = backtest.judge_rule(CompareConfig(**overrides)) if overrides else backtest.default_rule
+    config = CompareConfig(**overrides) if overrides else None
+    rule = backtest.judge_rule(config) if config is not None else backtest.default_rule
     outcomes = backtest.replay_all(scenarios, rule, jobs=args.jobs)
     summary = backtest.score(scenarios, outcomes)
-    report = {
-        "scenarios": [{"name": o.name, "verdict": o.verdict, "decided_index": o.decided_index} for o in outcomes],
-        "summary": summary.as_dict(),
-    }
+    rows: list[dict[str, Any]] = [{"name": o.name, "verdict": o.verdict, "decided_index": o.decided_index} for o in outcomes]
+    if args.explain:
+        for row, scenario, outcome in zip(rows, scenarios, outcomes):
+            row["reason"] = backtest.explain(scenario, outcome, config)
+    report = {"scenarios": rows, "summary": summary.as_dict()}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -105,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_table(report: dict[str, Any]) -> None:
     width = max([len(s["name"]) for s in report["scenarios"]] + [8])
-    print(f"{'scenario':<{width}}  {'verdict':<8}  decided at interval")
+    explained = any("reason" in s for s in report["scenarios"])
+    print(f"{'scenario':<{width}}  {'verdict':<8}  {'interval':>8}" + ("  why" if explained else ""))
     for s in report["scenarios"]:
-        print(f"{s['name']:<{width}}  {s['verdict']:<8}  {s['decided_index']}")
+        why = f"  {s['reason']}" if explained else ""
+        print(f"{s['name']:<{width}}  {s['verdict']:<8}  {s['decided_index']!s:>8}{why}")
     summary = report["summary"]
     if summary["precision"] is not None or summary["recall"] is not None:
         print()

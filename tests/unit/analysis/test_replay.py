@@ -84,6 +84,25 @@ class TestParallelReplay:
         assert backtest.replay(release, rule) == backtest.replay(release, backtest.judge_rule(judge.CompareConfig(confidence=0.995)))
 
 
+class TestExplain:
+    def test_a_pause_names_the_metric_without_data(self) -> None:
+        release = _scenario("quiet", [None, None, 1.0, None], bad=None)
+        outcome = backtest.replay(release)
+        assert outcome.verdict == "pause"
+        assert backtest.explain(release, outcome).startswith("m: ")
+
+    def test_the_reason_is_that_of_the_configured_judge(self) -> None:
+        # A gauge 30% higher: beyond the default 10% tolerance, within a 50% one.
+        release = _scenario("higher", [1.3] * 12, bad=True, onset=0)
+        outcome = backtest.replay(release)
+        assert outcome.verdict == "rollback"
+        assert backtest.explain(release, outcome).startswith("m: canary 30% higher than stable over the last")
+        lenient = judge.CompareConfig(max_degradation=0.5)
+        outcome = backtest.replay(release, backtest.judge_rule(lenient))
+        assert outcome.verdict == "promote"
+        assert backtest.explain(release, outcome, lenient) == "all metrics pass"
+
+
 def test_score() -> None:
     scenarios = [
         _scenario("tp", [1.0] * 5, True, onset=1),
@@ -137,6 +156,24 @@ class TestCommand:
             "precision", "recall", "f1", "false_alarms", "paused", "median_detect_seconds", "p90_detect_seconds"
         }
         assert report["summary"]["false_alarms"] == 0
+
+    def test_explain_says_why_each_release_ended_as_it_did(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli_main.main(["replay", str(EXAMPLES), "--json", "--explain"]) == 0
+        reasons = {s["name"]: s["reason"] for s in json.loads(capsys.readouterr().out)["scenarios"]}
+        assert "canary reported nothing" in reasons["checkout-crashloop"]
+        latency = reasons["checkout-latency-regression"]
+        assert latency.startswith("http_latency_p99_seconds: canary") and "higher than stable" in latency and "p=" in latency
+        assert reasons["checkout-shared-incident"] == "all metrics pass"
+
+    def test_without_explain_the_report_keeps_its_shape(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli_main.main(["replay", str(EXAMPLES), "--json"]) == 0
+        assert {key for s in json.loads(capsys.readouterr().out)["scenarios"] for key in s} == {"name", "verdict", "decided_index"}
+
+    def test_the_table_explains_too(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert cli_main.main(["replay", str(EXAMPLES / "checkout-shared-incident.json"), "--explain"]) == 0
+        header, row = capsys.readouterr().out.splitlines()[:2]
+        assert header.split() == ["scenario", "verdict", "interval", "why"]
+        assert row.split() == ["checkout-shared-incident", "promote", "9", "all", "metrics", "pass"]
 
     def test_jobs_change_nothing_but_the_time(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         for release in TestParallelReplay._releases(backtest.PARALLEL_MIN + 5):
