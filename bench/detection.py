@@ -35,6 +35,7 @@ on every core.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -69,6 +70,33 @@ def threshold_rule_for(scenario: Scenario) -> ThresholdRule:
         else:
             limits[metric.name] = Limit(normal / 1.5, "higher")
     return ThresholdRule(limits=limits, failure_limit=1)
+
+
+_NOT_A_STEP = re.compile(r"leak|intermittent|crash|creeps|grow|ramp|serves only|endpoint|bursts")
+_ERROR_MULTIPLIERS = (re.compile(r"error (?:ratio|rate) x([\d.]+)"), re.compile(r"errors x([\d.]+)"),
+                      re.compile(r"absolute \(x([\d.]+)\)"))
+_ERROR_ADDED = re.compile(r"error ratio \+([\d.]+) from interval \d+ \(base ([\d.]+)\)")
+_LATENCY_STEPS = (re.compile(r"(?:p\d+|latency) \+([\d.]+)%"), re.compile(r"\+([\d.]+)% at full effect"))
+
+
+def large_steps(scenarios: Sequence[Scenario]) -> set[str]:
+    """Bad releases whose regression is a step of at least 2x the error ratio or +30% latency, read
+    from the regression's description that the extra corpora's generators write first in the truth
+    note ("error ratio x5.0 from interval 8", "p99 +39% ..."): the releases the time-to-detect
+    target is about. Leaks, ramps, intermittent failures and crash loops are no steps."""
+    large = set()
+    for s in scenarios:
+        if s.truth is None or not s.truth.bad or not s.truth.note:
+            continue
+        what = re.split(r"; |\. \[", s.truth.note)[0]
+        if _NOT_A_STEP.search(what):
+            continue
+        errors = [float(m) for pattern in _ERROR_MULTIPLIERS for m in pattern.findall(what)]
+        errors += [(float(base) + float(add)) / float(base) for add, base in _ERROR_ADDED.findall(what) if float(base) > 0]
+        latency = [float(m) for pattern in _LATENCY_STEPS for m in pattern.findall(what)]
+        if any(e >= 2.0 for e in errors) or any(lat >= 30.0 for lat in latency):
+            large.add(s.name)
+    return large
 
 
 def _family(name: str) -> str:
@@ -241,7 +269,7 @@ def _print_extra_corpus(source: str, corpus: list[dict[str, Any]], visibility: d
     results = _replay(scenarios)
     bad = sum(bool(s.truth and s.truth.bad) for s in scenarios)
     print()
-    _print_corpus(f"{source}; {bad} bad", scenarios, results, set())
+    _print_corpus(f"{source}; {bad} bad", scenarios, results, large_steps(scenarios))
     print(_counts_recall(scenarios, results["judge"], visibility if visibility is not None else _count_visibility(corpus)))
     print()
     for line in _family_table(scenarios, results):
@@ -261,7 +289,7 @@ def _print_windows_unknown(corpus: list[dict[str, Any]], visibility: dict[str, b
     outcomes = backtest.map_releases(_judge_one, scenarios)
     print()
     _print_corpus("the same windowed releases with their query windows left out of the scenarios:",
-                  scenarios, {"judge": outcomes}, set())
+                  scenarios, {"judge": outcomes}, large_steps(scenarios))
     print(_counts_recall(scenarios, outcomes, visibility))
 
 
@@ -270,7 +298,7 @@ def _print_windows_known(title: str, corpus: list[dict[str, Any]], visibility: d
     scenarios = [Scenario.model_validate(d) for d in corpus]
     outcomes = backtest.map_releases(_judge_one, scenarios)
     print()
-    _print_corpus(title, scenarios, {"judge": outcomes}, set())
+    _print_corpus(title, scenarios, {"judge": outcomes}, large_steps(scenarios))
     print(_counts_recall(scenarios, outcomes, visibility))
 
 

@@ -127,3 +127,41 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "error regressions in the request counts" in out
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert plot.stat().st_size > 10_000
+
+
+class TestLargeSteps:
+    @staticmethod
+    def _bad(name: str, note: str) -> Scenario:
+        return Scenario.model_validate({"name": name, "metrics": [{"name": "m", "stable": [1.0], "canary": [1.0]}],
+                                        "truth": {"bad": True, "onset_index": 0, "note": note}})
+
+    @pytest.mark.parametrize("note, large", [
+        ("error ratio x5.0 (0.0776% -> 0.392%) from interval 21; shared dependency incident at 27-30", True),
+        ("error ratio x1.7 (0.2958% -> 0.507%) from interval 13", False),
+        ("canary error rate x2.40 from interval 3. [weight 5%, 84 req/s total]", True),
+        ("canary error ratio +0.500% absolute (x3.1) from interval 4: new failing code path. [weight 5%]", True),
+        ("error ratio +0.004 from interval 6 (base 0.001)", True),
+        ("error ratio +0.0005 from interval 6 (base 0.001)", False),
+        ("p99 +39% (whole distribution) from interval 5", True),
+        ("p99 +14% (tail only) from interval 9; traffic x2.0 at 3-4", False),
+        ("latency step on all latencies: +45% at full effect", True),
+        ("canary timeouts from interval 10: p99 +51% and errors x5.7. [weight 5%]", True),
+        ("slow leak: error ratio growing to x8.0 (2%) by the end, from 4", False),
+        ("intermittent errors ~3.2% in 3 of 18 intervals from interval 20", False),
+        ("crash loop from interval 0 (canary series vanish)", False),
+        ("latency ramp on all latencies: +80% at full effect", False),
+        ("memory leak 4 MB/min per pod (x1.6 of stable at end); errors x9.0 in a later clause", False),
+    ])
+    def test_steps_of_twice_the_errors_or_a_third_more_latency(self, note: str, large: bool) -> None:
+        assert detection.large_steps([self._bad("r", note)]) == ({"r"} if large else set())
+
+    def test_good_releases_and_releases_without_a_note_are_not_counted(self) -> None:
+        good = Scenario.model_validate({"name": "g", "metrics": [{"name": "m", "stable": [1.0], "canary": [1.0]}],
+                                        "truth": {"bad": False, "note": "error ratio x5.0 from interval 2"}})
+        assert detection.large_steps([good, self._bad("n", "")]) == set()
+
+    def test_every_extra_corpus_has_large_steps_and_other_regressions(self) -> None:
+        for docs in (heldout.generate(60, 3), rangequeries.generate(60, 3), production.generate(60, 3)):
+            scenarios = [Scenario.model_validate(d) for d in docs]
+            large = detection.large_steps(scenarios)
+            assert large and {s.name for s in scenarios if s.truth and s.truth.bad} > large
