@@ -282,19 +282,15 @@ def _print_windows_unknown(corpus: list[dict[str, Any]], visibility: dict[str, b
     The operator always knows the window (it reads the query); an export without it makes the
     judge take overlapping values for independent ones and judge a fresh canary before its
     window fills."""
-    scenarios = [
-        Scenario.model_validate({**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]})
-        for d in corpus
-    ]
-    outcomes = backtest.map_releases(_judge_one, scenarios)
-    print()
-    _print_corpus("the same windowed releases with their query windows left out of the scenarios:",
-                  scenarios, {"judge": outcomes}, large_steps(scenarios))
-    print(_counts_recall(scenarios, outcomes, visibility))
+    _print_judge_variant(
+        "the same windowed releases with their query windows left out of the scenarios:",
+        [{**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]} for d in corpus],
+        visibility,
+    )
 
 
-def _print_windows_known(title: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None]) -> None:
-    """The judge on releases whose scenarios record their query windows, as the operator knows them."""
+def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None]) -> None:
+    """The judge alone on a variant of a corpus already scored (its windows recorded or left out), with the count oracle's line."""
     scenarios = [Scenario.model_validate(d) for d in corpus]
     outcomes = backtest.map_releases(_judge_one, scenarios)
     print()
@@ -381,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         visibility = _count_visibility(recorded)
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
                             module.generate(count, seed), visibility)
-        _print_windows_known(f"the same {name} releases with their query windows recorded:", recorded, visibility)
+        _print_judge_variant(f"the same {name} releases with their query windows recorded:", recorded, visibility)
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

@@ -41,8 +41,13 @@ def judge_rule(config: judge.CompareConfig) -> Rule:
     return functools.partial(_judge_with, config)
 
 
-def _judge_with(config: judge.CompareConfig, histories: Sequence[judge.MetricHistory]) -> str:
-    return judge.judge(histories, {h.name: config for h in histories}).decision
+def _judge_with(config: judge.CompareConfig | None, histories: Sequence[judge.MetricHistory]) -> str:
+    return _verdict(config, histories).decision
+
+
+def _verdict(config: judge.CompareConfig | None, histories: Sequence[judge.MetricHistory]) -> judge.Verdict:
+    """The judge's answer with ``config`` for every metric, or the defaults."""
+    return judge.judge(histories, {h.name: config for h in histories} if config is not None else None)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def explain(scenario: Scenario, outcome: Outcome, config: judge.CompareConfig | 
     Judges the decided interval once more (with ``config`` for every metric, as ``judge_rule``
     does): the judge is pure, so the answer is the one the replay got."""
     histories = histories_at(scenario, outcome.decided_index if outcome.decided_index is not None else scenario.intervals - 1)
-    verdict = judge.judge(histories, {h.name: config for h in histories} if config is not None else None)
+    verdict = _verdict(config, histories)
     if verdict.decision == "rollback":
         return "; ".join(
             f"{m.name}: {m.reason}" + (f" (p={m.p_value:.2g}, below {m.threshold:.2g})" if m.p_value is not None and m.threshold else "")
