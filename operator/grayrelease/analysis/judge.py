@@ -368,6 +368,18 @@ def _own_fill(history: MetricHistory) -> float:
     return stats.fill_overlap(_as_array(history.canary_requests, length), np.where(np.isinf(expected), np.nan, expected))
 
 
+def _rate_fill(history: MetricHistory, config: CompareConfig) -> float:
+    """A throughput's query window, where its window is unknown, as a fresh canary's rate climbs to its share (``stats.climb_overlap``)."""
+    if history.overlap is not None or (config.kind or history.kind) not in ("throughput", "gauge"):
+        return 1.0
+    length = len(history.stable)
+    stable = _as_array(history.stable, length)
+    canary = _per_share_throughput(stable, _as_array(history.canary, length), _weights(history, length))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(stable > 0, canary / stable, np.nan)
+    return stats.climb_overlap(shares)
+
+
 def _is_success_ratio(history: MetricHistory, config: CompareConfig) -> bool:
     """A ratio near 1 (or 100%) where higher is better (success ratio, availability, Apdex)."""
     return _success_scale(history, config) is not None
@@ -637,7 +649,7 @@ def judge_together(
     histories = list(histories)
     if any(h.overlap is None for h in histories):
         # One query window for the release: a window seen filling in one metric's counts holds for all.
-        fill = max([_own_fill(h) for h in histories], default=1.0)
+        fill = max([max(_own_fill(h), _rate_fill(h, _config(h, configs))) for h in histories], default=1.0)
         histories = [dataclasses.replace(h, window_fill=max(h.window_fill, fill)) if h.overlap is None else h
                      for h in histories]
     expected = _shared_expected_requests(histories)

@@ -261,6 +261,46 @@ def fill_overlap(canary_requests: np.ndarray, expected_requests: np.ndarray) -> 
     return _bounded_overlap(1.0 / share)
 
 
+CLIMB_FULL = 0.85
+"""Share of its full level from which a canary's rate counts as full, its window no longer filling."""
+
+
+def climb_overlap(shares: np.ndarray) -> float:
+    """How many intervals a query window spans, read off a fresh canary's request *rate* as its window fills.
+
+    ``shares`` are the canary's rate over the rate it should have (stable's, scaled by the traffic
+    split where the rates are per side), one per interval. ``rate(x[4m])`` of a series that began
+    at the first interval reads 1/4, 2/4, 3/4 of the full rate before it settles: a line through
+    the origin whose slope is one over the window. Rates carry no request counts, so the first
+    three values must lie near such a line (a slope of at least half the line's intercept, and a
+    first value below ``CLIMB_FULL``); the window is then one over the slope, and no longer than
+    the climb went on (a canary serving only part of its share climbs to that part as fast and then
+    stays: the climb has ended once three intervals add less than half a step). Otherwise 1.
+    """
+    values = np.asarray(shares, dtype=float)
+    present = np.flatnonzero(~np.isnan(values) & (values > 0))
+    if present.size == 0:
+        return 1.0
+    climb = values[int(present[0]):]
+    if climb.size < 3 or np.any(np.isnan(climb[:3])):
+        return 1.0
+    if climb[0] < 0.7 and min(climb[1], climb[2]) >= CLIMB_FULL:
+        return _bounded_overlap(min(1.0 / float(climb[0]), 2.0))  # full from the second value: a window of two
+    slope = float(climb[2] - climb[0]) / 2.0
+    intercept = float(np.mean(climb[:3])) - slope
+    if not climb[0] < CLIMB_FULL or not slope > 0 or not slope >= 0.5 * intercept:
+        return 1.0
+    estimate = 1.0 / slope
+    for k in range(3, climb.size):
+        recent = climb[k - 2:k + 1]
+        if np.isnan(climb[k - 3]) or np.all(np.isnan(recent)):
+            continue  # scrape gaps: judged where the values are back
+        if float(np.nanmax(recent)) < climb[k - 3] + 0.5 * slope:
+            estimate = min(estimate, float(k - 2))
+            break
+    return _bounded_overlap(estimate)
+
+
 WANDER_LAG = 4
 """Lag (intervals) at which ``wander_overlap`` compares how far values drift apart with how far neighbours do."""
 WANDER_BAR = 3.2

@@ -701,6 +701,27 @@ class TestUnknownWindow:
     def test_a_known_window_is_not_estimated(self) -> None:
         assert judge.judge(self._release(climb=True, overlap=1.0)).decision == "rollback"
 
+    @staticmethod
+    def _rates(climb: bool, kind: str = "throughput", n: int = 3) -> list[MetricHistory]:
+        # No request counts: the canary's request rate (per side, 5%) climbs 1/4, 2/4, 3/4 of its
+        # share as its rate window fills, and its p99 reads 60% high meanwhile.
+        share = [min(1.0, (i + 1) / 4) if climb else 1.0 for i in range(n)]
+        rate = MetricHistory(name="rps", kind=kind, stable=[190.0] * n, canary=[10.0 * s for s in share],
+                             canary_weight=5.0, overlap=None)
+        latency = MetricHistory(name="p99", kind="latency", stable=[0.2] * n, canary=[0.32] * n,
+                                canary_weight=5.0, overlap=None)
+        return [rate, latency]
+
+    @pytest.mark.parametrize("kind", ["throughput", "gauge"])
+    def test_a_rate_seen_climbing_is_waited_for(self, kind: str) -> None:
+        verdict = judge.judge(self._rates(climb=True, kind=kind))
+        assert verdict.decision == "pause"
+        assert {m.reason for m in verdict.metrics if m.name == "p99"} == {"no intervals yet"}
+
+    def test_a_canary_rate_low_from_the_start_is_no_window(self) -> None:
+        # The same p99 beside a rate that is full from the first interval: a regression.
+        assert judge.judge(self._rates(climb=False)).decision == "rollback"
+
     @pytest.mark.parametrize("seed", range(8))
     def test_a_sharp_regression_mid_release_is_not_read_as_a_long_window(self, seed: int) -> None:
         # 14 good intervals, then the canary 60% slower: caught within three intervals, not held

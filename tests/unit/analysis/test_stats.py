@@ -344,6 +344,33 @@ class TestWindowFromData:
         expected = np.full(4, 500.0) if max(canary) > 10 else np.full(4, 10.0)
         assert stats.fill_overlap(np.array(canary, dtype=float), expected) == 1.0, why
 
+    @pytest.mark.parametrize("window", [2, 3, 4, 8, 20])
+    @pytest.mark.parametrize("level", [1.0, 0.4])
+    def test_a_fresh_canary_rate_climbing_as_its_window_fills(self, window: int, level: float) -> None:
+        # A canary that serves only 40% of its share climbs to that in as many intervals; a window
+        # of two reads full from the second value and cannot tell a partial level.
+        shares = level * np.minimum(1.0, np.arange(1, 31) / window)
+        expected = window if level == 1.0 or window > 2 else 1.0
+        assert stats.climb_overlap(shares) == pytest.approx(expected)
+
+    def test_a_climb_read_through_a_scrape_gap(self) -> None:
+        shares = np.minimum(1.0, np.arange(1, 15) / 10)
+        shares[5] = np.nan
+        assert stats.climb_overlap(shares) == pytest.approx(10.0)
+
+    @pytest.mark.parametrize(
+        "shares, why",
+        [
+            pytest.param([1.0, 0.9, 1.1, 1.0, 1.05], "full from the first interval", id="no climb"),
+            pytest.param([0.5, 0.45, 0.62, 0.5, 0.55], "a canary that steadily gets half its weight", id="flat and low"),
+            pytest.param([0.4, 0.5, 0.65, 0.6, 0.62], "a low start that does not climb from zero", id="offset"),
+            pytest.param([0.2, 0.4], "too few values to tell", id="short"),
+            pytest.param([0.0, 0.0, 0.0], "never served", id="silent"),
+        ],
+    )
+    def test_no_climb_no_window(self, shares: list[float], why: str) -> None:
+        assert stats.climb_overlap(np.array(shares, dtype=float)) == 1.0, why
+
     def test_the_climb_starts_where_the_canary_first_served(self) -> None:
         canary = np.array([np.nan, 0.0, 125.0, 250.0, 375.0, 500.0, 500.0])
         assert stats.fill_overlap(canary, np.full(7, 500.0)) == pytest.approx(4.0)
