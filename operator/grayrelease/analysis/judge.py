@@ -369,7 +369,10 @@ def _own_fill(history: MetricHistory) -> float:
 
 
 def _rate_fill(history: MetricHistory, config: CompareConfig) -> float:
-    """A throughput's query window, where its window is unknown, as a fresh canary's rate climbs to its share (``stats.climb_overlap``)."""
+    """An unknown query window, as a throughput's or a gauge's canary climbs to its share (``stats.climb_overlap``).
+
+    Gauges count because CPU is a ``rate()`` too; a memory gauge that climbs from near zero reads
+    the same, and then only delays the judgement by the window it seems to fill."""
     if history.overlap is not None or (config.kind or history.kind) not in ("throughput", "gauge"):
         return 1.0
     length = len(history.stable)
@@ -648,7 +651,7 @@ def judge_together(
     configs = configs or {}
     histories = list(histories)
     if any(h.overlap is None for h in histories):
-        # One query window for the release: a window seen filling in one metric's counts holds for all.
+        # One query window for the release: a window seen filling in one metric's counts or rate holds for all.
         fill = max([max(_own_fill(h), _rate_fill(h, _config(h, configs))) for h in histories], default=1.0)
         histories = [dataclasses.replace(h, window_fill=max(h.window_fill, fill)) if h.overlap is None else h
                      for h in histories]

@@ -275,7 +275,8 @@ def climb_overlap(shares: np.ndarray) -> float:
     three values must lie near such a line (a slope of at least half the line's intercept, and a
     first value below ``CLIMB_FULL``); the window is then one over the slope, and no longer than
     the climb went on (a canary serving only part of its share climbs to that part as fast and then
-    stays: the climb has ended once three intervals add less than half a step). Otherwise 1.
+    stays: the climb has ended once three intervals add less than half a step). A first value
+    below 70% followed by two full ones is a window of two. Otherwise 1.
     """
     values = np.asarray(shares, dtype=float)
     present = np.flatnonzero(~np.isnan(values) & (values > 0))
