@@ -124,6 +124,10 @@ GAUGE_WARM_UP = 3
 """Most leading intervals of a gauge the paired test leaves out as a fresh canary's warm-up (CPU of a
 JIT compiling and caches filling), where the canary is worse in each, by more than the tolerance,
 than in any later interval."""
+SETTLING_LOOKS = 6
+"""Most intervals of a canary's life a fading latency excess is taken for its warm-up (``_settling``)."""
+SETTLING_SHARE = 0.6
+"""How far a fresh canary's latency excess must have fallen from its first interval to be read as warm-up."""
 SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
@@ -535,15 +539,21 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     deciding: _WindowResult | None = None
     for result in results:
         if result.p_bad < per_window_alpha and sign * result.effect > cfg.tolerance:
+            settling = cfg.kind == "latency" and not use_counts and _settling(stable, canary, both, cfg)
             return MetricVerdict(
                 name=history.name,
-                classification=bad_label,
-                failed=True,
+                classification="Pass" if settling else bad_label,
+                failed=not settling,
                 effect=result.effect,
                 p_value=result.p_bad,
                 threshold=per_window_alpha,
                 samples=samples,
-                reason=f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals",
+                reason=(
+                    f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals, "
+                    f"but less so at each of its first {samples}: a fresh canary warming up, judged once it settles"
+                    if settling else f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals"
+                ),
+                marginal=settling,
             )
     for result in results:
         if result.p_good < per_window_alpha and -sign * result.effect > cfg.tolerance:
@@ -1067,6 +1077,22 @@ def _past_warm_up(both: np.ndarray, stable: np.ndarray, canary: np.ndarray, cfg:
     tested = both.copy()
     tested[at[:lead]] = False
     return tested
+
+
+def _settling(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: _Resolved) -> bool:
+    """Whether a fresh canary's latency excess is its warm-up fading rather than a regression.
+
+    Over its first ``SETTLING_LOOKS`` intervals at most, a canary that is worse at every interval
+    by less than at the one before, and by now by less than ``SETTLING_SHARE`` of its first excess,
+    is a JIT compiling, caches filling or a GC pause leaving the query's window: it is judged once
+    the fall stops. A step regression stays; when the noise around it happens to fall so, its
+    rollback waits an interval or two."""
+    at = np.flatnonzero(both)
+    if at.size < MIN_PAIRED or at.size > SETTLING_LOOKS:
+        return False
+    diffs, _ = _paired_differences(stable, canary, both, cfg.kind)
+    worse = diffs[at] if cfg.better == "lower" else -diffs[at]
+    return bool(np.all(np.diff(worse) < 0) and worse[0] > 0 and worse[-1] < SETTLING_SHARE * worse[0])
 
 
 def _inflation(n: int, overlap: float) -> float:

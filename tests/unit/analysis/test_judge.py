@@ -674,6 +674,60 @@ class TestGaugeWarmUp:
         assert judge.judge_metric(MetricHistory("cache_hits", stable, canary, kind="gauge", better="higher")).failed is False
 
 
+class TestLatencyWarmUp:
+    """A fresh canary's latency excess that falls at every interval is its warm-up: judged once it settles."""
+
+    @staticmethod
+    def _p95(log_excess: list[float], better: str = "lower") -> MetricHistory:
+        n = len(log_excess)
+        stable = [0.1] * n
+        sign = 1.0 if better == "lower" else -1.0
+        return MetricHistory("p95", stable, [s * math.exp(sign * e) for s, e in zip(stable, log_excess)],
+                             kind="latency", better=better)
+
+    # A JVM's p95 over its first three 15 s intervals: 65%, 40%, 20% above stable, then within noise.
+    FADING = [0.5, 0.34, 0.18, 0.03, -0.02, 0.01, 0.0, 0.02, -0.01, 0.01]
+
+    def test_a_fading_excess_waits_and_then_passes(self) -> None:
+        verdicts = [judge.judge_metric(self._p95(self.FADING[:n])) for n in range(3, len(self.FADING) + 1)]
+        assert not any(v.failed for v in verdicts)
+        first = verdicts[0]
+        assert (first.classification, first.marginal) == ("Pass", True)  # the release waits: pause, not continue
+        assert "warming up" in first.reason
+        assert judge.overall([first]).decision == "pause"
+
+    def test_without_the_rule_the_same_canary_fails_at_its_third_interval(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(judge, "SETTLING_SHARE", 0.0)
+        verdict = judge.judge_metric(self._p95(self.FADING[:3]))
+        assert (verdict.classification, verdict.failed) == ("High", True)
+
+    @pytest.mark.parametrize(
+        "excess",
+        [
+            pytest.param([0.5, 0.5, 0.5], id="a step"),
+            pytest.param([0.5, 0.45, 0.42], id="falling, but by less than 40%"),
+            pytest.param([0.5, 0.3, 0.35], id="falling, then not"),
+            pytest.param([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3], id="still falling, and high, after six intervals"),
+        ],
+    )
+    def test_what_does_not_fade_fails(self, excess: list[float]) -> None:
+        verdict = judge.judge_metric(self._p95(excess))
+        assert (verdict.classification, verdict.failed) == ("High", True)
+
+    def test_a_fade_once_stopped_is_judged(self) -> None:
+        """Falling for three intervals, then stuck 30% high: the fourth look fails."""
+        assert judge.judge_metric(self._p95([0.6, 0.45, 0.3, 0.3])).failed is True
+
+    def test_a_higher_is_better_latency_score(self) -> None:
+        verdict = judge.judge_metric(self._p95(self.FADING[:3], better="higher"))
+        assert (verdict.classification, verdict.failed, verdict.marginal) == ("Pass", False, True)
+
+    def test_error_ratios_are_not_read_so(self) -> None:
+        history = MetricHistory("errors", [0.01] * 3, [0.08, 0.05, 0.03], kind="error-ratio",
+                                stable_requests=[19000.0] * 3, canary_requests=[1000.0] * 3)
+        assert judge.judge_metric(history).failed is True
+
+
 class TestUnknownWindow:
     """A replayed scenario that does not record its query window: the judge reads it off the data."""
 
