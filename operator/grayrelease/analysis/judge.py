@@ -28,7 +28,8 @@ How one metric is judged (docs/judge.md has the full story):
 * a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
 * marginal: a canary worse beyond the tolerance at one look (``marginalConfidence``, fixed-sample
   tests over the whole release, its second half and last quarter) but not over the release
-  passes, flagged: the release is not promoted on it unseen;
+  passes, flagged: the release is not promoted on it unseen; so does a fresh canary's latency
+  excess that falls at every interval of its first few (warm-up), until it stops falling;
 * values over overlapping query windows (``rate(x[5m])`` read every minute) share data: their
   evidence since a start is discounted by ``stats.overlap_inflation``, little for a few values
   and by the overlap for many;
@@ -208,7 +209,8 @@ class MetricVerdict:
     reason: str = ""
     marginal: bool = False
     """A Pass on the release-wide test, but at this one look the canary is worse beyond the
-    tolerance at ``marginalConfidence``: not proof of a regression, too suspect to promote unseen."""
+    tolerance at ``marginalConfidence``, or a fresh canary's latency still settling (``_settling``):
+    not proof of a regression, too suspect to promote unseen."""
 
 
 @dataclass(frozen=True)

@@ -692,7 +692,7 @@ class TestLatencyWarmUp:
         verdicts = [judge.judge_metric(self._p95(self.FADING[:n])) for n in range(3, len(self.FADING) + 1)]
         assert not any(v.failed for v in verdicts)
         first = verdicts[0]
-        assert (first.classification, first.marginal) == ("Pass", True)  # the release waits: pause, not continue
+        assert (first.classification, first.marginal) == ("Pass", True)  # not promoted on: a replay ending here pauses
         assert "warming up" in first.reason
         assert judge.overall([first]).decision == "pause"
 
