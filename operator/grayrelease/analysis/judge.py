@@ -541,7 +541,9 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     deciding: _WindowResult | None = None
     for result in results:
         if result.p_bad < per_window_alpha and sign * result.effect > cfg.tolerance:
-            settling = cfg.kind == "latency" and not use_counts and _settling(stable, canary, both, cfg)
+            # A warm-up can only wait as a marginal verdict: with marginalConfidence 0 it fails as before.
+            settling = (cfg.kind == "latency" and not use_counts and cfg.marginal_alpha > 0
+                        and _settling(stable, canary, both, cfg))
             return MetricVerdict(
                 name=history.name,
                 classification="Pass" if settling else bad_label,

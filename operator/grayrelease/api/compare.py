@@ -55,7 +55,7 @@ class CompareConfig(Model):
         description=(
             "Before promotion, a canary worse than stable beyond maxDegradation at this confidence, tested at "
             "that one look rather than over the whole release, pauses the release for a person instead of "
-            "promoting it. 0 turns the check off."
+            "promoting it; so does a fresh canary's latency excess while it fades (warm-up). 0 turns both off."
         ),
     )
     max_degradation: float | None = Field(

@@ -718,6 +718,10 @@ class TestLatencyWarmUp:
         """Falling for three intervals, then stuck 30% high: the fourth look fails."""
         assert judge.judge_metric(self._p95([0.6, 0.45, 0.3, 0.3])).failed is True
 
+    def test_with_marginal_verdicts_off_it_fails(self) -> None:
+        verdict = judge.judge_metric(self._p95(self.FADING[:3]), CompareConfig(marginal_confidence=0))
+        assert (verdict.classification, verdict.failed) == ("High", True)
+
     def test_a_higher_is_better_latency_score(self) -> None:
         verdict = judge.judge_metric(self._p95(self.FADING[:3], better="higher"))
         assert (verdict.classification, verdict.failed, verdict.marginal) == ("Pass", False, True)
