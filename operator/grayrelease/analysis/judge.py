@@ -542,8 +542,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     for result in results:
         if result.p_bad < per_window_alpha and sign * result.effect > cfg.tolerance:
             # A warm-up can only wait as a marginal verdict: with marginalConfidence 0 it fails as before.
-            settling = (cfg.kind == "latency" and not use_counts and cfg.marginal_alpha > 0
-                        and _settling(stable, canary, both, cfg))
+            settling = cfg.kind == "latency" and cfg.marginal_alpha > 0 and _settling(stable, canary, both, cfg)
+            reason = f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals"
             return MetricVerdict(
                 name=history.name,
                 classification="Pass" if settling else bad_label,
@@ -552,11 +552,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
                 p_value=result.p_bad,
                 threshold=per_window_alpha,
                 samples=samples,
-                reason=(
-                    f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals, "
-                    f"but less so at each of its first {samples}: a fresh canary warming up, judged once it settles"
-                    if settling else f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals"
-                ),
+                reason=f"{reason}, but less so at each of its first {samples}: a fresh canary warming up, judged once it settles"
+                if settling else reason,
                 marginal=settling,
             )
     for result in results:
