@@ -252,14 +252,14 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
           f" {len(availability['history']['canary'])} intervals of 4s")
 
 
-def test_marginal_canary_is_held_before_promotion(cluster: Cluster, namespace: str, operator: Process,
-                                                 prometheus: Prometheus) -> None:
-    """A canary that looks worse when the last step completes, but not yet conclusively, is not promoted.
+def test_marginal_canary_is_held_at_its_weight(cluster: Cluster, namespace: str, operator: Process,
+                                               prometheus: Prometheus) -> None:
+    """A canary that looks worse when its step completes, but not yet conclusively, gets no more traffic.
 
     The gauge is 15% higher on the canary at every interval. With a release-wide confidence of
     1 - 1e-7 the sequential test needs about 18 intervals to call it, while one look at 95% sees it
-    after 7: the release pauses before promotion (AnalysisMarginal) and, as the canary stays worse
-    while paused, the growing evidence rolls it back.
+    after 7: when the first timed pause ends, the release pauses at 25% (AnalysisMarginal) instead
+    of going to 50%, and, as the canary stays worse while paused, the growing evidence rolls it back.
     """
     sides = 'label_replace(vector(1.15), "role", "canary", "", "") or label_replace(vector(1), "role", "stable", "", "")'
     query = f'({sides}) and on(role) label_replace(vector(1), "role", "{{{{ side.role }}}}", "", "")'
@@ -267,22 +267,25 @@ def test_marginal_canary_is_held_before_promotion(cluster: Cluster, namespace: s
         "name": "memory", "provider": {"prometheus": {"address": prometheus.url}}, "query": query,
         "compare": {"against": "stable", "kind": "gauge", "confidence": 0.9999999},
     }]}
-    steps = [{"setWeight": 50}, {"pause": {"duration": "24s"}}]
+    steps = [{"setWeight": 25}, {"pause": {"duration": "24s"}}, {"setWeight": 50}, {"pause": {"duration": "24s"}}]
     cluster.apply(gr.grayrelease("held", steps=steps, analysis=analysis), namespace)
     gr.wait_phase(cluster, namespace, "held", "Succeeded", timeout=60)
 
     cluster.apply(gr.grayrelease("held", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
     held = gr.wait_status(cluster, namespace, "held", lambda s: s.get("pauseReason") == "AnalysisMarginal",
-                          timeout=120, what="paused before promotion as marginal")
+                          timeout=120, what="paused as marginal")
     memory = held["analysis"]["memory"]
-    assert held["phase"] == "Paused" and held["currentStepIndex"] == 1 and memory["marginal"] is True
-    assert memory["failures"] == 0 and memory["measurements"][-1]["message"].startswith("Pass: marginal:")
+    assert held["phase"] == "Paused" and held["currentStepIndex"] == 1 and held["canaryWeight"] == 25
+    assert memory["marginal"] is True and memory["failures"] == 0
+    assert memory["measurements"][-1]["message"].startswith("Pass: marginal:")
     assert "AnalysisMarginal" in gr.reasons(cluster, namespace, "held")
     intervals = len(memory["history"]["canary"])
 
     rolled = gr.wait_phase(cluster, namespace, "held", "RolledBack", timeout=120)
     assert rolled["analysis"]["memory"]["failures"] >= 1
-    print(f"\n[figure] +15% gauge held before promotion after {intervals} intervals of 2s,"
+    weights = {w for w in rolled["analysis"]["memory"]["history"]["canaryWeights"] if w is not None}
+    assert max(weights) <= 25, f"the canary had {sorted(weights)}% of the pods, never more than a quarter"
+    print(f"\n[figure] +15% gauge held at 25% after {intervals} intervals of 2s,"
           f" rolled back after {len(rolled['analysis']['memory']['history']['canary'])}")
 
 

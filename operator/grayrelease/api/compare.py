@@ -53,9 +53,10 @@ class CompareConfig(Model):
         ge=0.0,
         lt=1.0,
         description=(
-            "Before promotion, a canary worse than stable beyond maxDegradation at this confidence, tested at "
-            "that one look rather than over the whole release, pauses the release for a person instead of "
-            "promoting it; so does a fresh canary's latency excess while it fades (warm-up). 0 turns both off."
+            "A canary worse than stable beyond maxDegradation at this confidence, tested at that one look "
+            "rather than over the whole release, holds the release when its step completes (paused, no more "
+            "traffic, no promotion) until it clears or a person decides; so does a fresh canary's latency "
+            "excess while it fades (warm-up). 0 turns both off."
         ),
     )
     max_degradation: float | None = Field(

@@ -83,7 +83,7 @@ class PauseReason(StrEnum):
     PAUSE_STEP = "PauseStep"  # a pause step without duration: waits for promote
     COMMAND = "PausedByCommand"  # `kubectl gray pause`
     ANALYSIS_INCONCLUSIVE = "AnalysisInconclusive"  # resumes by itself when good data returns
-    ANALYSIS_MARGINAL = "AnalysisMarginal"  # before promotion; resumes by itself when the canary clears
+    ANALYSIS_MARGINAL = "AnalysisMarginal"  # at a step's end; resumes by itself when the canary clears
     ANALYSIS_FAILED = "AnalysisFailed"  # onFailure: pause
     INSPECTION_FAILED = "InspectionFailed"  # onFailure: pause
     PROGRESS_DEADLINE = "ProgressDeadlineExceeded"  # onFailure: pause
@@ -138,7 +138,7 @@ class MetricStatus(Model):
     failures: int = 0
     inconclusives: int = 0
     consecutive_errors: int = 0
-    marginal: bool = False  # compare metrics: the canary looked worse at the last judged look; blocks promotion
+    marginal: bool = False  # compare metrics: the canary looked worse at the last judged look; holds the step
     measurements: list[MeasurementRecord] = Field(default_factory=list, max_length=MAX_MEASUREMENTS)
     history: CompareHistory | None = None
 

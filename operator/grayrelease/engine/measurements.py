@@ -13,7 +13,8 @@ its use, so people see what the operator saw.
 Verdicts use the limits of the metric, or of ``spec.analysis`` when the metric sets none:
 failures above ``failureLimit`` fail; inconclusive measurements above ``inconclusiveLimit``, or
 consecutive errors above ``consecutiveErrorLimit``, pause the release (missing data never passes);
-a compare metric whose last judged measurement was marginal holds the release before promotion.
+a compare metric whose last judged measurement was marginal holds the release at the end of its
+step (no more traffic, no promotion) until it clears.
 """
 
 from __future__ import annotations
@@ -207,7 +208,8 @@ def inconclusive(situation: Situation) -> list[Finding]:
 
 def marginal(situation: Situation) -> list[Finding]:
     """Compare metrics whose last judged measurement was marginal: passing, but the canary looked
-    worse than stable at that look. The release is not promoted on them without a person."""
+    worse than stable at that look. The canary gets no more traffic, nor promotion, on them
+    without a person."""
     return [
         Finding(name, "analysis", "canary looks worse than stable, not conclusively", _last(situation, name))
         for name, record in situation.status.analysis.items()

@@ -223,11 +223,14 @@ def pause_for_data(s: Situation) -> actions.Emit:
 
 def pause_for_marginal(s: Situation) -> actions.Emit:
     f = measurements.marginal(s)[0]
+    last = s.status.current_step_index == len(s.steps) - 1
+    held = "not promoted: paused before promotion" if last else f"not advanced to step {s.status.current_step_index + 2}: paused"
+    go_on = "promotes" if last else "goes on"
     pause(s, PauseReason.ANALYSIS_MARGINAL)
     return _warning(
         "AnalysisMarginal",
-        f"{describe_step(s)}: {f.metric} {f.last}; not promoted: paused before promotion, resumes by itself if "
-        "the canary clears; `kubectl gray promote` promotes anyway, `kubectl gray abort` rolls back",
+        f"{describe_step(s)}: {f.metric} {f.last}; {held} at weight {s.status.canary_weight}%, resumes by itself if "
+        f"the canary clears; `kubectl gray promote` {go_on} anyway, `kubectl gray abort` rolls back",
     )
 
 
@@ -370,9 +373,10 @@ def _data_returned(s: Situation) -> bool:
     return s.status.pause_reason is PauseReason.ANALYSIS_INCONCLUSIVE and measurements.data_returned(s)
 
 
-def _marginal_before_promotion(s: Situation) -> bool:
-    """The last step is complete, but a compare metric's canary looks worse than stable."""
-    return s.status.current_step_index == len(s.steps) - 1 and step_complete(s) and bool(measurements.marginal(s))
+def _marginal_at_step_end(s: Situation) -> bool:
+    """The step is complete, but a compare metric's canary looks worse than stable: it gets no
+    more traffic (nor promotion) until that clears or a person decides."""
+    return step_complete(s) and bool(measurements.marginal(s))
 
 
 def _marginal_cleared(s: Situation) -> bool:
@@ -432,7 +436,7 @@ RULES: tuple[Rule, ...] = (
     Rule("progress deadline", STEP, _deadline, deadline),
     Rule("metrics data missing", STEP, _inconclusive, pause_for_data),
     Rule("metrics data returned", STEP, _data_returned, resume),
-    Rule("marginal before promotion", STEP, _marginal_before_promotion, pause_for_marginal),
+    Rule("marginal at step end", STEP, _marginal_at_step_end, pause_for_marginal),
     Rule("marginal cleared", STEP, _marginal_cleared, resume),
     # progress
     Rule("step complete", STEP, step_complete, advance),
