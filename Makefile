@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export GRAYRELEASE_CACHE ?= $(HOME)/.cache/grayrelease
 export GRAYRELEASE_STATE ?= $(CURDIR)/.cache/state
 
-.PHONY: demo-down venv deps build cluster-up cluster-down prometheus-up prometheus-down test unit e2e demo kind-up crds lint bench-detection clean
+.PHONY: demo-down venv deps build cluster-up cluster-down prometheus-up prometheus-down test unit e2e demo kind-up crds lint bench-detection bench-holds clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -61,6 +61,9 @@ crds: venv   ## regenerate the CRDs from the API models (and the chart's copy)
 
 bench-detection: venv
 	$(PY) -m bench.detection
+
+bench-holds: venv   ## how often a marginal verdict would hold a release at a step's end, per corpus
+	$(PY) -m bench.holds
 
 clean:
 	rm -rf $(VENV) .cache
