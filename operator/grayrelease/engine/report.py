@@ -67,8 +67,8 @@ def _pause_hint(s: Situation) -> str:
         return "metrics have no usable data; resumes by itself when good data returns"
     if reason is not None and reason.value == "AnalysisMarginal":
         return (
-            "a canary metric looks worse than stable, not conclusively; resumes by itself if it clears, "
-            "`kubectl gray promote` promotes anyway, `abort` rolls back"
+            "a canary metric looks worse than stable, not conclusively: held at this weight; resumes by itself "
+            "if it clears, `kubectl gray promote` goes on anyway, `abort` rolls back"
         )
     if reason is not None and reason.value == "PauseStep":
         return "waiting for `kubectl gray promote`"
