@@ -284,6 +284,7 @@ class NotificationEvent(StrEnum):
     STARTED = "started"
     STEP_COMPLETED = "stepCompleted"
     PAUSED = "paused"
+    HELD = "held"
     RESUMED = "resumed"
     PROMOTED = "promoted"
     ROLLED_BACK = "rolledBack"

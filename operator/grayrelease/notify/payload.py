@@ -42,6 +42,7 @@ _STYLE: dict[Event, tuple[str, str]] = {  # emoji, attachment colour
     Event.STARTED: (":arrow_forward:", "#439FE0"),
     Event.STEP_COMPLETED: (":white_small_square:", "#439FE0"),
     Event.PAUSED: (":double_vertical_bar:", "warning"),
+    Event.HELD: (":double_vertical_bar:", "#439FE0"),
     Event.RESUMED: (":arrow_forward:", "#439FE0"),
     Event.PROMOTED: (":white_check_mark:", "good"),
     Event.ROLLED_BACK: (":rewind:", "danger"),
@@ -61,7 +62,9 @@ def classify(reason: str, spec: GrayReleaseSpec, status: dict[str, Any]) -> Even
     """The notification event of an Event with ``reason``, decided from the status before it.
 
     A completed step that leads into a pause step without duration is ``paused`` (a person is
-    now needed); a progress deadline during the steps with ``onFailure: pause`` is ``paused``.
+    now needed); a progress deadline during the steps with ``onFailure: pause`` is ``paused``. A
+    marginal canary held before a step that is not the last is ``held``: it resumes by itself, mostly
+    within an interval or two, and needs no person yet; before promotion it is ``paused``.
     """
     event = REASONS.get(reason)
     steps = spec.strategy.steps
@@ -70,6 +73,8 @@ def classify(reason: str, spec: GrayReleaseSpec, status: dict[str, Any]) -> Even
         following = steps[index + 1]
         if following.kind is StepKind.PAUSE and following.pause.duration is None:
             return Event.PAUSED
+    if reason == "AnalysisMarginal" and index + 1 < len(steps):
+        return Event.HELD
     if (reason == "ProgressDeadlineExceeded" and spec.strategy.on_failure is OnFailure.PAUSE
             and status.get("phase") in ("Progressing", "Paused") and index < len(steps)):
         return Event.PAUSED

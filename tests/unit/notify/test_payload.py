@@ -41,6 +41,8 @@ def body(step: int = 0, phase: str = "Progressing") -> dict[str, Any]:
     ("Aborted", 1, "Paused", {}, E.ABORTED),
     ("Paused", 2, "Progressing", {}, E.PAUSED),
     ("AnalysisInconclusive", 2, "Progressing", {}, E.PAUSED),
+    ("AnalysisMarginal", 2, "Progressing", {}, E.HELD),
+    ("AnalysisMarginal", 3, "Progressing", {}, E.PAUSED),
     ("StepCompleted", 0, "Progressing", {}, E.PAUSED),
     ("StepCompleted", 1, "Paused", {}, E.STEP_COMPLETED),
     ("StepCompleted", 2, "Progressing", {}, E.STEP_COMPLETED),
@@ -53,7 +55,7 @@ def body(step: int = 0, phase: str = "Progressing") -> dict[str, Any]:
     ("SomethingNew", 0, "Progressing", {}, None),
 ], ids=[
     "Promoted -> promoted", "RolledBack -> rolledBack", "Aborted -> aborted", "Paused by command -> paused",
-    "no data -> paused", "step completed into a manual gate -> paused", "manual gate left -> stepCompleted",
+    "no data -> paused", "marginal mid-release -> held", "marginal before promotion -> paused", "step completed into a manual gate -> paused", "manual gate left -> stepCompleted",
     "step completed into a weight -> stepCompleted", "promote into a manual gate -> paused",
     "promote-full -> stepCompleted", "retry -> started", "deadline, onFailure rollback -> degraded",
     "deadline in a step, onFailure pause -> paused", "deadline while promoting -> degraded", "unknown reason -> none",
