@@ -83,6 +83,22 @@ def test_manual_gate_and_promotion_are_notified(cluster: Cluster, namespace: str
     assert receiver.events("shop") == ["paused", "promoted"]  # default events only, each once
 
 
+def test_a_marginal_hold_is_held_not_paused(cluster: Cluster, namespace: str, operator: Process,
+                                            prometheus: Prometheus, receiver: Receiver) -> None:
+    """A canary held at 25% as marginal notifies ``held`` (it resumes by itself), never ``paused``."""
+    analysis = gr.marginal_gauge_analysis(prometheus.url)
+    hook = {"notifications": {"webhook": {"url": receiver.url, "events": ["held", "paused", "rolledBack"]}}}
+    cluster.apply(gr.grayrelease("cart", steps=gr.MARGINAL_STEPS, analysis=analysis, extra_spec=hook), namespace)
+    gr.wait_phase(cluster, namespace, "cart", "Succeeded", timeout=60)
+    cluster.apply(gr.grayrelease("cart", image="example.com/app:2", steps=gr.MARGINAL_STEPS, analysis=analysis,
+                                 extra_spec=hook), namespace)
+    held = receiver.wait("cart", "held")
+    assert held["grayrelease"]["reason"] == "AnalysisMarginal" and "paused at weight 25%" in held["text"]
+    gr.wait_phase(cluster, namespace, "cart", "RolledBack", timeout=120)
+    receiver.wait("cart", "rolledBack")
+    assert receiver.events("cart") == ["held", "rolledBack"]
+
+
 def test_rollback_is_notified(cluster: Cluster, namespace: str, operator: Process, simulator: Process,
                               prometheus: Prometheus, receiver: Receiver) -> None:
     analysis = gr.error_rate_analysis(prometheus.url, threshold=0.05)

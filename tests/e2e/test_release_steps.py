@@ -261,13 +261,7 @@ def test_marginal_canary_is_held_at_its_weight(cluster: Cluster, namespace: str,
     after 7: when the first timed pause ends, the release pauses at 25% (AnalysisMarginal) instead
     of going to 50%, and, as the canary stays worse while paused, the growing evidence rolls it back.
     """
-    sides = 'label_replace(vector(1.15), "role", "canary", "", "") or label_replace(vector(1), "role", "stable", "", "")'
-    query = f'({sides}) and on(role) label_replace(vector(1), "role", "{{{{ side.role }}}}", "", "")'
-    analysis = {"interval": "2s", "metrics": [{
-        "name": "memory", "provider": {"prometheus": {"address": prometheus.url}}, "query": query,
-        "compare": {"against": "stable", "kind": "gauge", "confidence": 0.9999999},
-    }]}
-    steps = [{"setWeight": 25}, {"pause": {"duration": "24s"}}, {"setWeight": 50}, {"pause": {"duration": "24s"}}]
+    analysis, steps = gr.marginal_gauge_analysis(prometheus.url), gr.MARGINAL_STEPS
     cluster.apply(gr.grayrelease("held", steps=steps, analysis=analysis), namespace)
     gr.wait_phase(cluster, namespace, "held", "Succeeded", timeout=60)
 
