@@ -223,9 +223,10 @@ def pause_for_data(s: Situation) -> actions.Emit:
 
 def pause_for_marginal(s: Situation) -> actions.Emit:
     f = measurements.marginal(s)[0]
-    last = s.status.current_step_index == len(s.steps) - 1
-    held = "not promoted: paused before promotion" if last else f"not advanced to step {s.status.current_step_index + 2}: paused"
-    go_on = "promotes" if last else "goes on"
+    held, go_on = (
+        ("not promoted: paused before promotion", "promotes") if s.status.current_step_index == len(s.steps) - 1
+        else (f"not advanced to step {s.status.current_step_index + 2}: paused", "goes on")
+    )
     pause(s, PauseReason.ANALYSIS_MARGINAL)
     return _warning(
         "AnalysisMarginal",
