@@ -7,13 +7,28 @@ model code on purpose, so that each corpus tests the judge against its own assum
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from grayrelease.analysis.backtest import map_releases
+
 Generate = Callable[[int, int], list[dict[str, Any]]]
+
+
+def build_all(make: Callable[..., dict[str, Any]], plan: Sequence[tuple[Any, ...]], *fixed: Any) -> list[dict[str, Any]]:
+    """``make(*fixed, *item)`` for every item of ``plan``, in order, on every core.
+
+    Each scenario depends only on its own arguments (its seed and index), so the corpus is the
+    same however many processes build it; ``make`` must be a module-level function."""
+    return map_releases(functools.partial(_call, make, fixed), list(plan))
+
+
+def _call(make: Callable[..., dict[str, Any]], fixed: tuple[Any, ...], item: tuple[Any, ...]) -> dict[str, Any]:
+    return make(*fixed, *item)
 
 
 def family_of(name: str) -> str:

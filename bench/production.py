@@ -991,14 +991,16 @@ DEFAULT_COUNT = 600
 
 def generate(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, record_windows: bool = False) -> list[dict]:
     """``count`` scenarios, about 45% bad; with ``record_windows`` each range query records its window."""
-    out = []
-    for index, fam in enumerate(allocate(count, seed)):
-        doc = make(seed, index, fam, record_windows)
-        errors = validate(json.loads(json.dumps(doc, allow_nan=False)))
-        if errors:
-            raise ValueError(f"{doc['name']}: {errors[:5]}")
-        out.append(doc)
-    return out
+    plan = [(index, fam, record_windows) for index, fam in enumerate(allocate(count, seed))]
+    return corpus.build_all(_checked, plan, seed)
+
+
+def _checked(seed: int, index: int, fam: str, record_windows: bool) -> dict:
+    doc = make(seed, index, fam, record_windows)
+    errors = validate(json.loads(json.dumps(doc, allow_nan=False)))
+    if errors:
+        raise ValueError(f"{doc['name']}: {errors[:5]}")
+    return doc
 
 
 def main(argv: list[str] | None = None) -> None:

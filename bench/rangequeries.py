@@ -1175,13 +1175,15 @@ DEFAULT_COUNT = 600
 
 def generate(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, record_windows: bool = False) -> list[dict]:
     """``count`` scenarios, about 45% bad; with ``record_windows`` each rate query records its window."""
-    out = []
-    for index, family in enumerate(plan_families(seed, count)):
-        scenario = make_scenario(seed, index, family, record_windows)
-        if not record_windows:
-            validate(scenario)
-        out.append(scenario)
-    return out
+    plan = [(index, family, record_windows) for index, family in enumerate(plan_families(seed, count))]
+    return corpus.build_all(_checked_scenario, plan, seed)
+
+
+def _checked_scenario(seed: int, index: int, family: str, record_windows: bool) -> dict:
+    scenario = make_scenario(seed, index, family, record_windows)
+    if not record_windows:
+        validate(scenario)
+    return scenario
 
 
 def main(argv: list[str] | None = None) -> None:

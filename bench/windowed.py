@@ -1041,7 +1041,11 @@ def families_for(seed: int, count: int) -> list[str]:
 
 def generate(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> list[dict[str, Any]]:
     """``count`` scenarios; scenario i depends on (seed, count, i), and only on (seed, i) given its family."""
-    return [Release(seed, i, family).scenario() for i, family in enumerate(families_for(seed, count))]
+    return corpus.build_all(_release_scenario, list(enumerate(families_for(seed, count))), seed)
+
+
+def _release_scenario(seed: int, index: int, family: str) -> dict[str, Any]:
+    return Release(seed, index, family).scenario()
 
 
 family_of = corpus.family_of

@@ -165,3 +165,9 @@ class TestLargeSteps:
             scenarios = [Scenario.model_validate(d) for d in docs]
             large = detection.large_steps(scenarios)
             assert large and {s.name for s in scenarios if s.truth and s.truth.bad} > large
+
+
+def test_a_corpus_built_on_every_core_is_the_one_built_in_order() -> None:
+    # 60 scenarios: enough for bench.corpus.build_all to fork its workers.
+    in_order = [production._checked(3, i, family, False) for i, family in enumerate(production.allocate(60, 3))]
+    assert json.dumps(production.generate(60, 3)) == json.dumps(in_order)
