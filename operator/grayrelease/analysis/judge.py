@@ -12,7 +12,8 @@ How one metric is judged (docs/judge.md has the full story):
   likelihood ratio per start interval (``stats.rate_ratio_log_evidence``); without counts, the
   same test on the counts read back from ratios that are exact fractions (``counts``), or, with
   the canary weight, on effective counts estimated from how much the ratios wander
-  (``_effective_counts``);
+  (``_effective_counts``), beside the paired test of their log ratios (each at half the alpha)
+  where no value is zero, since a wander both sides share makes those counts too few;
 * success ratios, availability, Apdex (values in [0, 1], higher is better): their complement,
   the failure ratio, judged as an error ratio;
 * everything else: per-interval canary/stable log ratios, paired by interval so that load,
@@ -305,6 +306,11 @@ class _WindowResult:
     samples: int
 
 
+def _halved(r: _WindowResult) -> _WindowResult:
+    """One of two tests asked at once: Bonferroni, each at half the alpha."""
+    return dataclasses.replace(r, p_bad=min(1.0, 2 * r.p_bad), p_good=min(1.0, 2 * r.p_good))
+
+
 def judge_metric(history: MetricHistory, config: CompareConfig | None = None) -> MetricVerdict:
     """Classify one metric at the latest interval of ``history``.
 
@@ -520,6 +526,15 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     if use_counts:
         results, marginal = _count_evidence(stable, canary, stable_n, canary_n, both, cfg, exact=not pseudo)
         min_window = MIN_SEGMENT
+        if pseudo and np.all(stable[both] > 0) and np.all(canary[both] > 0):
+            # Counts estimated from how the ratios wander take a wander both sides share (a
+            # dependency's errors, a burst) for the binomial noise of few requests, and the count
+            # test then sees little evidence in a canary failing several times as often. The log
+            # ratio cancels what is shared: both tests are asked, each at half the alpha.
+            paired, paired_marginal = _shift_evidence(stable, canary, both, cfg, logs=True)
+            results = [_halved(r) for r in results if r.samples >= MIN_SEGMENT]
+            results += [_halved(r) for r in paired if r.samples >= MIN_PAIRED]
+            marginal = marginal + paired_marginal
     elif cfg.test == "mann-whitney":
         windows = _windows(length, SAMPLE_WINDOWS)
         results = _mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
@@ -989,11 +1004,15 @@ def _binomial_trials(values: np.ndarray, overlap: float = 1.0) -> float | None:
     return trials
 
 
-def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str) -> tuple[np.ndarray, bool]:
+def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str, logs: bool = False) -> tuple[np.ndarray, bool]:
     """Per-interval canary-vs-stable differences: log ratios when every value is positive,
-    otherwise differences relative to stable's typical level. Returns (differences, is_log)."""
+    otherwise differences relative to stable's typical level. Returns (differences, is_log).
+
+    Error ratios take relative differences unless ``logs`` (a sparse ratio is zero now and then);
+    with ``logs``, where every value is positive, a burst that multiplies both sides' errors does
+    not read as the canary's excess over stable's typical level."""
     s, c = stable[both], canary[both]
-    if kind != "error-ratio" and np.all(s > 0) and np.all(c > 0):
+    if (logs or kind != "error-ratio") and np.all(s > 0) and np.all(c > 0):
         diffs = np.full(len(stable), np.nan)
         diffs[both] = np.log(c / s)
         return diffs, True
@@ -1006,7 +1025,7 @@ def _paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray
 
 
 def _shift_evidence(
-    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: _Resolved
+    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: _Resolved, logs: bool = False
 ) -> tuple[list[_WindowResult], list[_WindowResult]]:
     """Sequential evidence of the paired test, one result per start interval.
 
@@ -1018,7 +1037,7 @@ def _shift_evidence(
     estimate since the start, computed only where it can decide. Second, the marginal check's
     one-look t-test results per trailing window.
     """
-    diffs, is_log = _paired_differences(stable, canary, both, cfg.kind)
+    diffs, is_log = _paired_differences(stable, canary, both, cfg.kind, logs)
     if not cfg.overlap_known and cfg.kind == "error-ratio":
         # A count-less error ratio judged as paired values, its window unknown: how the differences
         # wander tells how much they share (latency and throughput were read in ``_shared_data``).

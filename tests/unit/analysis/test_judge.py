@@ -258,6 +258,45 @@ class TestRatiosWithoutCounts:
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
 
 
+class TestSharedWanderWithoutCounts:
+    """Error ratios without counts whose level wanders on both sides at once (a dependency's errors):
+    counts estimated from the wander are too few, so the paired log ratio is asked beside the count test."""
+
+    @staticmethod
+    def _ratios(factor: float, seed: int, burst: bool = False, n: int = 20) -> tuple[list[float], list[float]]:
+        rng = np.random.default_rng(seed)
+        shared = np.exp(np.cumsum(rng.normal(0, 0.25, n)))  # a random walk both sides follow
+        if burst:
+            shared[8:11] *= 7  # an incident multiplies both sides' errors for three intervals
+        sn, cn = 19000, 1000
+        stable = rng.binomial(sn, np.minimum(0.01 * shared, 1)) / sn * (1 + 1e-9 * rng.uniform(0.1, 1, n))
+        canary = rng.binomial(cn, np.minimum(0.01 * factor * shared, 1)) / cn * (1 + 1e-9 * rng.uniform(0.1, 1, n))
+        return list(stable), list(canary)
+
+    @staticmethod
+    def _first_failed_look(stable: list[float], canary: list[float]) -> int | None:
+        for k in range(1, len(stable) + 1):
+            history = MetricHistory("errors", stable[:k], canary[:k], kind="error-ratio", canary_weight=5.0)
+            if judge.judge_metric(history).failed:
+                return k
+        return None
+
+    @pytest.mark.parametrize("seed", range(4))
+    def test_a_threefold_error_ratio_is_caught_sooner_than_by_the_estimated_counts_alone(
+        self, seed: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        stable, canary = self._ratios(3.0, seed)
+        both = self._first_failed_look(stable, canary)
+        monkeypatch.setattr(judge, "_shift_evidence", lambda *args, **kwargs: ([], []))
+        counts_alone = self._first_failed_look(stable, canary)
+        assert both is not None and counts_alone is not None
+        assert both <= counts_alone - 2
+
+    @pytest.mark.parametrize("seed", range(6))
+    def test_a_good_canary_through_a_shared_incident_never_fails(self, seed: int) -> None:
+        assert self._first_failed_look(*self._ratios(1.0, seed, burst=True)) is None
+
+
 class TestCountsReadBack:
     """Error ratios without request counts that are exact fractions (k / n): the counts are read back from them."""
 
