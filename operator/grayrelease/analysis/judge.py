@@ -532,8 +532,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             # test then sees little evidence in a canary failing several times as often. The log
             # ratio cancels what is shared: both tests are asked, each at half the alpha.
             paired, paired_marginal = _shift_evidence(stable, canary, both, cfg, logs=True)
-            results = [_halved(r) for r in results if r.samples >= MIN_SEGMENT]
-            results += [_halved(r) for r in paired if r.samples >= MIN_PAIRED]
+            # The count test's windows meet ``min_window`` below; the paired test's need its own minimum.
+            results = [_halved(r) for r in (*results, *(r for r in paired if r.samples >= MIN_PAIRED))]
             marginal = marginal + paired_marginal
     elif cfg.test == "mann-whitney":
         windows = _windows(length, SAMPLE_WINDOWS)
