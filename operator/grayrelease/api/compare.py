@@ -9,11 +9,14 @@ knows how little traffic a small canary gets.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
 
 from grayrelease.api.base import Model
+from grayrelease.api.durations import PositiveDuration, longest_promql_range, parse_duration
 
 MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
 Better = Literal["lower", "higher"]
@@ -23,6 +26,24 @@ WINDOW_FILLING_KINDS: tuple[MetricKind, ...] = ("latency", "throughput")
 the window (a rate reads low, a quantile comes from a fraction of the requests). Error ratios are
 ratios of two rates that fill alike; gauges are per pod."""
 
+
+
+def query_window(queries: Iterable[str | None], kind: MetricKind | None, declared: str | None = None) -> timedelta | None:
+    """The range one value of a compare metric spans: ``declared`` (``queryWindow``), else the
+    longest range selector in its queries; zero for a gauge read at an instant, None where nothing
+    says.
+
+    A request metric without a range selector reads a recording rule or a client-side summary,
+    whose window the query hides (``job:http_errors:ratio_rate5m`` spans five minutes): taken for
+    an instant, values read every 30 s would count each request ten times over. The operator and
+    ``grayrelease replay --from-prometheus`` both ask here, so a replay judges as the operator did.
+    """
+    if declared is not None:
+        return parse_duration(declared)
+    window = max((longest_promql_range(q) for q in queries if q), default=timedelta(0))
+    if window > timedelta(0) or kind in (None, "gauge"):
+        return window
+    return None
 
 class CompareConfig(Model):
     """How a metric's canary is compared with stable (the ``compare:`` field of a GrayRelease metric).
@@ -78,4 +99,12 @@ class CompareConfig(Model):
     requests_query: str | None = Field(
         default=None, max_length=8192,
         description="Requests per interval of each side (templated like query); enables the two-proportion test.",
+    )
+    query_window: PositiveDuration | None = Field(
+        default=None,
+        description=(
+            "The range the query's rates or quantiles span where the query does not show it, e.g. 5m for a "
+            "recording rule such as job:http_errors:ratio_rate5m. Default: the longest range selector in query "
+            "and requestsQuery; where neither has one, the judge reads the window off the data."
+        ),
     )

@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema, model_validator
 
 from grayrelease.api.base import Model, OpenModel
-from grayrelease.api.compare import WINDOW_FILLING_KINDS, CompareConfig
-from grayrelease.api.durations import Duration, PositiveDuration, longest_promql_range
+from grayrelease.api.compare import WINDOW_FILLING_KINDS, CompareConfig, query_window
+from grayrelease.api.durations import Duration, PositiveDuration
 
 # Bounds. They are what lets the API server prove the CEL rules cheap enough.
 MAX_STEPS = 32
@@ -364,17 +364,25 @@ class Metric(Model):
 
         ``rate(...[5m])`` of a series younger than five minutes reads low, and a latency quantile
         over it comes from a fraction of the requests: a compare metric of kind latency or
-        throughput is judged only once the canary is as old as the longest range in its query.
-        Error ratios are ratios of two rates that fill alike, and are judged from the start.
+        throughput is judged only once the canary is as old as its query window. Error ratios are
+        ratios of two rates that fill alike, and are judged from the start.
         """
         if self.compare is None or self.compare.kind not in WINDOW_FILLING_KINDS:
             return timedelta(0)
-        return longest_promql_range(self.query)
+        return self.query_window() or timedelta(0)
 
-    def overlap(self, interval: timedelta) -> float:
-        """How many consecutive intervals one value's query window spans (at least 1)."""
-        queries = (self.query, self.compare.requests_query if self.compare else None)
-        window = max(longest_promql_range(q) for q in queries if q)
+    def query_window(self) -> timedelta | None:
+        """The range one value of this metric spans (``compare.query_window``); zero for a plain metric."""
+        if self.compare is None:
+            return timedelta(0)
+        return query_window((self.query, self.compare.requests_query), self.compare.kind, self.compare.query_window)
+
+    def overlap(self, interval: timedelta) -> float | None:
+        """How many consecutive intervals one value's query window spans (at least 1); None when the
+        window is unknown, and the judge estimates it from the data."""
+        window = self.query_window()
+        if window is None:
+            return None
         return max(1.0, window / interval) if interval > timedelta(0) else 1.0
 
     @model_validator(mode="after")

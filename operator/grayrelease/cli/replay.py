@@ -29,7 +29,7 @@ from typing import Any
 from grayrelease.analysis import backtest
 from grayrelease.analysis.judge import CompareConfig
 from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios_tolerant
-from grayrelease.api.durations import longest_promql_range
+from grayrelease.api.compare import query_window
 
 _KINDS = ("error-ratio", "latency", "throughput", "gauge")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="say why each release ended as it did: the deciding metrics and the judge's reasons")
     parser.add_argument(
         "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
+    )
+    parser.add_argument(
+        "--query-window", metavar="DURATION",
+        help="the range (e.g. 5m) the queries' rates span, for request metrics whose scenario records none "
+             "(or, with --from-prometheus, whose queries show none: a recording rule); default: read off the data",
     )
     prom = parser.add_argument_group("from Prometheus (a finished release's window)")
     prom.add_argument("--from-prometheus", metavar="URL", help="build the scenario from range queries against this Prometheus")
@@ -69,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     stderr and left out, the rest judged; the exit code is then 1, as ``kubectl apply -f DIR`` does."""
     skipped: list[str] = []
     try:
+        if args.query_window and not parse_duration(args.query_window) > 0:
+            raise ValueError(f"--query-window must be positive: {args.query_window}")
         if args.from_prometheus:
             scenarios = [scenario_from_prometheus(args)]
             if args.save:
@@ -86,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"grayrelease replay: skipped {error}", file=sys.stderr)
     if not scenarios:
         return 2
+    if args.query_window:
+        window = parse_duration(args.query_window)
+        scenarios = [with_query_window(s, window) for s in scenarios]
 
     overrides: dict[str, Any] = {}
     if args.confidence is not None:
@@ -187,10 +197,15 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
             metric["stable_requests"] = series(stable_n_q[name])
             metric["canary_requests"] = series(canary_n_q[name])
             queries += [stable_n_q[name], canary_n_q[name]]
-        # Values over a window longer than the step share data: the judge must know, as the operator does.
-        window = max(longest_promql_range(q) for q in queries).total_seconds()
-        if window > step:
-            metric["query_window_seconds"] = window
+        # Values over a window longer than the step share data: the judge must know, as the operator
+        # does. A window no query shows is left to the judge to read off the data: an instant gauge's
+        # (Prometheus repeats a sample until the next scrape), and a recording rule's unless
+        # --query-window gives it.
+        window = query_window(queries, kind)
+        if window:
+            metric["query_window_seconds"] = window.total_seconds()
+        elif window is None and getattr(args, "query_window", None):
+            metric["query_window_seconds"] = parse_duration(args.query_window)
         metrics.append(metric)
     return Scenario.model_validate(
         {
@@ -201,6 +216,18 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
             "metrics": metrics,
         }
     )
+
+
+def with_query_window(scenario: Scenario, seconds: float) -> Scenario:
+    """The scenario with ``seconds`` as the query window of every request metric that records none.
+
+    Gauges (memory read at an instant) are left alone; a window a metric records is kept."""
+    metrics = [
+        m.model_copy(update={"query_window_seconds": seconds})
+        if m.query_window_seconds is None and m.kind != "gauge" else m
+        for m in scenario.metrics
+    ]
+    return scenario.model_copy(update={"metrics": metrics})
 
 
 def _range_series(client: Any, query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:

@@ -8,6 +8,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from grayrelease.analysis import backtest, judge
@@ -185,6 +186,36 @@ class TestCommand:
         assert reports[0] == reports[1]
         assert {s["verdict"] for s in reports[0]["scenarios"]} == {"rollback", "promote"}
 
+    def test_query_window_is_given_to_the_metrics_that_record_none(self, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+        rng = np.random.default_rng(5)
+        releases = []
+        for i in range(8):
+            stable = 0.2 * np.exp(rng.normal(0, 0.05, 20))
+            canary = 0.2 * np.exp(rng.normal(0, 0.1, 20)) * np.where(np.arange(20) >= 4, 1.0 + 0.15 * (i % 4), 1.0)
+            releases.append(Scenario.model_validate({
+                "name": f"r{i}", "interval_seconds": 30, "truth": {"bad": i % 4 > 0, "onset_index": 4 if i % 4 else None},
+                "metrics": [{"name": "p99", "kind": "latency", "stable": stable.tolist(), "canary": canary.tolist()},
+                            {"name": "memory", "kind": "gauge", "stable": [5e8] * 20, "canary": [5.1e8] * 20}]}))
+        recorded = releases[0]
+        told = [cli_replay.with_query_window(r, 120.0) for r in releases]
+        assert [m.query_window_seconds for m in told[0].metrics] == [120.0] * (len(recorded.metrics) - 1) + [None]
+        assert cli_replay.with_query_window(told[0], 300.0) == told[0]  # a recorded window is kept
+        reports = []
+        for folder, scenarios, flags in (("plain", releases, ["--query-window", "2m"]), ("recorded", told, [])):
+            (tmp_path / folder).mkdir()
+            for release in scenarios:
+                (tmp_path / folder / f"{release.name}.json").write_text(dump_scenario(release), encoding="utf-8")
+            assert cli_main.main(["replay", str(tmp_path / folder), "--json", "--jobs", "1", *flags]) == 0
+            reports.append(json.loads(capsys.readouterr().out))
+        assert reports[0] == reports[1]
+        # Values taken for windows of four intervals weigh a quarter as much: fewer, later rollbacks.
+        assert cli_main.main(["replay", str(tmp_path / "plain"), "--json", "--jobs", "1"]) == 0
+        untold = json.loads(capsys.readouterr().out)
+        assert untold["summary"]["recall"] > reports[0]["summary"]["recall"]
+        assert cli_main.main(["replay", str(tmp_path / "plain"), "--query-window", "0s"]) == 2
+        assert "--query-window must be positive" in capsys.readouterr().err
+
     def test_a_known_query_window_is_handled_as_the_operator_does(self) -> None:
         # rate(...[2m]) read every 30s: values overlap by 4; latency waits until the window is full
         # of canary data (index 3), the error ratio does not wait; a metric without a window is
@@ -269,8 +300,21 @@ class TestFromPrometheus:
         wide = cli_replay.scenario_from_prometheus(self._args(stable="lat=rate(x[2m])"), client)
         assert wide.metrics[0].query_window_seconds == 120
         narrow = cli_replay.scenario_from_prometheus(self._args(stable="lat=rate(y[30s])", canary="lat=rate(y[30s])"), client)
-        assert narrow.metrics[0].query_window_seconds is None
-        assert "query_window_seconds" in dump_scenario(wide) and "query_window_seconds" not in dump_scenario(narrow)
+        assert narrow.metrics[0].query_window_seconds == 30  # one interval: independent values, as the operator knows
+        # A recording rule hides its window: left to the judge, unless --query-window says.
+        hidden = cli_replay.scenario_from_prometheus(self._args(), client)
+        assert hidden.metrics[0].query_window_seconds is None
+        assert "query_window_seconds" in dump_scenario(wide) and "query_window_seconds" not in dump_scenario(hidden)
+        told = cli_replay.scenario_from_prometheus(self._args(**{"query-window": "5m"}), client)
+        assert told.metrics[0].query_window_seconds == 300
+        shown = cli_replay.scenario_from_prometheus(self._args(stable="lat=rate(x[2m])", **{"query-window": "5m"}), client)
+        assert shown.metrics[0].query_window_seconds == 120  # the query's own range wins
+
+    def test_query_window_leaves_a_gauge_read_at_an_instant_alone(self) -> None:
+        values = [{"metric": {}, "values": [[1000, "5e8"]]}]
+        args = self._args(metric="mem=gauge", stable="mem=S", canary="mem=C", **{"query-window": "2m"})
+        scenario = cli_replay.scenario_from_prometheus(args, _Client({"S": values, "C": values}))
+        assert [m.query_window_seconds for m in scenario.metrics] == [120, None]  # lat: a recording rule; mem: an instant
 
     def test_the_canary_weight_is_recorded_when_given(self) -> None:
         values = [{"metric": {}, "values": [[1000, "0.2"]]}]

@@ -81,6 +81,7 @@ INVALID = [
      "metric names in an analysis step must be unique"),
     ("zero pause duration", _set("strategy.steps.1.pause.duration", "0s"), "positive duration"),
     ("zero analysis interval", _set("analysis.interval", "0m0s"), "positive duration"),
+    ("zero query window", _set("analysis.metrics.1.compare.queryWindow", "0s"), "positive duration"),
     ("metric without verdict", _set("analysis.metrics.0.successCondition", DELETE),
      "successCondition, failureCondition or compare"),
     ("trafficRouting without service", lambda s: (s.pop("service"), s.update(trafficRouting={"gatewayAPI": {"httpRoute": "r"}})),
@@ -94,6 +95,7 @@ INVALID_SHAPE = [
     ("negative weight", _set("strategy.steps.0.setWeight", -1), "strategy.steps[0].setWeight"),
     ("duration in words", _set("strategy.steps.1.pause.duration", "5 minutes"), "strategy.steps[1].pause.duration"),
     ("duration in days", _set("analysis.interval", "1d"), "analysis.interval"),
+    ("query window in words", _set("analysis.metrics.1.compare.queryWindow", "five minutes"), "compare.queryWindow"),
     ("zero replicas", _set("replicas", 0), "spec.replicas"),
     ("onFailure unknown", _set("strategy.onFailure", "ignore"), "strategy.onFailure"),
     ("compare against canary", _set("analysis.metrics.1.compare.against", "canary"), "compare.against"),
@@ -128,24 +130,32 @@ def test_selector_is_immutable(spec: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "requests_query", "interval", "overlap", "fill"),
+    ("query", "requests_query", "window", "interval", "overlap", "fill"),
     [
-        ("rate(x[4m])", None, "1m", 4.0, 0),
-        ("rate(x[1m])", None, "5m", 1.0, 0),
-        ("rate(x[1m])", "sum(increase(n[2m]))", "1m", 2.0, 0),
-        ("histogram_quantile(0.99, sum by (le) (rate(b[2m])))", None, "30s", 4.0, 120),
+        ("rate(x[4m])", None, None, "1m", 4.0, 0),
+        ("rate(x[1m])", None, None, "5m", 1.0, 0),
+        ("rate(x[1m])", "sum(increase(n[2m]))", None, "1m", 2.0, 0),
+        ("histogram_quantile(0.99, sum by (le) (rate(b[2m])))", None, None, "30s", 4.0, 120),
+        ("job:http_errors:ratio_rate5m", None, None, "30s", None, 0),
+        ("job:http_errors:ratio_rate5m", None, "5m", "30s", 10.0, 0),
+        ("job:http_latency_p99:rate2m", None, "2m", "1m", 2.0, 120),
+        ("rate(x[1m])", None, "3m", "1m", 3.0, 0),
+        ("avg(container_memory_working_set_bytes)", None, None, "30s", 1.0, 0),
     ],
-    ids=["window of four intervals", "window shorter than the interval", "requests over a longer window", "latency"],
+    ids=["window of four intervals", "window shorter than the interval", "requests over a longer window", "latency",
+         "recording rule: unknown", "recording rule with queryWindow", "latency recording rule with queryWindow",
+         "queryWindow wins over the query's range", "gauge read at an instant"],
 )
-def test_metric_overlap_and_fill_window(query: str, requests_query: str | None, interval: str, overlap: float,
-                                        fill: int) -> None:
+def test_metric_overlap_and_fill_window(query: str, requests_query: str | None, window: str | None, interval: str,
+                                        overlap: float | None, fill: int) -> None:
     from datetime import timedelta
 
     from grayrelease.api.durations import parse_duration
     from grayrelease.api.spec import Metric
 
-    kind = "latency" if "quantile" in query else "error-ratio"
-    compare = {"kind": kind, **({"requestsQuery": requests_query} if requests_query else {})}
+    kind = "latency" if "quantile" in query or "latency" in query else "gauge" if "memory" in query else "error-ratio"
+    compare = {"kind": kind, **({"requestsQuery": requests_query} if requests_query else {}),
+               **({"queryWindow": window} if window else {})}
     metric = Metric.model_validate({"name": "m", "provider": {"prometheus": {"address": "http://p"}}, "query": query,
                                     "compare": compare})
     assert metric.overlap(parse_duration(interval)) == overlap

@@ -18,7 +18,7 @@ INTERVAL = timedelta(seconds=30)
 
 
 def _metric(name: str, kind: str, **compare: Any) -> dict[str, Any]:
-    return {"name": name, "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "q",
+    return {"name": name, "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "rate(q[30s])",
             "compare": {"against": "stable", "kind": kind, **compare}}
 
 
@@ -97,3 +97,18 @@ def test_request_counts_of_one_metric_make_a_trickle_quiet_for_another() -> None
     queried[0] = _queried(spec, "errors", 0.0, None, {"stable": 4000.0, "canary": 0.0})
     results = observe._judge_compares(spec, busy, queried, NOW)
     assert results["latency"].phase == "Failed" and results["errors"].phase == "Failed"
+
+
+def test_a_query_that_hides_its_window_leaves_it_to_the_judge_unless_queryWindow_says() -> None:
+    """A recording rule over five minutes, read every 30 s, shares nine tenths of its data with the last value."""
+    hidden = _metric("errors", "error-ratio")
+    hidden["query"] = 'job:http_errors:ratio_rate5m{role="{{ side.role }}"}'
+    told = _metric("told", "error-ratio", queryWindow="5m")
+    told["query"] = hidden["query"]
+    ranged = _metric("ranged", "error-ratio")
+    ranged["query"] = 'sum(rate(errors{role="{{ side.role }}"}[2m])) / sum(rate(requests{role="{{ side.role }}"}[2m]))'
+    memory = _metric("memory", "gauge")
+    spec = _spec(hidden, told, ranged, memory)
+    status = GrayReleaseStatus(canary_weight=5)
+    overlaps = {m.name: observe._history(m, status, INTERVAL).overlap for m in spec.analysis.metrics}
+    assert overlaps == {"errors": None, "told": 10.0, "ranged": 4.0, "memory": 1.0}
