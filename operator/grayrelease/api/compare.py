@@ -27,7 +27,6 @@ the window (a rate reads low, a quantile comes from a fraction of the requests).
 ratios of two rates that fill alike; gauges are per pod."""
 
 
-
 def query_window(queries: Iterable[str | None], kind: MetricKind | None, declared: str | None = None) -> timedelta | None:
     """The range one value of a compare metric spans: ``declared`` (``queryWindow``), else the
     longest range selector in its queries; zero for a gauge read at an instant, None where nothing
@@ -44,6 +43,7 @@ def query_window(queries: Iterable[str | None], kind: MetricKind | None, declare
     if window > timedelta(0) or kind in (None, "gauge"):
         return window
     return None
+
 
 class CompareConfig(Model):
     """How a metric's canary is compared with stable (the ``compare:`` field of a GrayRelease metric).

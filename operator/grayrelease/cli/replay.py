@@ -204,7 +204,7 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
         window = query_window(queries, kind)
         if window:
             metric["query_window_seconds"] = window.total_seconds()
-        elif window is None and getattr(args, "query_window", None):
+        elif window is None and args.query_window:
             metric["query_window_seconds"] = parse_duration(args.query_window)
         metrics.append(metric)
     return Scenario.model_validate(
