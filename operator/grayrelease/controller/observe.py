@@ -146,7 +146,11 @@ def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
     else:
         phase = "Successful"
     requests = item.requests
-    return measure.Result(phase, item.values.get("canary"), f"{verdict.classification}: {verdict.reason}",
+    message = f"{verdict.classification}: {verdict.reason}"
+    if item.metric.query_window() is None:
+        # Said at every measurement, where the user reads them: the judge is more cautious unsure.
+        message += " (the query shows no range: its window is read off the data; compare.queryWindow gives it)"
+    return measure.Result(phase, item.values.get("canary"), message,
                           stable_value=item.values.get("stable"),
                           stable_requests=requests.get("stable") if requests else None,
                           canary_requests=requests.get("canary") if requests else None,

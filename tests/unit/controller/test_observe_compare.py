@@ -112,3 +112,16 @@ def test_a_query_that_hides_its_window_leaves_it_to_the_judge_unless_queryWindow
     status = GrayReleaseStatus(canary_weight=5)
     overlaps = {m.name: observe._history(m, status, INTERVAL).overlap for m in spec.analysis.metrics}
     assert overlaps == {"errors": None, "told": 10.0, "ranged": 4.0, "memory": 1.0}
+
+
+def test_a_measurement_says_when_its_window_is_read_off_the_data() -> None:
+    hidden = _metric("errors", "error-ratio")
+    hidden["query"] = 'job:http_errors:ratio_rate5m{role="{{ side.role }}"}'
+    told = _metric("told", "error-ratio", queryWindow="5m")
+    told["query"] = hidden["query"]
+    spec = _spec(hidden, told)
+    status = GrayReleaseStatus(canary_weight=5, analysis={
+        name: _record([0.01] * 6, [0.01] * 6) for name in ("errors", "told")})
+    results = observe._judge_compares(spec, status, [_queried(spec, n, 0.01, 0.01) for n in ("errors", "told")], NOW)
+    assert "compare.queryWindow gives it" in results["errors"].message
+    assert "queryWindow" not in results["told"].message
