@@ -179,6 +179,9 @@ INVALID = [
         {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "up", "successCondition": "result > 0"}]}},
      "metric names must be unique"),
     ("unknown router", {"trafficRouting": {"istio": {}}}, "trafficRouting"),
+    ("zero query window", {"analysis": {"metrics": [
+        {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "job:errors:ratio_rate5m",
+         "compare": {"kind": "error-ratio", "queryWindow": "0s"}}]}}, "must be a positive duration"),
 ]
 
 
