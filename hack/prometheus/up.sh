@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Starts a real Prometheus on loopback (default 127.0.0.1:19090) for the tests and the demo.
 # Targets are file-based: every $GRAYRELEASE_STATE/prometheus/targets/*.json is a file_sd list
-# (the operator, the demo traffic simulator, test exporters add theirs there). Idempotent.
+# (the operator, the demo traffic simulator, test exporters add theirs there); recording rules
+# are every $GRAYRELEASE_STATE/prometheus/rules/*.yml, read at start and on POST /-/reload.
+# Idempotent.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 port=${PROMETHEUS_PORT:-19090}
 dir=$GRAYRELEASE_STATE/prometheus
-mkdir -p "$dir/targets" "$dir/data"
+mkdir -p "$dir/targets" "$dir/rules" "$dir/data"
 cat > "$dir/prometheus.yml" <<YAML
 global:
   scrape_interval: ${PROMETHEUS_SCRAPE_INTERVAL:-1s}
   evaluation_interval: 5s
+rule_files: ["$dir/rules/*.yml"]
 scrape_configs:
   - job_name: prometheus
     static_configs: [{targets: ["127.0.0.1:${port}"]}]

@@ -182,10 +182,28 @@ class Prometheus:
         tmp.rename(path)  # atomic: Prometheus never reads a half-written file
         self._added.append(path)
 
+    def add_rules(self, name: str, text: str) -> None:
+        """Adds a rule file (YAML of rule groups) and reloads Prometheus, which evaluates it from then on."""
+        path = self.targets_dir.parent / "rules" / f"{name}.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.rename(path)
+        self._added.append(path)
+        self.reload()
+
+    def reload(self) -> None:
+        request = urllib.request.Request(f"{self.url}/-/reload", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+
     def remove_targets(self) -> None:
+        rules = any(path.suffix == ".yml" for path in self._added)
         for path in self._added:
             path.unlink(missing_ok=True)
         self._added.clear()
+        if rules:
+            self.reload()
 
     def stop(self) -> None:
         """Stops the server (an outage, as seen by the operator)."""
