@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from grayrelease.analysis import judge
+from grayrelease.analysis import counttest, judge, pairedtest, series, settings
 from grayrelease.analysis.judge import CompareConfig, MetricHistory, MetricVerdict
 
 
@@ -217,7 +217,7 @@ class TestRatiosWithoutCounts:
 
     def test_effective_counts_do_not_exceed_binomial(self) -> None:
         stable, canary, present = self._arrays()
-        estimated = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
+        estimated = counttest.effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
         assert estimated is not None
         # Binomial noise gives about the true 9500 and 500 requests (within sampling error), never wildly more.
         assert 4000 < estimated[0] < 16000
@@ -225,10 +225,10 @@ class TestRatiosWithoutCounts:
 
     def test_an_incident_on_stable_does_not_shrink_the_estimate(self) -> None:
         stable, canary, present = self._arrays()
-        calm = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
+        calm = counttest.effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
         stable[10:14] = 0.2  # both sides fail for four intervals
         canary[10:14] = 0.2
-        hit = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
+        hit = counttest.effective_counts(stable, present, canary, present, np.full(stable.size, 5.0))
         assert calm is not None and hit is not None
         assert hit[0] > 0.3 * calm[0]
 
@@ -238,7 +238,7 @@ class TestRatiosWithoutCounts:
         stable = np.array([0.00187441, 0.00218818, 0.00193377])
         canary = np.array([0.0, 0.0, 0.030303])
         present = np.ones(3, dtype=bool)
-        estimated = judge._effective_counts(stable, present, canary, present, np.full(stable.size, 1.0))
+        estimated = counttest.effective_counts(stable, present, canary, present, np.full(stable.size, 1.0))
         assert estimated is not None
         assert np.all(estimated[1] < 100)
         verdict = judge.judge_metric(MetricHistory("e", list(stable), list(canary), kind="error-ratio", canary_weight=1.0))
@@ -253,7 +253,7 @@ class TestRatiosWithoutCounts:
     def test_without_weight_falls_back_to_the_paired_test(self) -> None:
         history = self._ratios(0.01)
         quiet = np.array([0.0, 0.0, 0.0])
-        stable_only = judge._effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), np.full(3, 5.0))
+        stable_only = counttest.effective_counts(quiet, np.ones(3, dtype=bool), quiet, np.ones(3, dtype=bool), np.full(3, 5.0))
         assert stable_only is None
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
 
@@ -287,7 +287,7 @@ class TestSharedWanderWithoutCounts:
     ) -> None:
         stable, canary = self._ratios(3.0, seed)
         both = self._first_failed_look(stable, canary)
-        monkeypatch.setattr(judge, "_shift_evidence", lambda *args, **kwargs: ([], []))
+        monkeypatch.setattr(pairedtest, "shift_evidence", lambda *args, **kwargs: ([], []))
         counts_alone = self._first_failed_look(stable, canary)
         assert both is not None and counts_alone is not None
         assert both <= counts_alone - 2
@@ -386,9 +386,9 @@ class TestSuccessRatio:
 
     def test_values_beyond_a_hundred_are_not_a_ratio(self) -> None:
         history = MetricHistory("score", [180.0] * 6, [179.5] * 6, kind="gauge", better="higher")
-        assert judge._is_success_ratio(history, CompareConfig()) is False
+        assert settings.is_success_ratio(history, CompareConfig()) is False
         low = MetricHistory("score", [30.0] * 6, [29.5] * 6, kind="gauge", better="higher")
-        assert judge._is_success_ratio(low, CompareConfig()) is False  # not near 100%
+        assert settings.is_success_ratio(low, CompareConfig()) is False  # not near 100%
 
     def test_a_success_rate_in_percent_is_judged_by_its_failures(self) -> None:
         """99.6% -> 97.5% success is six times the failures, far beyond a 10% gauge tolerance."""
@@ -503,7 +503,7 @@ class TestWeightChanges:
 
     def test_intervals_without_a_recorded_weight_take_the_current_one(self) -> None:
         history = MetricHistory("e", [0.1] * 3, [0.1] * 3, canary_weight=10.0, canary_weights=[None, 5.0, None])
-        assert judge._weights(history, 3).tolist() == [10.0, 5.0, 10.0]
+        assert series.weights(history, 3).tolist() == [10.0, 5.0, 10.0]
 
 
 @pytest.mark.parametrize("canary_ratio", [0.5, 0.0005], ids=["ten times worse", "a hundred times better"])
@@ -650,10 +650,10 @@ class TestErrorShareWander:
     STABLE_N = [18710.0, 19280, 20370, 20700, 21310, 21460, 20550, 20730, 20210, 19440, 19920, 20500]
     CANARY_N = [None, 1043.0, 1068, 1062, 1089, 1138, 1118, 1085, 1054, 978, 1008, 1075]
 
-    @pytest.mark.parametrize("prior", [judge.RATE_NOISE_PRIOR, 0.04])
+    @pytest.mark.parametrize("prior", [counttest.RATE_NOISE_PRIOR, 0.04])
     def test_early_excess_on_few_errors_is_not_a_regression(self, prior: float, monkeypatch: pytest.MonkeyPatch) -> None:
         """Judged at every interval; with the earlier prior (tau^2 = 0.04) it fails at its third."""
-        monkeypatch.setattr(judge, "RATE_NOISE_PRIOR", prior)
+        monkeypatch.setattr(counttest, "RATE_NOISE_PRIOR", prior)
         failed = [
             n for n in range(1, len(self.STABLE) + 1)
             if judge.judge_metric(MetricHistory(
@@ -678,11 +678,11 @@ class TestGaugeWarmUp:
     STABLE = [0.1751, 0.1733, 0.1758, 0.1725, 0.1719, 0.1709, 0.1728, 0.1761]
     CANARY = [0.2963, 0.2893, 0.2932, 0.1809, 0.1863, 0.1783, 0.1850, 0.1845]
 
-    @pytest.mark.parametrize("warm_up", [judge.GAUGE_WARM_UP, 0])
+    @pytest.mark.parametrize("warm_up", [pairedtest.GAUGE_WARM_UP, 0])
     def test_a_warm_up_that_falls_back_does_not_fail(self, warm_up: int, monkeypatch: pytest.MonkeyPatch) -> None:
         """Judged at every interval, as the operator does; without the rule (``GAUGE_WARM_UP = 0``)
         the same release fails at its sixth interval."""
-        monkeypatch.setattr(judge, "GAUGE_WARM_UP", warm_up)
+        monkeypatch.setattr(pairedtest, "GAUGE_WARM_UP", warm_up)
         failed = [
             n for n in range(1, len(self.STABLE) + 1)
             if judge.judge_metric(MetricHistory("cpu", self.STABLE[:n], self.CANARY[:n], kind="gauge", better="lower")).failed
@@ -698,7 +698,7 @@ class TestGaugeWarmUp:
         leak = [0.03 * i for i in range(12)]
         first = next(n for n in range(6, 13) if judge.judge_metric(self._cpu(leak[:n])).failed)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(judge, "GAUGE_WARM_UP", 0)
+            patch.setattr(pairedtest, "GAUGE_WARM_UP", 0)
             unguarded = next(n for n in range(6, 13) if judge.judge_metric(self._cpu(leak[:n])).failed)
         assert first == unguarded
 
@@ -736,7 +736,7 @@ class TestLatencyWarmUp:
         assert judge.overall([first]).decision == "pause"
 
     def test_without_the_rule_the_same_canary_fails_at_its_third_interval(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(judge, "SETTLING_SHARE", 0.0)
+        monkeypatch.setattr(pairedtest, "SETTLING_SHARE", 0.0)
         verdict = judge.judge_metric(self._p95(self.FADING[:3]))
         assert (verdict.classification, verdict.failed) == ("High", True)
 

@@ -1,0 +1,77 @@
+"""What the judge's tests share: results per window, start intervals, always-valid p-values.
+
+The count test (``counttest``) and the paired test (``pairedtest``) each give, per start
+interval, an e-value of "the canary is worse since this interval"; this module turns it into a
+p-value against the release-wide alpha, lists the starts a test reports on and the trailing
+windows the one-look marginal check tests, and discounts evidence over overlapping query windows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from grayrelease.analysis import stats
+
+
+MIN_SEGMENT = 2
+"""Fewest intervals with counts the count test decides on: a single burst of errors never does."""
+
+
+MARGINAL_FRACTIONS = (1.0, 0.5, 0.25)
+"""Trailing windows (shares of the intervals with data) the marginal check tests at one look: the
+whole release, and its second half and last quarter for a regression that started mid-release."""
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    effect: float
+    p_bad: float
+    p_good: float
+    samples: int
+
+
+def halved(r: WindowResult) -> WindowResult:
+    """One of two tests asked at once: Bonferroni, each at half the alpha."""
+    return dataclasses.replace(r, p_bad=min(1.0, 2 * r.p_bad), p_good=min(1.0, 2 * r.p_good))
+
+
+def starts(usable: np.ndarray) -> Iterator[tuple[int, int, float]]:
+    """Start intervals a sequential test reports on: (start, usable intervals since it, alpha share).
+
+    Only starts at a usable interval with at least ``MIN_SEGMENT`` usable intervals since.
+    """
+    since = np.cumsum(usable[::-1])[::-1]
+    for start in range(len(usable)):
+        if since[start] < MIN_SEGMENT:
+            return
+        if usable[start]:
+            yield start, int(since[start]), stats.start_weight(start)
+
+
+def always_valid_p(log_evidence: float, weight: float) -> float:
+    """p-value of a sequential test: 1 / (start weight x e-value), at most 1.
+
+    Evidence against the hypothesis can be overwhelming (a canary far better than stable on
+    millions of requests), so the e-value is clamped before exponentiating.
+    """
+    return min(1.0, math.exp(min(-float(log_evidence), 700.0)) / weight)
+
+
+def inflation(n: int, overlap: float) -> float:
+    return float(stats.overlap_inflation(n, overlap))
+
+
+def marginal_starts(usable: np.ndarray) -> list[tuple[int, int]]:
+    """Trailing windows the marginal check tests: (start, usable intervals since it), per ``MARGINAL_FRACTIONS``."""
+    where = np.flatnonzero(usable)
+    out = {}
+    for fraction in MARGINAL_FRACTIONS:
+        k = max(MIN_SEGMENT, math.ceil(fraction * where.size))
+        if k <= where.size:
+            out[int(where[where.size - k])] = k
+    return sorted(out.items())

@@ -1,0 +1,111 @@
+"""Whether a canary without data is dead (a crash loop) or merely quiet, alone and with the release's other metrics.
+
+A canary that stops reporting while stable still does fails its metric after ``missingLimit``
+intervals, longer when it often had no data before; an interval in which it was due next to no
+requests says nothing. The release's other metrics tell more: request counts say how many
+requests the canary was due, and a gauge or a latency still coming in says its pods are alive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from grayrelease.analysis import series, settings
+from grayrelease.api.compare import CompareConfig
+
+
+SILENCE_MIN_REQUESTS = 5.0
+"""A canary with no data counts as silent only where it should have had this many requests (if
+known): the chance of none at all is then below 1%."""
+
+
+SILENCE_PRIOR = (0.5, 2.5)
+"""Prior of the canary's rate of intervals without data: half a gap in two and a half intervals."""
+
+
+SILENCE_CHANCE = 0.01
+"""How unlikely a live canary's run of intervals without data must be before it counts as silent."""
+
+
+def canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overlap: float = 1.0) -> tuple[int, int]:
+    """Trailing intervals in which the canary had no data while stable had, and how many of those
+    make a dead canary more likely than a quiet one at 99%.
+
+    Intervals where stable had no data either (Prometheus down, or a canary expected to get next
+    to no requests) neither count nor break the run. A canary that often had no data before the
+    run (a trickle of traffic) must be silent for longer: if it missed a fraction f of the
+    intervals before, a live one misses k in a row with chance about f^k, so the run must reach
+    log(0.01) / log(f). f starts from the prior ``SILENCE_PRIOR``, which asks ``missingLimit``
+    (3) intervals of a canary that never reported or reported steadily. Over query windows of
+    ``overlap`` intervals, k empty values in a row are k + overlap - 1 intervals without a request,
+    about (k + overlap - 1) / overlap windows' worth of chances, and the run must be as much longer.
+    """
+    count = 0
+    end = len(canary_missing)
+    for index in range(len(canary_missing) - 1, -1, -1):
+        if not canary_missing[index]:
+            break
+        end = index
+        if not stable_missing[index]:
+            count += 1
+    before = ~stable_missing[:end]
+    gaps = float((canary_missing[:end] & before).sum())
+    rate = (gaps + SILENCE_PRIOR[0]) / (float(before.sum()) + SILENCE_PRIOR[1])
+    needed = math.ceil(overlap * math.log(SILENCE_CHANCE) / math.log(rate) - overlap + 1 - 1e-9)
+    return count, needed
+
+
+def still_serving(histories: Sequence[series.MetricHistory], configs: dict[str, CompareConfig]) -> dict[str, str]:
+    """For each metric, another request metric the canary reported at the latest interval.
+
+    A canary whose latency or request rate still comes in is serving: an error ratio that went
+    silent meanwhile has lost its query (or its error series), not its pods.
+    """
+    reporting = []
+    for h in histories:
+        kind = settings.config_for(h, configs).kind or h.kind
+        if kind in ("latency", "throughput") and served_lately(h):
+            reporting.append(h.name)
+    return {h.name: next((r for r in reporting if r != h.name), "") for h in histories}
+
+
+def served_lately(history: series.MetricHistory) -> bool:
+    """Whether the canary reported at the latest interval in which stable did.
+
+    An interval without data on either side (Prometheus down, a failed query) says nothing.
+    """
+    for index in range(len(history.stable) - 1, -1, -1):
+        if history.stable[index] is None:
+            continue
+        served = history.canary_requests is None or (history.canary_requests[index] or 0) > 0
+        return history.canary[index] is not None and served
+    return False
+
+
+def still_reporting(histories: Sequence[series.MetricHistory], configs: dict[str, CompareConfig]) -> str | None:
+    """A per-pod gauge the canary reported at the latest interval, when no metric counts requests.
+
+    Request metrics that go silent while the canary's pods still report memory or CPU mean that no
+    traffic reaches the canary (a trickle, a routing mistake), which is inconclusive, not a crash.
+    With request counts the judge knows how many requests the canary was due and needs no hint.
+    """
+    if any(h.stable_requests is not None for h in histories):
+        return None
+    for h in histories:
+        config = settings.config_for(h, configs)
+        if (config.kind or h.kind) == "gauge" and h.canary and h.canary[-1] is not None and not settings.is_success_ratio(h, config):
+            return h.name
+    return None
+
+
+def shared_expected_requests(histories: Sequence[series.MetricHistory]) -> list[float | None] | None:
+    for h in histories:
+        if h.stable_requests is not None:
+            expected = series.expected_canary_requests(series.as_array(h.stable_requests, len(h.stable_requests)), series.weights(h, len(h.stable)))
+            if np.all(np.isinf(expected)):
+                continue
+            return [None if np.isinf(e) else float(e) for e in expected]
+    return None

@@ -1,0 +1,186 @@
+"""The paired test: canary against stable interval by interval, on their log ratio.
+
+Latency, throughput, gauges and error ratios without counts: load, diurnal drift and incidents
+that hit both sides cancel in the per-interval ratio; a sequential mixture test of its mean shift
+per start interval (``stats.shift_log_evidence``) against a noise scale pooled from the data and
+the kind's prior. A fresh canary's warm-up is read here too: a gauge's leading intervals, a
+latency excess that fades.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from grayrelease.analysis import evidence, settings, stats
+
+
+PRIOR_DF = 6.0
+"""Weight of the prior noise, in degrees of freedom: worth about ten intervals of data."""
+
+
+SHIFT_NULL_SHARE = 0.5
+"""The paired test's null hypothesis is a shift of SHIFT_NULL_SHARE x maxDegradation: a canary that
+is harmlessly a little slower does not pile up evidence, and a slower one than that must also
+show an estimate beyond the full tolerance."""
+
+
+MIN_PAIRED = 3
+"""Fewest intervals the paired test decides on. Four would spare a few good canaries with a slow
+first interval, but moves the median detection of large regressions from two intervals to three."""
+
+
+MIN_PAIRED_GAUGE = 6
+"""Fewest intervals the paired test decides a gauge on. A fresh pod's CPU and memory differ from a
+warm one's for its first minute or so (JIT compilation, caches filling), and the regressions a
+gauge shows, leaks above all, build up over many intervals: waiting costs them nothing."""
+
+
+GAUGE_WARM_UP = 3
+"""Most leading intervals of a gauge the paired test leaves out as a fresh canary's warm-up (CPU of a
+JIT compiling and caches filling), where the canary is worse in each, by more than the tolerance,
+than in any later interval."""
+
+
+SETTLING_LOOKS = 6
+"""Most intervals of a canary's life a fading latency excess is taken for its warm-up (``settling``)."""
+
+
+SETTLING_SHARE = 0.6
+"""How far a fresh canary's latency excess must have fallen from its first interval to be read as warm-up."""
+
+
+MIN_SCALE = 0.005
+"""Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
+
+
+def paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, kind: str, logs: bool = False) -> tuple[np.ndarray, bool]:
+    """Per-interval canary-vs-stable differences: log ratios when every value is positive,
+    otherwise differences relative to stable's typical level. Returns (differences, is_log).
+
+    Error ratios take relative differences unless ``logs`` (a sparse ratio is zero now and then);
+    with ``logs``, where every value is positive, a burst that multiplies both sides' errors does
+    not read as the canary's excess over stable's typical level."""
+    s, c = stable[both], canary[both]
+    if (logs or kind != "error-ratio") and np.all(s > 0) and np.all(c > 0):
+        diffs = np.full(len(stable), np.nan)
+        diffs[both] = np.log(c / s)
+        return diffs, True
+    level = float(np.median(np.abs(s))) if s.size else 0.0
+    if level <= 0:
+        level = float(np.mean(np.abs(s))) if s.size and np.mean(np.abs(s)) > 0 else 1e-4
+    diffs = np.full(len(stable), np.nan)
+    diffs[both] = (c - s) / level
+    return diffs, False
+
+
+def shift_evidence(
+    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: settings.Resolved, logs: bool = False
+) -> tuple[list[evidence.WindowResult], list[evidence.WindowResult]]:
+    """Sequential evidence of the paired test, one result per start interval.
+
+    Per-interval canary-vs-stable differences (log ratios), so load, drift and incidents that
+    hit both sides cancel; a mixture likelihood ratio of their mean shift since each start
+    (``stats.shift_log_evidence``) against a null of ``SHIFT_NULL_SHARE`` x the tolerance, with
+    the noise scale pooled from the data and the kind's prior. ``p_bad`` / ``p_good`` are
+    always-valid p-values (1 / (start weight x e-value)); the effect is the Hodges–Lehmann
+    estimate since the start, computed only where it can decide. Second, the marginal check's
+    one-look t-test results per trailing window.
+    """
+    diffs, is_log = paired_differences(stable, canary, both, cfg.kind, logs)
+    if not cfg.overlap_known and cfg.kind == "error-ratio":
+        # A count-less error ratio judged as paired values, its window unknown: how the differences
+        # wander tells how much they share (latency and throughput were read in ``querywindow.shared_data``).
+        cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, stats.wander_overlap(diffs[both])))
+    sample_scale, sample_df = stats.difference_scale(diffs[both])
+    # Values over overlapping windows differ from one interval to the next by sqrt(overlap) less
+    # than they spread; the evidence then discounts their shared data (``stats.overlap_inflation``).
+    if sample_scale is not None:
+        sample_scale *= math.sqrt(cfg.overlap)
+    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
+    # A plug-in scale from few intervals is as often too small as too large, and too small cries
+    # wolf: widen it by the ratio of a Student t's standard deviation to a normal's.
+    scale = max(scale * math.sqrt(df / (df - 2.0)), MIN_SCALE)
+    margin = SHIFT_NULL_SHARE * cfg.tolerance
+    up_null, down_null = (math.log1p(margin), math.log1p(-min(margin, 0.5))) if is_log else (margin, -margin)
+    higher = stats.shift_log_evidence(diffs, scale, up_null, overlap=cfg.overlap)
+    lower = stats.shift_log_evidence(-diffs, scale, -down_null, overlap=cfg.overlap)
+    bad_log, good_log = (higher, lower) if cfg.better == "lower" else (lower, higher)
+    results = []
+    for start, n, weight in evidence.starts(both):
+        p_bad = evidence.always_valid_p(bad_log[start], weight)
+        p_good = evidence.always_valid_p(good_log[start], weight)
+        if start > 0 and min(p_bad, p_good) >= cfg.alpha:
+            continue
+        window = diffs[start:][both[start:]]
+        location = stats.hodges_lehmann_location(window)
+        effect = math.expm1(location) if is_log else location
+        results.append(evidence.WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n))
+    # The marginal check: a one-sided t-test of the mean shift beyond the same null, per trailing window.
+    marginal = []
+    for start, n in evidence.marginal_starts(both):
+        window = diffs[start:][both[start:]]
+        excess = float(np.mean(window)) - up_null if cfg.better == "lower" else down_null - float(np.mean(window))
+        location = stats.hodges_lehmann_location(window)
+        effect = math.expm1(location) if is_log else location
+        spread = scale * math.sqrt(evidence.inflation(n, cfg.overlap))
+        marginal.append(evidence.WindowResult(effect, stats.mean_shift_greater(excess, spread, n, df), 1.0, n))
+    return results, marginal
+
+
+def past_warm_up(both: np.ndarray, stable: np.ndarray, canary: np.ndarray, cfg: settings.Resolved) -> np.ndarray:
+    """The intervals a gauge's paired test judges: all but a fresh canary's warm-up.
+
+    The leading intervals (at most ``GAUGE_WARM_UP``) in which the canary is worse, by more than the
+    tolerance, than in every interval after them are left out: a fresh pod's CPU runs high for its
+    first minute and falls back. A leak only grows and a step stays, so neither loses an interval.
+    """
+    at = np.flatnonzero(both)
+    if at.size <= GAUGE_WARM_UP:
+        return both
+    diffs, is_log = paired_differences(stable, canary, both, "gauge")
+    worse = diffs[at] if cfg.better == "lower" else -diffs[at]
+    later = float(np.max(worse[GAUGE_WARM_UP:])) + (math.log1p(cfg.tolerance) if is_log else cfg.tolerance)
+    lead = 0
+    while lead < GAUGE_WARM_UP and worse[lead] > later:
+        lead += 1
+    tested = both.copy()
+    tested[at[:lead]] = False
+    return tested
+
+
+def settling(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: settings.Resolved) -> bool:
+    """Whether a fresh canary's latency excess is its warm-up fading rather than a regression.
+
+    Over its first ``SETTLING_LOOKS`` intervals at most, a canary that is worse at every interval
+    by less than at the one before, and by now by less than ``SETTLING_SHARE`` of its first excess,
+    is a JIT compiling, caches filling or a GC pause leaving the query's window: it is judged once
+    the fall stops. A step regression stays; when the noise around it happens to fall so, its
+    rollback waits an interval or two."""
+    at = np.flatnonzero(both)
+    if at.size < MIN_PAIRED or at.size > SETTLING_LOOKS:
+        return False
+    diffs, _ = paired_differences(stable, canary, both, cfg.kind)
+    worse = diffs[at] if cfg.better == "lower" else -diffs[at]
+    return bool(np.all(np.diff(worse) < 0) and worse[0] > 0 and worse[-1] < SETTLING_SHARE * worse[0])
+
+
+def per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The canary's throughput scaled to stable's share of the traffic, when the values are per side.
+
+    A request rate summed over a side is proportional to that side's weight: a healthy 5% canary
+    serves about 1/19 of stable's rate. Rates per pod are not. The values say which they are: when
+    the canary/stable ratio sits nearer (in log terms) to the traffic split than to parity, they
+    are per side and each interval's canary value is scaled by (100 - weight) / weight, with the
+    weight the canary had in that interval.
+    """
+    split = np.log(weights / (100.0 - weights))
+    both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0) & ~np.isnan(split)
+    if not both.any():
+        return canary
+    ratios = np.log(canary[both] / stable[both])
+    if np.median(np.abs(ratios - split[both])) < np.median(np.abs(ratios)):
+        return np.where(np.isnan(split), np.nan, canary * np.exp(-split))
+    return canary

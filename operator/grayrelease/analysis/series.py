@@ -1,0 +1,99 @@
+"""A metric's history as the judge receives it, and the per-interval arrays every test reads.
+
+The operator builds a ``MetricHistory`` from the GrayRelease status each interval (``controller.observe``);
+``grayrelease replay`` builds one from a scenario (``backtest.histories_at``). Values are kept as
+the API gives them (``None`` for no data); the tests read them as float arrays with NaN.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from grayrelease.api.compare import Better, MetricKind
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """A metric's values so far, one per interval and side; None where there was no data."""
+
+    name: str
+    stable: Sequence[float | None]
+    canary: Sequence[float | None]
+    kind: MetricKind = "gauge"
+    better: Better | None = None
+    stable_requests: Sequence[float | None] | None = None
+    canary_requests: Sequence[float | None] | None = None
+    canary_weight: float | None = None
+    """Percent of the traffic the canary gets (the current step's weight), if known. Lets an
+    error ratio without request counts use the count test with estimated effective counts."""
+    canary_weights: Sequence[float | None] | None = None
+    """The canary's weight at each interval, where it changed during the release (the operator
+    records it); intervals without one take ``canary_weight``."""
+    expected_canary_requests: Sequence[float | None] | None = None
+    """Requests the canary should have had per interval, from another metric's request counts;
+    where it is tiny, a canary without data is quiet rather than dead."""
+    overlap: float | None = 1.0
+    """Intervals one value's query window spans (``rate(x[4m])`` read every minute: 4). Consecutive
+    values then share their data: each request counts in up to ``overlap`` of them, and the values
+    wander less from one interval to the next than they spread. The operator knows it from the
+    query, a replayed scenario from its ``query_window_seconds``. None: unknown (a scenario that
+    does not record it), and estimated from the data (``querywindow.unknown_window``)."""
+    overlap_known: bool = True
+    """False where ``overlap`` was estimated from the data rather than known (set by the judge)."""
+    window_fill: float = 1.0
+    """Where ``overlap`` is unknown: how many intervals a fresh canary's window took to fill, as the
+    release's request counts show it (``stats.fill_overlap``); ``judge_together`` sets it."""
+
+    def aligned(self, length: int) -> MetricHistory:
+        """The last ``length`` intervals, with no data in front where the history is shorter: another
+        metric's history lined up with this one's by their latest values, as context."""
+
+        def fit(values: Sequence[float | None] | None) -> list[float | None] | None:
+            return None if values is None else latest(values, length)
+
+        return dataclasses.replace(
+            self, stable=latest(self.stable, length), canary=latest(self.canary, length),
+            stable_requests=fit(self.stable_requests), canary_requests=fit(self.canary_requests),
+            canary_weights=fit(self.canary_weights), expected_canary_requests=fit(self.expected_canary_requests),
+        )
+
+
+def weights(history: MetricHistory, length: int) -> np.ndarray:
+    """The canary's weight (percent) per interval; NaN where unknown or outside (0, 100)."""
+    fallback = np.nan if history.canary_weight is None else float(history.canary_weight)
+    if history.canary_weights is None:
+        weights = np.full(length, fallback)
+    else:
+        weights = np.array([fallback if w is None else float(w) for w in history.canary_weights], dtype=float)
+    return np.where((weights > 0) & (weights < 100), weights, np.nan)
+
+
+def latest_weight(history: MetricHistory) -> float | None:
+    known = [w for w in (history.canary_weights or []) if w is not None]
+    return known[-1] if known else history.canary_weight
+
+
+def as_array(values: Sequence[float | None] | None, length: int) -> np.ndarray:
+    """Values as floats, NaN where there was no data. A non-finite value (a query's 0/0 or +Inf)
+    is no measurement either: the operator's Prometheus client reports it as no data."""
+    if values is None:
+        return np.full(length, np.nan)
+    out = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def latest(values: Sequence[float | None], length: int) -> list[float | None]:
+    """The last ``length`` values, with no data in front where there are fewer."""
+    kept = list(values)[-length:] if length > 0 else []
+    return [None] * (length - len(kept)) + kept
+
+
+def expected_canary_requests(stable_n: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
+    """Requests the canary should have had per interval given stable's and the split (inf when unknown)."""
+    if stable_n is None:
+        return np.full(weights.shape, np.inf)
+    return np.nan_to_num(stable_n * weights / (100.0 - weights), nan=np.inf)
