@@ -330,8 +330,8 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
     """The operator judges a compare metric with the release's others, as ``grayrelease replay`` does.
 
     The canary's latency never comes in (no traffic reaches it: a routing mistake), while its pods
-    report their memory. Judged alone, latency would fail the release as a dead canary after three
-    silent intervals; with the memory gauge beside it, nothing says the canary is bad, and the
+    report their memory. Judged alone, latency would fail the release as a dead canary after its
+    first minute and three silent intervals; with the memory gauge beside it, nothing says the canary is bad, and the
     release pauses for a person instead. Without the gauge the same release rolls back.
     """
     def side(value: str, *roles: str) -> str:
@@ -343,13 +343,15 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
                "compare": {"against": "stable", "kind": "latency"}}
     memory = {"name": "memory", "provider": provider, "query": side("5e8", "stable", "canary"),
               "compare": {"against": "stable", "kind": "gauge"}}
-    steps = [{"setWeight": 50}, {"pause": {"duration": "60s"}}]
+    # The canary never reports: a dead canary only once its first minute of start-up is over (a fresh
+    # pod is scraped within a scrape interval or two), so the pause outlasts it.
+    steps = [{"setWeight": 50}, {"pause": {"duration": "90s"}}]
     for name, metrics, outcome in (("alive", [latency, memory], "Paused"), ("dead", [latency], "RolledBack")):
         analysis = {"interval": "2s", "inconclusiveLimit": 4, "metrics": metrics}
         cluster.apply(gr.grayrelease(name, steps=steps, analysis=analysis), namespace)
         gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
         cluster.apply(gr.grayrelease(name, image="example.com/app:2", steps=steps, analysis=analysis), namespace)
-        ended = gr.wait_phase(cluster, namespace, name, "Paused", "RolledBack", timeout=120)
+        ended = gr.wait_phase(cluster, namespace, name, "Paused", "RolledBack", timeout=150)
         record = ended["analysis"]["latency"]
         assert ended["phase"] == outcome, ended.get("message")
         if outcome == "Paused":

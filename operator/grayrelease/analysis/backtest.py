@@ -113,6 +113,7 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
                 canary_requests=m.canary_requests[start:end] if m.canary_requests is not None else None,
                 canary_weight=scenario.canary_weight,
                 overlap=overlap,
+                interval_seconds=scenario.interval_seconds,
             )
         )
     return out

@@ -158,9 +158,12 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         if read_counts and cfg.kind == "error-ratio" and cfg.test == "auto" and (stable_n is None or canary_n is None)
         else None
     )
+    # A value asked for again before Prometheus had a new sample is the same measurement: the
+    # tests and the window's estimate see it once.
+    repeated = series.repeats(stable, canary, stable_n, canary_n)
     if not cfg.overlap_known:
         shown_n = read or (stable_n, canary_n)
-        shared = querywindow.shared_data(stable, canary, shown_n[0], shown_n[1], cfg.kind)
+        shared = querywindow.shared_data(np.where(repeated, np.nan, stable), canary, shown_n[0], shown_n[1], cfg.kind)
         cfg = dataclasses.replace(cfg, overlap=max(cfg.overlap, shared))
     canary_missing = np.isnan(canary)
     stable_missing = np.isnan(stable)
@@ -182,7 +185,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     # Without counts, the same null comes from a canary without errors: where stable had none
     # either, a canary on a share of its traffic most likely had none, and its null says nothing.
     errorless = (stable == 0) if cfg.kind == "error-ratio" and canary_n is None else np.zeros(length, dtype=bool)
-    silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless, cfg.overlap)
+    starting = liveness.starting_up(no_requests, history.interval_seconds)
+    silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap)
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
             name=history.name,
@@ -197,8 +201,9 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         stable_missing = stable_missing | quiet
     if cfg.kind == "throughput":
         canary = pairedtest.per_share_throughput(stable, canary, weights)
-    both = ~canary_missing & ~stable_missing
-    samples = int(both.sum())
+    present = ~canary_missing & ~stable_missing
+    both = present & ~repeated  # what the tests weigh: each measurement once
+    samples = int(present.sum())
     pseudo = False
     if read is not None:
         stable_n = np.where(stable_missing, np.nan, read[0])
@@ -278,7 +283,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     )
     # The whole history: last of the windows, first of the count test's starts.
     full = (results[0] if sequential else results[-1]) if results else None
-    if samples < cfg.min_samples or not bool(both[-1]):
+    if samples < cfg.min_samples or not bool(present[-1]):
         why = (
             f"{samples} of {cfg.min_samples} intervals with data on both sides"
             if samples < cfg.min_samples

@@ -29,6 +29,23 @@ SILENCE_PRIOR = (0.5, 2.5)
 SILENCE_CHANCE = 0.01
 """How unlikely a live canary's run of intervals without data must be before it counts as silent."""
 
+STARTUP_SECONDS = 60.0
+"""How long a canary that has not reported yet is starting up rather than dead: a fresh pod is
+found by service discovery and scraped within a scrape interval or two, and a ``rate()`` needs two
+of its samples in the window before it returns anything."""
+
+
+def starting_up(no_data: np.ndarray, interval_seconds: float | None) -> np.ndarray:
+    """The leading intervals, within the first ``STARTUP_SECONDS`` of the history, before the canary's first report."""
+    out = np.zeros(no_data.shape, dtype=bool)
+    if not interval_seconds or interval_seconds <= 0:
+        return out
+    reported = np.flatnonzero(~no_data)
+    first = int(reported[0]) if reported.size else no_data.size
+    within = int(min(first, math.ceil(STARTUP_SECONDS / interval_seconds - 1e-9)))
+    out[:within] = True
+    return out
+
 
 def canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overlap: float = 1.0) -> tuple[int, int]:
     """Trailing intervals in which the canary had no data while stable had, and how many of those

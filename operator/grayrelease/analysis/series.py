@@ -45,6 +45,9 @@ class MetricHistory:
     overlap_known: bool = True
     """False where ``overlap`` was estimated from the data rather than known (set by the judge)."""
     window_fill: float = 1.0
+    interval_seconds: float | None = None
+    """Seconds between two values (the analysis interval), where known: how long a fresh canary
+    has had to report its first value."""
     """Where ``overlap`` is unknown: how many intervals a fresh canary's window took to fill, as the
     release's request counts show it (``stats.fill_overlap``); ``judge_together`` sets it."""
 
@@ -97,3 +100,20 @@ def expected_canary_requests(stable_n: np.ndarray | None, weights: np.ndarray) -
     if stable_n is None:
         return np.full(weights.shape, np.inf)
     return np.nan_to_num(stable_n * weights / (100.0 - weights), nan=np.inf)
+
+
+def repeats(stable: np.ndarray, canary: np.ndarray, stable_n: np.ndarray | None = None,
+            canary_n: np.ndarray | None = None) -> np.ndarray:
+    """Intervals whose values (and request counts, where given) equal the previous interval's on both sides.
+
+    A query asked more often than Prometheus gets new samples (a 10 s analysis interval over a
+    30 s scrape, a recording rule evaluated every minute) returns the same answer again: one
+    measurement, not a second witness. Both sides at zero (no errors anywhere) is no repeat.
+    """
+    sides = [stable, canary, *(n for n in (stable_n, canary_n) if n is not None)]
+    same = np.zeros(stable.shape, dtype=bool)
+    if stable.size < 2:
+        return same
+    same[1:] = np.logical_and.reduce([(v[1:] == v[:-1]) for v in sides])
+    same[1:] &= ~((stable[1:] == 0) & (canary[1:] == 0))
+    return same

@@ -103,6 +103,7 @@ def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta,
         stable_requests=series(past.stable_requests if past else None, requests, "stable") if counted else None,
         canary_requests=series(past.canary_requests if past else None, requests, "canary") if counted else None,
         overlap=metric.overlap(interval),
+        interval_seconds=interval.total_seconds(),
     )
 
 

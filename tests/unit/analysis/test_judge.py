@@ -30,8 +30,8 @@ def _errors(canary_ratio: float, stable_ratio: float = 0.01, n: int = 10, canary
         kind="error-ratio",
         stable=[stable_ratio] * n,
         canary=[canary_ratio] * n,
-        stable_requests=[19000.0] * n,
-        canary_requests=[canary_requests] * n,
+        stable_requests=[19000.0 + 7 * i for i in range(n)],  # counts that move: each interval is a new window
+        canary_requests=[canary_requests + i for i in range(n)],
     )
 
 
@@ -52,7 +52,7 @@ class TestClassification:
             pytest.param(_errors(0.05), "High", True, id="error ratio x5 with counts -> High"),
             pytest.param(_errors(0.01), "Pass", False, id="error ratio unchanged with counts -> Pass"),
             pytest.param(
-                MetricHistory("errors", [0.01] * 10, [0.05] * 10, kind="error-ratio"),
+                MetricHistory("errors", _noisy(0.01, 10, 0.05, 1), [5 * v for v in _noisy(0.01, 10, 0.05, 2)], kind="error-ratio"),
                 "High",
                 True,
                 id="error ratio x5 without counts -> High",
@@ -415,6 +415,28 @@ class TestSilence:
         assert judge.judge_metric(MetricHistory("p99", stable[:2], [None] * 2, kind="latency")).failed is False
         assert judge.judge_metric(MetricHistory("p99", stable, [None] * 3, kind="latency")).failed is True
 
+    def test_a_fresh_canary_not_scraped_yet_is_starting_up_not_dead(self) -> None:
+        # 15 s intervals: no value for the canary's first 45 s (a rate needs two of its samples),
+        # then it reports like stable. Without the interval the same gap would be a crash.
+        stable = [0.2] * 8
+        canary = [None, None, None, 0.2, 0.2, 0.2, 0.2, 0.2]
+        failed = [n for n in range(1, 9)
+                  if judge.judge_metric(MetricHistory("p99", stable[:n], canary[:n], kind="latency", interval_seconds=15)).failed]
+        assert failed == []
+        assert judge.judge_metric(MetricHistory("p99", stable[:3], canary[:3], kind="latency")).failed is True
+
+    @pytest.mark.parametrize("interval, first_failed", [(15, 7), (30, 5), (60, 4)])
+    def test_a_canary_that_never_reports_fails_once_its_start_up_is_over(self, interval: float, first_failed: int) -> None:
+        # 60 s of start-up, then missingLimit (3) silent intervals.
+        stable = [0.2] * 10
+        failed = [n for n in range(1, 11)
+                  if judge.judge_metric(MetricHistory("p99", stable[:n], [None] * n, kind="latency", interval_seconds=interval)).failed]
+        assert failed[:1] == [first_failed]
+
+    def test_a_canary_that_reported_and_went_silent_gets_no_start_up(self) -> None:
+        history = MetricHistory("p99", [0.2] * 4, [0.2, None, None, None], kind="latency", interval_seconds=15)
+        assert judge.judge_metric(history).failed is True
+
     def test_pods_that_still_report_a_gauge_get_no_traffic_rather_than_crash(self) -> None:
         latency = MetricHistory("p99", [0.2] * 6, [0.2, 0.2, 0.2, None, None, None], kind="latency")
         memory = MetricHistory("memory", [5e8] * 6, [5e8] * 6, kind="gauge")
@@ -488,6 +510,31 @@ class TestSilence:
         assert judge.judge([busy, latency]).decision == "rollback"
 
 
+class TestRepeatedValues:
+    """A query asked more often than Prometheus has new samples returns the same answer again."""
+
+    @staticmethod
+    def _thrice(values: list[float | None]) -> list[float | None]:
+        return [v for v in values for _ in range(3)]
+
+    def test_a_value_repeated_on_both_sides_is_one_measurement(self) -> None:
+        stable, canary = _noisy(0.2, 8, 0.05, 1), [v * 1.12 for v in _noisy(0.2, 8, 0.05, 2)]
+        once = judge.judge_metric(MetricHistory("p99", stable, canary, kind="latency"))
+        thrice = judge.judge_metric(MetricHistory("p99", self._thrice(stable), self._thrice(canary), kind="latency"))
+        assert (thrice.p_value, thrice.failed, thrice.effect) == (once.p_value, once.failed, once.effect)
+
+    def test_a_canary_that_repeats_while_stable_moves_is_measured_each_time(self) -> None:
+        # Canary 30% slower, stable's value new at every interval: nine witnesses, not three.
+        stable = _noisy(0.2, 9, 0.05, 1)
+        canary = self._thrice([0.26, 0.27, 0.25])
+        assert judge.judge_metric(MetricHistory("p99", stable, canary, kind="latency")).failed is True
+        assert judge.judge_metric(MetricHistory("p99", self._thrice(stable[::3]), canary, kind="latency")).failed is False
+
+    def test_a_metric_that_never_moves_still_passes(self) -> None:
+        verdict = judge.judge_metric(MetricHistory("limit", [5e8] * 6, [5e8] * 6, kind="gauge"))
+        assert (verdict.classification, verdict.failed, verdict.marginal) == ("Pass", False, False)
+
+
 class TestWeightChanges:
     """The operator's history spans steps: a canary at 5%, then 20%, then 50% of the traffic."""
 
@@ -510,7 +557,7 @@ class TestWeightChanges:
 def test_overwhelming_evidence_on_busy_services_does_not_overflow(canary_ratio: float) -> None:
     n = 10
     history = MetricHistory("e", [0.05] * n, [canary_ratio] * n, kind="error-ratio",
-                            stable_requests=[200000.0] * n, canary_requests=[10000.0] * n)
+                            stable_requests=[200000.0 + i for i in range(n)], canary_requests=[10000.0 + i for i in range(n)])
     verdict = judge.judge_metric(history)
     assert verdict.failed is (canary_ratio > 0.05)
 
@@ -719,7 +766,7 @@ class TestLatencyWarmUp:
     @staticmethod
     def _p95(log_excess: list[float], better: str = "lower") -> MetricHistory:
         n = len(log_excess)
-        stable = [0.1] * n
+        stable = _noisy(0.1, n, 0.002, 5)  # never twice the same value: each interval a new measurement
         sign = 1.0 if better == "lower" else -1.0
         return MetricHistory("p95", stable, [s * math.exp(sign * e) for s, e in zip(stable, log_excess)],
                              kind="latency", better=better)
@@ -780,8 +827,8 @@ class TestUnknownWindow:
         # fresh canary's quantile comes from few requests while the window fills, and its request
         # counts climb (250, 500, 750 of 1000) meanwhile; without the climb it is a regression.
         share = [min(1.0, (i + 1) / 4) if climb else 1.0 for i in range(n)]
-        latency = MetricHistory(name="p99", kind="latency", stable=[0.2] * n, canary=[0.32] * n,
-                                canary_weight=5.0, overlap=overlap)
+        latency = MetricHistory(name="p99", kind="latency", stable=_noisy(0.2, n, 0.01, 3),
+                                canary=[1.6 * v for v in _noisy(0.2, n, 0.01, 4)], canary_weight=5.0, overlap=overlap)
         errors = MetricHistory(name="errors", kind="error-ratio", stable=[0.001] * n, canary=[0.001] * n,
                                stable_requests=[19000.0] * n, canary_requests=[1000.0 * s for s in share],
                                canary_weight=5.0, overlap=overlap)
@@ -805,8 +852,8 @@ class TestUnknownWindow:
         share = [min(1.0, (i + 1) / 4) if climb else 1.0 for i in range(n)]
         rate = MetricHistory(name="rps", kind=kind, stable=[190.0] * n, canary=[10.0 * s for s in share],
                              canary_weight=5.0, overlap=None)
-        latency = MetricHistory(name="p99", kind="latency", stable=[0.2] * n, canary=[0.32] * n,
-                                canary_weight=5.0, overlap=None)
+        latency = MetricHistory(name="p99", kind="latency", stable=_noisy(0.2, n, 0.01, 3),
+                                canary=[1.6 * v for v in _noisy(0.2, n, 0.01, 4)], canary_weight=5.0, overlap=None)
         return [rate, latency]
 
     @pytest.mark.parametrize("kind", ["throughput", "gauge"])

@@ -20,10 +20,13 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "bench" / "scenarios" / "exampl
 
 
 def _scenario(name: str, canary: list, bad: bool | None, onset: int | None = None) -> Scenario:
+    # Stable wobbles by a few per mille: the pair never repeats exactly, as a fresh reading does not.
+    wobble = [1.0 + 0.002 * ((7 * j) % 5 - 2) for j in range(len(canary))]
     data: dict[str, Any] = {
         "name": name,
         "interval_seconds": 30,
-        "metrics": [{"name": "m", "kind": "gauge", "stable": [1.0] * len(canary), "canary": canary}],
+        "metrics": [{"name": "m", "kind": "gauge", "stable": wobble,
+                     "canary": canary}],
     }
     if bad is not None:
         data["truth"] = {"bad": bad, "onset_index": onset}
@@ -196,7 +199,8 @@ class TestCommand:
             releases.append(Scenario.model_validate({
                 "name": f"r{i}", "interval_seconds": 30, "truth": {"bad": i % 4 > 0, "onset_index": 4 if i % 4 else None},
                 "metrics": [{"name": "p99", "kind": "latency", "stable": stable.tolist(), "canary": canary.tolist()},
-                            {"name": "memory", "kind": "gauge", "stable": [5e8] * 20, "canary": [5.1e8] * 20}]}))
+                            {"name": "memory", "kind": "gauge", "stable": [5e8 + 1e5 * j for j in range(20)],
+                             "canary": [5.1e8 + 1e5 * j for j in range(20)]}]}))
         recorded = releases[0]
         told = [cli_replay.with_query_window(r, 120.0) for r in releases]
         assert [m.query_window_seconds for m in told[0].metrics] == [120.0] * (len(recorded.metrics) - 1) + [None]
