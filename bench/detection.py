@@ -20,12 +20,16 @@ written by authors who never read the judge, from the scenario format and the li
 kinds alone (histogram quantiles over rate windows, cold starts, routing bias; autocorrelated
 noise, persistent offsets, error batches and pod hiccups, percent success rates). Their
 scenarios do not record query windows, so the judge reads them off the data as ``grayrelease
-replay`` does; each is scored once more with the windows their generator used recorded. On
+replay`` does; each is scored once more with the windows their generator used recorded.
+``bench.fleet`` (a platform team's fleet of services, each with the metrics its team set up) and
+``bench.mesh`` (service-mesh telemetry, Istio and Linkerd) came later, by two more such authors;
+both simulate requests, scrapes and counters and evaluate each query as Prometheus does. On
 every corpus but the main one, the judge's recall is also printed on the bad releases whose
 recorded error counts show their regression (``bench.oracle.counts_visible``) and on the others.
 
     python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--windowed-seed N]
-                              [--rangequeries-seed N] [--production-seed N] [--corpus DIR]
+                              [--rangequeries-seed N] [--production-seed N] [--fleet-seed N] [--mesh-seed N]
+                              [--corpus DIR]
 
 With ``--corpus DIR`` the scenarios are read from a folder instead (truth required for scores;
 the per-family breakdown then comes from the scenario names) and no other corpus is added. Replays run
@@ -44,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import generator, heldout, oracle, production, rangequeries, windowed
+from bench import fleet, generator, heldout, mesh, oracle, production, rangequeries, windowed
 from grayrelease.analysis import backtest
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.analysis.threshold import Limit, ThresholdRule
@@ -329,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rangequeries-count", type=int, default=rangequeries.DEFAULT_COUNT, help="0 skips it")
     parser.add_argument("--production-seed", type=int, default=production.DEFAULT_SEED)
     parser.add_argument("--production-count", type=int, default=production.DEFAULT_COUNT, help="0 skips it")
+    parser.add_argument("--fleet-seed", type=int, default=fleet.DEFAULT_SEED)
+    parser.add_argument("--fleet-count", type=int, default=fleet.DEFAULT_COUNT, help="0 skips it")
+    parser.add_argument("--mesh-seed", type=int, default=mesh.DEFAULT_SEED)
+    parser.add_argument("--mesh-count", type=int, default=mesh.DEFAULT_COUNT, help="0 skips it")
     parser.add_argument("--corpus", type=Path, help="judge the scenarios of this folder instead of generating")
     parser.add_argument("--plot", type=Path, default=OUT / "detection.png")
     args = parser.parse_args(argv)
@@ -378,6 +386,14 @@ def main(argv: list[str] | None = None) -> int:
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
                             module.generate(count, seed), visibility)
         _print_judge_variant(f"the same {name} releases with their query windows recorded:", recorded, visibility)
+    # Two more by authors who never read the judge, simulated from requests and scrapes up to the
+    # query; their generators know no query window to record.
+    for module, seed, count in ((fleet, args.fleet_seed, args.fleet_count), (mesh, args.mesh_seed, args.mesh_count)):
+        if args.corpus or count <= 0:
+            continue
+        name = module.__name__.split(".")[-1]
+        _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
+                            module.generate(count, seed))
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from bench import detection, generator, heldout, oracle, production, rangequeries, windowed
+from bench import detection, fleet, generator, heldout, mesh, oracle, production, rangequeries, windowed
 from grayrelease.analysis.scenario import Scenario
 
 
@@ -119,13 +119,14 @@ class TestOracle:
 def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     plot = tmp_path / "detection.png"
     assert detection.main(["--count", "40", "--heldout-count", "30", "--windowed-count", "20", "--rangequeries-count", "20",
-                           "--production-count", "20", "--plot", str(plot)]) == 0
+                           "--production-count", "20", "--fleet-count", "20", "--mesh-count", "20", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert "held-out corpus: 30 scenarios" in out
     assert "windowed corpus: 20 scenarios from bench.windowed (seed 1); 9 bad" in out
     assert "visible regressions" in out
     assert "error regressions in the request counts" in out
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
+    assert "fleet corpus: 20 scenarios" in out and "mesh corpus: 20 scenarios" in out
     assert plot.stat().st_size > 10_000
 
 
@@ -161,7 +162,8 @@ class TestLargeSteps:
         assert detection.large_steps([good, self._bad("n", "")]) == set()
 
     def test_every_extra_corpus_has_large_steps_and_other_regressions(self) -> None:
-        for docs in (heldout.generate(60, 3), rangequeries.generate(60, 3), production.generate(60, 3)):
+        for docs in (heldout.generate(60, 3), rangequeries.generate(60, 3), production.generate(60, 3), fleet.generate(60, 3),
+                     mesh.generate(60, 3)):
             scenarios = [Scenario.model_validate(d) for d in docs]
             large = detection.large_steps(scenarios)
             assert large and {s.name for s in scenarios if s.truth and s.truth.bad} > large
