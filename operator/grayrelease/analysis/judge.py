@@ -240,7 +240,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         results = ranktest.mann_whitney_windows(stable, canary, ~stable_missing, ~canary_missing, windows, cfg)
         min_window = min(ranktest.SAMPLE_WINDOWS)
     else:
-        tested = pairedtest.past_warm_up(both, stable, canary, cfg) if cfg.kind == "gauge" else both
+        most = {"gauge": pairedtest.GAUGE_WARM_UP, "latency": pairedtest.LATENCY_WARM_UP}.get(cfg.kind, 0)
+        tested = pairedtest.past_warm_up(both, stable, canary, cfg, most) if most else both
         results, marginal = pairedtest.shift_evidence(stable, canary, tested, cfg)
         min_window = pairedtest.MIN_PAIRED_GAUGE if cfg.kind == "gauge" else pairedtest.MIN_PAIRED
     sequential = use_counts or cfg.test != "mann-whitney"

@@ -43,6 +43,14 @@ GAUGE_WARM_UP = 3
 JIT compiling and caches filling), where the canary is worse in each, by more than the tolerance,
 than in any later interval."""
 
+LATENCY_WARM_UP = 6
+"""Most leading intervals of a latency left out so: a JVM compiling, caches filling, and the
+query's window sliding past them (``rate(x[5m])`` keeps a minute's slow requests for five)."""
+
+WARM_UP_LATER = 3
+"""Fewest intervals after a warm-up that must show it is over before it is left out: one or two
+intervals of a step regression are as often lower than its first as not."""
+
 
 SETTLING_LOOKS = 6
 """Most intervals of a canary's life a fading latency excess is taken for its warm-up (``settling``)."""
@@ -130,22 +138,24 @@ def shift_evidence(
     return results, marginal
 
 
-def past_warm_up(both: np.ndarray, stable: np.ndarray, canary: np.ndarray, cfg: settings.Resolved) -> np.ndarray:
-    """The intervals a gauge's paired test judges: all but a fresh canary's warm-up.
+def past_warm_up(both: np.ndarray, stable: np.ndarray, canary: np.ndarray, cfg: settings.Resolved, most: int) -> np.ndarray:
+    """The intervals the paired test judges: all but a fresh canary's warm-up that is over.
 
-    The leading intervals (at most ``GAUGE_WARM_UP``) in which the canary is worse, by more than the
-    tolerance, than in every interval after them are left out: a fresh pod's CPU runs high for its
-    first minute and falls back. A leak only grows and a step stays, so neither loses an interval.
+    The longest run of leading intervals (at most ``most``) in each of which the canary is worse,
+    by more than the tolerance, than in every interval after them, with at least
+    ``WARM_UP_LATER`` intervals after them to show it, is left out: a fresh pod's CPU runs high
+    for its first minute, and a JVM's latency is high while it compiles and fades as the query's
+    window slides past it. A leak only grows and a step stays, so neither loses an interval; a
+    regression whose first intervals happen to be its noisiest loses those.
     """
     at = np.flatnonzero(both)
-    if at.size <= GAUGE_WARM_UP:
+    if at.size <= WARM_UP_LATER:
         return both
-    diffs, is_log = paired_differences(stable, canary, both, "gauge")
+    diffs, is_log = paired_differences(stable, canary, both, cfg.kind)
     worse = diffs[at] if cfg.better == "lower" else -diffs[at]
-    later = float(np.max(worse[GAUGE_WARM_UP:])) + (math.log1p(cfg.tolerance) if is_log else cfg.tolerance)
-    lead = 0
-    while lead < GAUGE_WARM_UP and worse[lead] > later:
-        lead += 1
+    margin = math.log1p(cfg.tolerance) if is_log else cfg.tolerance
+    lead = next((p for p in range(min(most, at.size - WARM_UP_LATER), 0, -1)
+                 if float(np.min(worse[:p])) > float(np.max(worse[p:])) + margin), 0)
     tested = both.copy()
     tested[at[:lead]] = False
     return tested

@@ -808,6 +808,26 @@ class TestLatencyWarmUp:
         verdict = judge.judge_metric(self._p95(self.FADING[:3]), CompareConfig(marginal_confidence=0))
         assert (verdict.classification, verdict.failed) == ("High", True)
 
+    # A JVM's p99 over rate[5m] read every minute (a service-mesh release): the slow requests of its
+    # first minute stay in the window for five, so the excess fades slowly, not at once.
+    SLIDING = [0.94, 0.65, 0.51, 0.48, 0.45, 0.08, 0.0, 0.03, -0.02, 0.01, 0.02, -0.01]
+
+    def test_a_warm_up_that_slid_out_of_the_window_is_left_out(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        looks = range(3, len(self.SLIDING) + 1)
+        assert [n for n in looks if judge.judge_metric(self._p95(self.SLIDING[:n])).failed] == []
+        monkeypatch.setattr(pairedtest, "LATENCY_WARM_UP", 0)
+        assert [n for n in looks if judge.judge_metric(self._p95(self.SLIDING[:n])).failed][:1] == [7]
+
+    @pytest.mark.parametrize("seed", range(6))
+    def test_a_step_from_the_start_loses_no_interval(self, seed: int) -> None:
+        # +40%, noisy: caught at its third interval whichever of its first ones is the highest.
+        excess = list(np.log(1.4) + np.random.default_rng(seed).normal(0, 0.05, 8))
+        assert judge.judge_metric(self._p95(excess[:3])).failed is True
+
+    def test_a_regression_after_the_warm_up_fails(self) -> None:
+        excess = self.SLIDING[:7] + [0.4, 0.42, 0.38, 0.41]
+        assert judge.judge_metric(self._p95(excess)).failed is True
+
     def test_a_higher_is_better_latency_score(self) -> None:
         verdict = judge.judge_metric(self._p95(self.FADING[:3], better="higher"))
         assert (verdict.classification, verdict.failed, verdict.marginal) == ("Pass", False, True)
