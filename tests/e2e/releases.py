@@ -56,8 +56,12 @@ def marginal_gauge_analysis(prometheus_url: str) -> dict[str, Any]:
     """A memory gauge 15% higher on the canary at every interval, compared at confidence 1 - 1e-7.
 
     The release-wide sequential test needs about 18 intervals of 2 s to call it, while one look at
-    95% sees it after 7: a canary that is marginal long before it fails."""
-    sides = 'label_replace(vector(1.15), "role", "canary", "", "") or label_replace(vector(1), "role", "stable", "", "")'
+    95% sees it after 7: a canary that is marginal long before it fails. Both sides move by a few
+    millionths with the clock, as a real reading does: a value asked for again unchanged is one
+    measurement to the judge."""
+    wobble = "1e-5 * (time() % 1)"
+    sides = (f'label_replace(vector(1.15 + {wobble}), "role", "canary", "", "")'
+             f' or label_replace(vector(1 + {wobble}), "role", "stable", "", "")')
     query = f'({sides}) and on(role) label_replace(vector(1), "role", "{{{{ side.role }}}}", "", "")'
     return {"interval": "2s", "metrics": [{
         "name": "memory", "provider": {"prometheus": {"address": prometheus_url}}, "query": query,

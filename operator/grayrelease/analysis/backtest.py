@@ -114,6 +114,7 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
                 canary_weight=scenario.canary_weight,
                 overlap=overlap,
                 interval_seconds=scenario.interval_seconds,
+                first_age_seconds=start * scenario.interval_seconds,
             )
         )
     return out

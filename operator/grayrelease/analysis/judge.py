@@ -185,7 +185,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     # Without counts, the same null comes from a canary without errors: where stable had none
     # either, a canary on a share of its traffic most likely had none, and its null says nothing.
     errorless = (stable == 0) if cfg.kind == "error-ratio" and canary_n is None else np.zeros(length, dtype=bool)
-    starting = liveness.starting_up(no_requests, history.interval_seconds)
+    starting = liveness.starting_up(no_requests, history.interval_seconds, history.first_age_seconds)
     silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap)
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(

@@ -35,15 +35,18 @@ found by service discovery and scraped within a scrape interval or two, and a ``
 of its samples in the window before it returns anything."""
 
 
-def starting_up(no_data: np.ndarray, interval_seconds: float | None) -> np.ndarray:
-    """The leading intervals, within the first ``STARTUP_SECONDS`` of the history, before the canary's first report."""
+def starting_up(no_data: np.ndarray, interval_seconds: float | None, first_age_seconds: float = 0.0) -> np.ndarray:
+    """The leading intervals before the canary's first report that end within its first ``STARTUP_SECONDS``.
+
+    ``first_age_seconds`` is how long the canary had been up when the history's first value was
+    measured: a history cut to its last values starts after the canary's start-up."""
     out = np.zeros(no_data.shape, dtype=bool)
     if not interval_seconds or interval_seconds <= 0:
         return out
     reported = np.flatnonzero(~no_data)
     first = int(reported[0]) if reported.size else no_data.size
-    within = int(min(first, math.ceil(STARTUP_SECONDS / interval_seconds - 1e-9)))
-    out[:within] = True
+    ends = first_age_seconds + interval_seconds * np.arange(1, no_data.size + 1)
+    out[:first] = ends[:first] <= STARTUP_SECONDS + 1e-9
     return out
 
 

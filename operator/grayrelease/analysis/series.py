@@ -48,6 +48,9 @@ class MetricHistory:
     interval_seconds: float | None = None
     """Seconds between two values (the analysis interval), where known: how long a fresh canary
     has had to report its first value."""
+    first_age_seconds: float = 0.0
+    """How long the canary had been up when the first of these values was measured: 0 for a
+    history that starts with the release, more for one the status has cut to its last values."""
     """Where ``overlap`` is unknown: how many intervals a fresh canary's window took to fill, as the
     release's request counts show it (``stats.fill_overlap``); ``judge_together`` sets it."""
 

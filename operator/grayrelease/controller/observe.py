@@ -78,9 +78,9 @@ class _Queried:
     interval: timedelta
 
 
-def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta,
+def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta, at: datetime,
              now: _Queried | None = None) -> judge.MetricHistory:
-    """The metric's compare history from the status, with this look's answers appended when given."""
+    """The metric's compare history from the status, with this look's answers (measured ``at``) appended when given."""
     from grayrelease.analysis import judge  # noqa: PLC0415 - see _judge_compares
 
     past = status.analysis[metric.name].history if metric.name in status.analysis else None
@@ -94,9 +94,10 @@ def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta,
     requests = now.requests if now else None
     counted = bool(requests) if now else bool(past and past.stable_requests is not None)
     weight = status.canary_weight or None
+    stable = series(past.stable if past else None, values, "stable")
     return judge.MetricHistory(
         name=metric.name,
-        stable=series(past.stable if past else None, values, "stable"),
+        stable=stable,
         canary=series(past.canary if past else None, values, "canary"),
         kind=config.kind or "gauge", better=config.better, canary_weight=weight,
         canary_weights=[*(past.weights() if past else []), *([weight] if now else [])],
@@ -104,7 +105,17 @@ def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta,
         canary_requests=series(past.canary_requests if past else None, requests, "canary") if counted else None,
         overlap=metric.overlap(interval),
         interval_seconds=interval.total_seconds(),
+        first_age_seconds=_first_age(status, len(stable), interval, at),
     )
+
+
+def _first_age(status: GrayReleaseStatus, length: int, interval: timedelta, at: datetime) -> float:
+    """How long the release had run when the first of ``length`` values, one an interval apart up
+    to ``at``, began: 0 for a history that starts with the release, more once the status keeps
+    only the last values."""
+    if status.release_started_at is None:
+        return 0.0
+    return max(0.0, (at - status.release_started_at - length * interval).total_seconds())
 
 
 def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: list[_Queried],
@@ -119,7 +130,7 @@ def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: l
     # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
     from grayrelease.analysis import judge  # noqa: PLC0415
 
-    fresh = {item.metric.name: (item.interval, _history(item.metric, status, item.interval, item)) for item in queried}
+    fresh = {item.metric.name: (item.interval, _history(item.metric, status, item.interval, now, item)) for item in queried}
     recent = dict(fresh)
     for metric in spec.analysis.metrics:
         record = status.analysis.get(metric.name)
@@ -127,7 +138,7 @@ def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: l
             continue
         interval = parse_duration(metric.interval or spec.analysis.interval)
         if now - record.last_measured_at <= interval:
-            recent[metric.name] = (interval, _history(metric, status, interval))
+            recent[metric.name] = (interval, _history(metric, status, interval, record.last_measured_at))
     configs = {m.name: m.compare for m in spec.analysis.metrics if m.compare is not None}
     out = {}
     for item in queried:

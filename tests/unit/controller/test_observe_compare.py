@@ -110,7 +110,7 @@ def test_a_query_that_hides_its_window_leaves_it_to_the_judge_unless_queryWindow
     memory = _metric("memory", "gauge")
     spec = _spec(hidden, told, ranged, memory)
     status = GrayReleaseStatus(canary_weight=5)
-    overlaps = {m.name: observe._history(m, status, INTERVAL).overlap for m in spec.analysis.metrics}
+    overlaps = {m.name: observe._history(m, status, INTERVAL, NOW).overlap for m in spec.analysis.metrics}
     assert overlaps == {"errors": None, "told": 10.0, "ranged": 4.0, "memory": 1.0}
 
 
@@ -125,3 +125,31 @@ def test_a_measurement_says_when_its_window_is_read_off_the_data() -> None:
     results = observe._judge_compares(spec, status, [_queried(spec, n, 0.01, 0.01) for n in ("errors", "told")], NOW)
     assert "compare.queryWindow gives it" in results["errors"].message
     assert "queryWindow" not in results["told"].message
+
+
+def _never_reported(started: datetime) -> GrayReleaseStatus:
+    """A canary whose latency never came in, six looks of 30 s so far, in a release started at ``started``."""
+    return GrayReleaseStatus(canary_weight=5, release_started_at=started,
+                             analysis={"latency": _record(LATENCY, [None] * 6)})
+
+
+def test_a_canary_that_never_reported_is_starting_up_for_its_first_minute_of_the_release() -> None:
+    spec = _spec(_metric("latency", "latency"))
+    look = [_queried(spec, "latency", 0.2, None)]
+    # Seven looks into the release: its first two intervals are start-up, five silent since.
+    fresh = observe._judge_compares(spec, _never_reported(NOW - 7 * INTERVAL), look, NOW)
+    assert fresh["latency"].phase == "Failed"
+    # Three looks into the release: two of them start-up, one silent interval is no crash yet.
+    short = _never_reported(NOW - 3 * INTERVAL)
+    short.analysis["latency"] = _record(LATENCY[:2], [None] * 2)
+    assert observe._judge_compares(spec, short, look, NOW)["latency"].phase == "Inconclusive"
+    # The same three values of a release an hour old: what the status kept is long past start-up.
+    short.release_started_at = NOW - timedelta(hours=1)
+    assert observe._judge_compares(spec, short, look, NOW)["latency"].phase == "Failed"
+
+
+def test_first_age_counts_what_the_status_cut() -> None:
+    status = GrayReleaseStatus(release_started_at=NOW - 40 * INTERVAL)
+    assert observe._first_age(status, 30, INTERVAL, NOW) == 10 * INTERVAL.total_seconds()
+    assert observe._first_age(GrayReleaseStatus(release_started_at=NOW - 3 * INTERVAL), 3, INTERVAL, NOW) == 0.0
+    assert observe._first_age(GrayReleaseStatus(), 30, INTERVAL, NOW) == 0.0
