@@ -331,7 +331,7 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
 
     The canary's latency never comes in (no traffic reaches it: a routing mistake), while its pods
     report their memory. Judged alone, latency would fail the release as a dead canary after its
-    first minute and three silent intervals; with the memory gauge beside it, nothing says the canary is bad, and the
+    first minute and another minute of silence; with the memory gauge beside it, nothing says the canary is bad, and the
     release pauses for a person instead. Without the gauge the same release rolls back.
     """
     def side(value: str, *roles: str) -> str:
@@ -351,8 +351,9 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
         cluster.apply(gr.grayrelease(name, steps=steps, analysis=analysis), namespace)
         gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
         cluster.apply(gr.grayrelease(name, image="example.com/app:2", steps=steps, analysis=analysis), namespace)
-        # The dead canary pauses as inconclusive through its start-up and rolls back once it is over.
-        ended = gr.wait_phase(cluster, namespace, name, outcome, timeout=150)
+        # The dead canary pauses as inconclusive through its start-up and rolls back after a
+        # minute of silence past it.
+        ended = gr.wait_phase(cluster, namespace, name, outcome, timeout=240)
         record = ended["analysis"]["latency"]
         assert ended["phase"] == outcome, ended.get("message")
         if outcome == "Paused":
@@ -361,7 +362,7 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
             # beside a reporting gauge reads as no traffic, not as a crash.
             told = gr.wait_status(cluster, namespace, name, lambda s: any(
                 "still report memory" in m["message"] for m in s["analysis"]["latency"]["measurements"]),
-                timeout=120, what="latency judged silent but alive")
+                timeout=240, what="latency judged silent but alive")
             assert told["phase"] == "Paused" and told["analysis"]["latency"]["failures"] == 0
         else:
             assert record["failures"] >= 1

@@ -187,6 +187,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     errorless = (stable == 0) if cfg.kind == "error-ratio" and canary_n is None else np.zeros(length, dtype=bool)
     starting = liveness.starting_up(no_requests, history.interval_seconds, history.first_age_seconds)
     silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap)
+    needed = max(needed, liveness.silent_intervals_needed(history.interval_seconds))
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
             name=history.name,

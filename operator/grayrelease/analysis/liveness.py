@@ -35,6 +35,18 @@ found by service discovery and scraped within a scrape interval or two, and a ``
 of its samples in the window before it returns anything."""
 
 
+SILENT_SECONDS = 60.0
+"""Shortest silence that makes a canary dead, however short the interval: a scrape that fails for
+half a minute, or a pod that Prometheus briefly cannot reach, is no crash."""
+
+
+def silent_intervals_needed(interval_seconds: float | None) -> int:
+    """Intervals that span ``SILENT_SECONDS`` (0 when the interval is unknown)."""
+    if not interval_seconds or interval_seconds <= 0:
+        return 0
+    return math.ceil(SILENT_SECONDS / interval_seconds - 1e-9)
+
+
 def starting_up(no_data: np.ndarray, interval_seconds: float | None, first_age_seconds: float = 0.0) -> np.ndarray:
     """The leading intervals before the canary's first report that end within its first ``STARTUP_SECONDS``.
 

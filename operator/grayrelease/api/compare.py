@@ -94,7 +94,8 @@ class CompareConfig(Model):
     missing_limit: int = Field(
         default=3,
         ge=1,
-        description="Consecutive intervals in which the canary alone reports nothing before the metric fails.",
+        description="Consecutive intervals in which the canary alone reports nothing before the metric fails "
+                    "(and at least a minute, after the canary's first minute).",
     )
     requests_query: str | None = Field(
         default=None, max_length=8192,

@@ -425,17 +425,24 @@ class TestSilence:
         assert failed == []
         assert judge.judge_metric(MetricHistory("p99", stable[:3], canary[:3], kind="latency")).failed is True
 
-    @pytest.mark.parametrize("interval, first_failed", [(15, 7), (30, 5), (60, 4)])
+    @pytest.mark.parametrize("interval, first_failed", [(15, 8), (30, 5), (60, 4)])
     def test_a_canary_that_never_reports_fails_once_its_start_up_is_over(self, interval: float, first_failed: int) -> None:
-        # 60 s of start-up, then missingLimit (3) silent intervals.
+        # 60 s of start-up, then missingLimit (3) silent intervals spanning at least a minute.
         stable = [0.2] * 10
         failed = [n for n in range(1, 11)
                   if judge.judge_metric(MetricHistory("p99", stable[:n], [None] * n, kind="latency", interval_seconds=interval)).failed]
         assert failed[:1] == [first_failed]
 
     def test_a_canary_that_reported_and_went_silent_gets_no_start_up(self) -> None:
-        history = MetricHistory("p99", [0.2] * 4, [0.2, None, None, None], kind="latency", interval_seconds=15)
+        history = MetricHistory("p99", [0.2] * 5, [0.2, None, None, None, None], kind="latency", interval_seconds=15)
         assert judge.judge_metric(history).failed is True
+
+    def test_at_short_intervals_a_canary_must_be_silent_for_a_minute(self) -> None:
+        # 10 s intervals: three silent ones are a failed scrape or two, six are a minute.
+        stable, canary = [0.2] * 12, [0.2] * 6 + [None] * 6
+        failed = [n for n in range(7, 13)
+                  if judge.judge_metric(MetricHistory("p99", stable[:n], canary[:n], kind="latency", interval_seconds=10)).failed]
+        assert failed[:1] == [12]
 
     def test_pods_that_still_report_a_gauge_get_no_traffic_rather_than_crash(self) -> None:
         latency = MetricHistory("p99", [0.2] * 6, [0.2, 0.2, 0.2, None, None, None], kind="latency")
