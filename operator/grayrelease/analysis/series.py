@@ -45,14 +45,14 @@ class MetricHistory:
     overlap_known: bool = True
     """False where ``overlap`` was estimated from the data rather than known (set by the judge)."""
     window_fill: float = 1.0
+    """Where ``overlap`` is unknown: how many intervals a fresh canary's window took to fill, as the
+    release's request counts show it (``stats.fill_overlap``); ``judge_together`` sets it."""
     interval_seconds: float | None = None
     """Seconds between two values (the analysis interval), where known: how long a fresh canary
     has had to report its first value."""
     first_age_seconds: float = 0.0
     """How long the canary had been up when the first of these values was measured: 0 for a
     history that starts with the release, more for one the status has cut to its last values."""
-    """Where ``overlap`` is unknown: how many intervals a fresh canary's window took to fill, as the
-    release's request counts show it (``stats.fill_overlap``); ``judge_together`` sets it."""
 
     def aligned(self, length: int) -> MetricHistory:
         """The last ``length`` intervals, with no data in front where the history is shorter: another
