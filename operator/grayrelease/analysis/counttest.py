@@ -22,19 +22,15 @@ most the test allows (``RATE_NOISE_MAX``) until the data show a steadier share. 
 ratios wander beyond binomial (client batches, a pod's hiccup on a canary of one to three pods), and
 a dozen intervals of a few errors each cannot show it yet."""
 
-
 RATE_NOISE_PRIOR_DF = 4.0
 """Weight of that prior, in degrees of freedom."""
-
 
 RATE_NOISE_MAX = 0.1
 """Most extra-binomial wander the count test allows for (tau^2 = 0.1, about 30% per interval):
 beyond that, a canary whose share of the errors jumps around is failing in bursts, not noisy."""
 
-
 MIN_CANARY_EVENTS = 3
 """Fewest canary errors in a window before the count test may call the canary worse."""
-
 
 COUNT_CAP_SHARE = 0.55
 """Most evidence one interval adds to the count test, as a share of what two intervals need to
@@ -44,16 +40,13 @@ or a client's batch of failures that happened to land on it, is one witness howe
 it holds; a canary failing outright is still caught at the second interval of its failure,
 wherever in the release it starts."""
 
-
 COUNT_NULL_SHARE = 0.25
 """The count test's null hypothesis is a ratio of 1 + COUNT_NULL_SHARE x maxDegradation: a canary
 that is a little worse, harmlessly, does not pile up evidence over a long release; the full
 tolerance is then applied to the estimate."""
 
-
 CHI2_1_MEDIAN = 0.4549364
 """Median of a chi-squared variable with one degree of freedom."""
-
 
 TRIALS_BOUND = 0.2
 """Requests behind count-less ratios come from the lower 80% confidence bound of what their

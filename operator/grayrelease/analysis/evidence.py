@@ -21,7 +21,6 @@ from grayrelease.analysis import stats
 MIN_SEGMENT = 2
 """Fewest intervals with counts the count test decides on: a single burst of errors never does."""
 
-
 MARGINAL_FRACTIONS = (1.0, 0.5, 0.25)
 """Trailing windows (shares of the intervals with data) the marginal check tests at one look: the
 whole release, and its second half and last quarter for a regression that started mid-release."""

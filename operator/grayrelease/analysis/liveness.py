@@ -21,10 +21,8 @@ SILENCE_MIN_REQUESTS = 5.0
 """A canary with no data counts as silent only where it should have had this many requests (if
 known): the chance of none at all is then below 1%."""
 
-
 SILENCE_PRIOR = (0.5, 2.5)
 """Prior of the canary's rate of intervals without data: half a gap in two and a half intervals."""
-
 
 SILENCE_CHANCE = 0.01
 """How unlikely a live canary's run of intervals without data must be before it counts as silent."""
@@ -33,7 +31,6 @@ STARTUP_SECONDS = 60.0
 """How long a canary that has not reported yet is starting up rather than dead: a fresh pod is
 found by service discovery and scraped within a scrape interval or two, and a ``rate()`` needs two
 of its samples in the window before it returns anything."""
-
 
 SILENT_SECONDS = 60.0
 """Shortest silence that makes a canary dead, however short the interval: a scrape that fails for

@@ -20,23 +20,19 @@ from grayrelease.analysis import evidence, settings, stats
 PRIOR_DF = 6.0
 """Weight of the prior noise, in degrees of freedom: worth about ten intervals of data."""
 
-
 SHIFT_NULL_SHARE = 0.5
 """The paired test's null hypothesis is a shift of SHIFT_NULL_SHARE x maxDegradation: a canary that
 is harmlessly a little slower does not pile up evidence, and a slower one than that must also
 show an estimate beyond the full tolerance."""
 
-
 MIN_PAIRED = 3
 """Fewest intervals the paired test decides on. Four would spare a few good canaries with a slow
 first interval, but moves the median detection of large regressions from two intervals to three."""
-
 
 MIN_PAIRED_GAUGE = 6
 """Fewest intervals the paired test decides a gauge on. A fresh pod's CPU and memory differ from a
 warm one's for its first minute or so (JIT compilation, caches filling), and the regressions a
 gauge shows, leaks above all, build up over many intervals: waiting costs them nothing."""
-
 
 GAUGE_WARM_UP = 3
 """Most leading intervals of a gauge the paired test leaves out as a fresh canary's warm-up (CPU of a
@@ -51,14 +47,11 @@ WARM_UP_LATER = 3
 """Fewest intervals after a warm-up that must show it is over before it is left out: one or two
 intervals of a step regression are as often lower than its first as not."""
 
-
 SETTLING_LOOKS = 6
 """Most intervals of a canary's life a fading latency excess is taken for its warm-up (``settling``)."""
 
-
 SETTLING_SHARE = 0.6
 """How far a fresh canary's latency excess must have fallen from its first interval to be read as warm-up."""
-
 
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
