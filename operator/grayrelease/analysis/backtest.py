@@ -21,9 +21,10 @@ import numpy as np
 from grayrelease.analysis import judge
 from grayrelease.analysis.scenario import Scenario
 from grayrelease.api.compare import WINDOW_FILLING_KINDS
+from grayrelease.api.status import MAX_COMPARE_HISTORY
 
-HISTORY_LIMIT = 60
-"""Values per side and metric the operator keeps; the judge never sees more."""
+HISTORY_LIMIT = MAX_COMPARE_HISTORY
+"""Values per side and metric the operator keeps in the status; the judge never sees more."""
 
 Rule = Callable[[Sequence[judge.MetricHistory]], str]
 """Histories of every metric at one look -> "continue", "rollback" or "pause"."""

@@ -26,7 +26,9 @@ from pydantic import Field
 from grayrelease.api.base import Model
 
 MAX_MEASUREMENTS = 10
-MAX_COMPARE_HISTORY = 30
+MAX_COMPARE_HISTORY = 60
+"""Values per side a compare metric's history keeps in the status: what the judge sees, and what
+``grayrelease replay`` gives it (a slow leak or a drift needs the longer view)."""
 MAX_CONDITIONS = 8
 MAX_MESSAGE = 1024
 
