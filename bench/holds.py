@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import generator, heldout, production, rangequeries, windowed
+from bench import fleet, generator, heldout, mesh, production, rangequeries, windowed
 from grayrelease.analysis import backtest, judge
 from grayrelease.analysis.scenario import Scenario
 
@@ -83,6 +83,8 @@ def _corpora(count: int | None) -> list[tuple[str, list[Scenario]]]:
         ("windowed", [Scenario.model_validate(d) for d in windowed.generate(take(windowed.DEFAULT_COUNT))]),
         ("rangequeries", [Scenario.model_validate(d) for d in rangequeries.generate(take(rangequeries.DEFAULT_COUNT))]),
         ("production", [Scenario.model_validate(d) for d in production.generate(take(production.DEFAULT_COUNT))]),
+        ("fleet", [Scenario.model_validate(d) for d in fleet.generate(take(fleet.DEFAULT_COUNT), fleet.DEFAULT_SEED)]),
+        ("mesh", [Scenario.model_validate(d) for d in mesh.generate(take(mesh.DEFAULT_COUNT), mesh.DEFAULT_SEED)]),
     ]
 
 
