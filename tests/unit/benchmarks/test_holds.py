@@ -50,4 +50,4 @@ def test_summary_line() -> None:
 def test_runs_on_small_corpora(capsys: pytest.CaptureFixture[str]) -> None:
     assert holds.main(["--count", "12"]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n") == 13 and "production, bad" in out
+    assert out.count("\n") == 17 and "production, bad" in out and "mesh, good" in out
