@@ -5,7 +5,7 @@ rules exactly as ``grayrelease replay`` does, prints precision, recall, F1, fals
 pauses and time-to-detect percentiles, and writes ``out/bench/detection.png`` (time-to-detect
 distribution; recall against regression size).
 
-Five corpora are scored. The main one comes from ``bench.generator``, whose oracle
+Seven corpora are scored. The main one comes from ``bench.generator``, whose oracle
 (``bench.oracle``) also marks the bad releases that no judge could tell from good ones, so recall
 is printed on all bad releases and on the visible ones. The held-out one comes from
 ``bench.heldout``, a generator written separately from the judge with its own model of traffic
