@@ -26,6 +26,9 @@ replay`` does; each is scored once more with the windows their generator used re
 both simulate requests, scrapes and counters and evaluate each query as Prometheus does. On
 every corpus but the main one, the judge's recall is also printed on the bad releases whose
 recorded error counts show their regression (``bench.oracle.counts_visible``) and on the others.
+Every corpus also counts its good releases whose canary is worse than stable beyond the default
+tolerance in most intervals (``bench.oracle.persistently_worse``), and how many of the judge's
+false alarms they are: in its data, such a release is a small regression.
 
     python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--windowed-seed N]
                               [--rangequeries-seed N] [--production-seed N] [--fleet-seed N] [--mesh-seed N]
@@ -267,6 +270,16 @@ def _counts_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Ou
             f" {sized} bad releases with error counts; " + "; ".join(cells))
 
 
+def _worse_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome]) -> str:
+    """How many good releases look like small regressions in their data, and how many of the judge's false alarms they are."""
+    worse = {s.name for s in scenarios if oracle.persistently_worse(s)}
+    alarms = [o for s, o in zip(scenarios, outcomes) if s.truth is not None and not s.truth.bad and o.verdict == "rollback"]
+    among = sum(o.name in worse for o in alarms)
+    good = sum(s.truth is not None and not s.truth.bad for s in scenarios)
+    return (f"good releases whose canary is worse than stable beyond the default tolerance in most intervals"
+            f" (bench.oracle.persistently_worse): {len(worse)} of {good}; {among} of the judge's {len(alarms)} false alarms")
+
+
 def _print_extra_corpus(source: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None] | None = None) -> None:
     """Score a corpus its generator keeps no oracle for: the rules' table, the count oracle's line, the per-family table."""
     scenarios = [Scenario.model_validate(d) for d in corpus]
@@ -275,6 +288,7 @@ def _print_extra_corpus(source: str, corpus: list[dict[str, Any]], visibility: d
     print()
     _print_corpus(f"{source}; {bad} bad", scenarios, results, large_steps(scenarios))
     print(_counts_recall(scenarios, results["judge"], visibility if visibility is not None else _count_visibility(corpus)))
+    print(_worse_line(scenarios, results["judge"]))
     print()
     for line in _family_table(scenarios, results):
         print(line)
@@ -300,6 +314,7 @@ def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: d
     print()
     _print_corpus(title, scenarios, {"judge": outcomes}, large_steps(scenarios))
     print(_counts_recall(scenarios, outcomes, visibility))
+    print(_worse_line(scenarios, outcomes))
 
 
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
@@ -358,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_corpus(f"detection benchmark: {source}; {bad} bad", scenarios, results, large)
     if meta:
         print(f"visible regressions (bench.oracle): {_visible_recall(scenarios, results['judge'], meta)}")
+    print(_worse_line(scenarios, results["judge"]))
     print()
     for line in _family_table(scenarios, results):
         print(line)

@@ -9,7 +9,9 @@ rate. The benchmark reports recall on all bad releases and on the visible ones.
 
 The other corpora come from generators that keep no such oracle. ``counts_visible`` is a weaker
 one for them: it knows only the onset and what the scenario itself records, and sizes error
-regressions alone, from the recorded request counts.
+regressions alone, from the recorded request counts. ``persistently_worse`` looks at their good
+releases instead: one whose canary is worse than stable beyond the default tolerance in most of its
+intervals is, in its data, a small regression, whatever its label says.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as sps
 
+from grayrelease.analysis import pairedtest, series, settings
+from grayrelease.analysis.backtest import histories_at
 from grayrelease.analysis.scenario import Scenario
+from grayrelease.api.compare import CompareConfig
 
 ALPHA = 0.01
 
@@ -90,6 +95,50 @@ def counts_visible(scenario: Scenario) -> bool | None:
     return seen
 
 
-def _at(series: Sequence[float | None], indices: list[int]) -> np.ndarray:
+WORSE_SHARE = 0.6
+"""Share of a good release's intervals in which the canary must be worse for ``persistently_worse``."""
+
+WORSE_MIN = 6
+"""Fewest intervals with data on both sides ``persistently_worse`` counts on."""
+
+
+def persistently_worse(scenario: Scenario) -> bool | None:
+    """Is a good release's canary worse than stable, beyond its kind's default tolerance, in most intervals?
+
+    True when some metric has at least ``WORSE_MIN`` intervals with data on both sides, and in
+    ``WORSE_SHARE`` of them or more the canary is worse than stable by more than the default
+    ``maxDegradation`` of its kind, read as the judge reads it (a success ratio by its complement,
+    a request rate summed per side by the canary's share). No test, no model: a count a reader can
+    check. Such a release (a canary that gets more than its share of
+    the load, runs on a busier node, or warms up for longer than the release lasts) looks in its
+    data like a small regression, and a judge that rolls back regressions of that size rolls it
+    back too. None for a bad release.
+    """
+    if scenario.truth is None or scenario.truth.bad:
+        return None
+    return any(_worse_share(history) >= WORSE_SHARE for history in histories_at(scenario, scenario.intervals - 1, scenario.intervals))
+
+
+def _worse_share(history: series.MetricHistory) -> float:
+    """Share of the intervals with data on both sides where the canary is worse beyond the tolerance; 0 below ``WORSE_MIN``."""
+    length = len(history.canary)
+    stable, canary = series.as_array(history.stable, length), series.as_array(history.canary, length)
+    cfg = settings.resolve(history, CompareConfig())
+    scale = settings.success_scale(history, CompareConfig())
+    if scale is not None:
+        stable, canary, better, tolerance = scale - stable, scale - canary, "lower", settings.KIND_DEFAULTS["error-ratio"].max_degradation
+    else:
+        better, tolerance = cfg.better, cfg.tolerance
+        if cfg.kind == "throughput":
+            canary = pairedtest.per_share_throughput(stable, canary, series.weights(history, length))
+    both = ~np.isnan(stable) & ~np.isnan(canary)
+    if both.sum() < WORSE_MIN:
+        return 0.0
+    s, c = stable[both], canary[both]
+    worse = c > s * (1.0 + tolerance) if better == "lower" else c < s / (1.0 + tolerance)
+    return float(worse.mean())
+
+
+def _at(values: Sequence[float | None], indices: list[int]) -> np.ndarray:
     """The values at ``indices``, NaN where there was no data."""
-    return np.array([np.nan if series[i] is None else float(series[i]) for i in indices])
+    return np.array([np.nan if values[i] is None else float(values[i]) for i in indices])

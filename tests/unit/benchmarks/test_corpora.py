@@ -109,6 +109,34 @@ class TestOracle:
         latency_only = self._release([3] * 14).model_copy(update={"metrics": []})
         assert oracle.counts_visible(latency_only) is None
 
+    @staticmethod
+    def _good(name: str, kind: str, stable: list[float], canary: list[float], better: str | None = None) -> Scenario:
+        metric = {"name": name, "kind": kind, "stable": stable, "canary": canary}
+        if better:
+            metric["better"] = better
+        return Scenario.model_validate({"format": "grayrelease.scenario/v1", "name": "g", "interval_seconds": 30,
+                                        "canary_weight": 5, "metrics": [metric], "truth": {"bad": False}})
+
+    def test_a_canary_slower_in_most_intervals_is_persistently_worse(self) -> None:
+        # 10% slower in 5 of 8 intervals: beyond latency's 5% tolerance in 62% of them.
+        slow = self._good("p99", "latency", [0.2] * 8, [0.22] * 5 + [0.2] * 3)
+        assert oracle.persistently_worse(slow) is True
+        # In 4 of 8 only, or 4% slower throughout (within the tolerance): not so.
+        assert oracle.persistently_worse(self._good("p99", "latency", [0.2] * 8, [0.22] * 4 + [0.2] * 4)) is False
+        assert oracle.persistently_worse(self._good("p99", "latency", [0.2] * 8, [0.208] * 8)) is False
+        # Too few intervals to say, and nothing to say of a bad release.
+        assert oracle.persistently_worse(self._good("p99", "latency", [0.2] * 5, [0.3] * 5)) is False
+        bad = Scenario.model_validate({**slow.model_dump(exclude_none=True), "truth": {"bad": True, "onset_index": 0}})
+        assert oracle.persistently_worse(bad) is None
+
+    def test_persistently_worse_reads_metrics_as_the_judge_does(self) -> None:
+        # A per-side request rate at the canary's 5% share is not 95% lower than stable's.
+        assert oracle.persistently_worse(self._good("rps", "throughput", [95.0] * 8, [5.0] * 8)) is False
+        assert oracle.persistently_worse(self._good("rps", "throughput", [95.0] * 8, [3.0] * 8)) is True
+        # A success ratio by its complement: 99.0% against 99.9% is ten times the failures.
+        assert oracle.persistently_worse(self._good("ok", "gauge", [0.999] * 8, [0.99] * 8, better="higher")) is True
+        assert oracle.persistently_worse(self._good("ok", "gauge", [0.999] * 8, [0.9988] * 8, better="higher")) is False
+
     def test_generator_marks_good_releases_visible_and_some_bad_ones_not(self) -> None:
         corpus = generator.generate(300, generator.DEFAULT_SEED)
         assert all(g.visible for g in corpus if not g.family.startswith("bad-"))
@@ -125,6 +153,7 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "windowed corpus: 20 scenarios from bench.windowed (seed 1); 9 bad" in out
     assert "visible regressions" in out
     assert "error regressions in the request counts" in out
+    assert "(bench.oracle.persistently_worse)" in out
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert "fleet corpus: 20 scenarios" in out and "mesh corpus: 20 scenarios" in out
     assert plot.stat().st_size > 10_000
