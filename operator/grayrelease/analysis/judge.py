@@ -160,7 +160,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     )
     # A value asked for again before Prometheus had a new sample is the same measurement: the
     # tests and the window's estimate see it once.
-    repeated = series.repeats(stable, canary, stable_n, canary_n)
+    repeated = series.repeats(stable, canary, stable_n, canary_n, history.interval_seconds)
     if not cfg.overlap_known:
         shown_n = read or (stable_n, canary_n)
         shared = querywindow.shared_data(np.where(repeated, np.nan, stable), canary, shown_n[0], shown_n[1], cfg.kind)

@@ -67,7 +67,7 @@ def paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray,
     s, c = stable[both], canary[both]
     if (logs or kind != "error-ratio") and np.all(s > 0) and np.all(c > 0):
         diffs = np.full(len(stable), np.nan)
-        diffs[both] = np.log(c / s)
+        diffs[both] = np.log(c) - np.log(s)  # apart, so extreme values cannot underflow to log(0)
         return diffs, True
     level = float(np.median(np.abs(s))) if s.size else 0.0
     if level <= 0:
@@ -183,7 +183,7 @@ def per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.nda
     both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0) & ~np.isnan(split)
     if not both.any():
         return canary
-    ratios = np.log(canary[both] / stable[both])
+    ratios = np.log(canary[both]) - np.log(stable[both])
     if np.median(np.abs(ratios - split[both])) < np.median(np.abs(ratios)):
         return np.where(np.isnan(split), np.nan, canary * np.exp(-split))
     return canary

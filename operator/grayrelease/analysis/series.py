@@ -105,13 +105,21 @@ def expected_canary_requests(stable_n: np.ndarray | None, weights: np.ndarray) -
     return np.nan_to_num(stable_n * weights / (100.0 - weights), nan=np.inf)
 
 
+MAX_REPEAT_SECONDS = 120.0
+"""Longest a sample can plausibly be answered again before Prometheus has a newer one (a slow
+scrape or rule evaluation); a value unchanged for longer is a level that holds still."""
+
+
 def repeats(stable: np.ndarray, canary: np.ndarray, stable_n: np.ndarray | None = None,
-            canary_n: np.ndarray | None = None) -> np.ndarray:
+            canary_n: np.ndarray | None = None, interval_seconds: float | None = None) -> np.ndarray:
     """Intervals whose values (and request counts, where given) equal the previous interval's on both sides.
 
     A query asked more often than Prometheus gets new samples (a 10 s analysis interval over a
     30 s scrape, a recording rule evaluated every minute) returns the same answer again: one
-    measurement, not a second witness. Both sides at zero (no errors anywhere) is no repeat.
+    measurement, not a second witness. Both sides at zero (no errors anywhere) is no repeat. With
+    the interval known, a run of equal values counts once per ``MAX_REPEAT_SECONDS``: a gauge that
+    holds still for ten minutes was measured ten minutes long, and a canary at twice stable's
+    constant level must not pass because its values never change.
     """
     sides = [stable, canary, *(n for n in (stable_n, canary_n) if n is not None)]
     same = np.zeros(stable.shape, dtype=bool)
@@ -119,4 +127,11 @@ def repeats(stable: np.ndarray, canary: np.ndarray, stable_n: np.ndarray | None 
         return same
     same[1:] = np.logical_and.reduce([(v[1:] == v[:-1]) for v in sides])
     same[1:] &= ~((stable[1:] == 0) & (canary[1:] == 0))
+    if interval_seconds and interval_seconds > 0:
+        every = max(1, int(MAX_REPEAT_SECONDS // interval_seconds))
+        run = 0
+        for i in range(stable.size):
+            run = run + 1 if same[i] else 0
+            if run and run % every == 0:
+                same[i] = False
     return same

@@ -541,6 +541,29 @@ class TestRepeatedValues:
         verdict = judge.judge_metric(MetricHistory("limit", [5e8] * 6, [5e8] * 6, kind="gauge"))
         assert (verdict.classification, verdict.failed, verdict.marginal) == ("Pass", False, False)
 
+    def test_a_level_that_holds_still_for_minutes_is_measured_again(self) -> None:
+        # Both sides flat for 20 minutes at 30 s, the canary at twice stable's level: no scrape is
+        # that slow, so the run counts once per two minutes, ten witnesses, and the canary fails.
+        flat = MetricHistory("fds", [100.0] * 40, [200.0] * 40, kind="gauge", interval_seconds=30)
+        assert judge.judge_metric(flat).failed is True
+        assert judge.judge_metric(dataclasses.replace(flat, canary=[100.0] * 40)).failed is False
+        # Without the interval, a run is one measurement, as before.
+        assert judge.judge_metric(dataclasses.replace(flat, interval_seconds=None)).failed is False
+
+    def test_extreme_values_do_not_underflow(self) -> None:
+        # 1e-300 / 1e300 is 0 in floating point; the log ratio must stay finite and the canary fail.
+        stable, canary = [v * 1e300 for v in _noisy(1.0, 8, 0.05, 1)], [v * 1e-300 for v in _noisy(1.0, 8, 0.05, 2)]
+        history = MetricHistory("x", stable, canary, kind="gauge", better="higher", interval_seconds=30)
+        with np.errstate(all="raise"):
+            verdict = judge.judge_metric(history)
+        assert (verdict.classification, verdict.failed) == ("Low", True)
+
+    def test_repeats_count_a_run_once_per_two_minutes(self) -> None:
+        flat = np.full(9, 1.0)
+        assert series.repeats(flat, flat * 2, interval_seconds=30).tolist() == [False, True, True, True, False,
+                                                                                True, True, True, False]
+        assert series.repeats(flat, flat * 2).tolist() == [False] + [True] * 8
+
 
 class TestWeightChanges:
     """The operator's history spans steps: a canary at 5%, then 20%, then 50% of the traffic."""
