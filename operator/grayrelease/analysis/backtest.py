@@ -97,6 +97,7 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
     lies wholly within the canary's life (the operator's wait for the window to fill).
     """
     end = index + 1
+    weight = scenario.canary_weight if scenario.canary_weight is not None else weight_from_requests(scenario, end)
     out = []
     for m in scenario.metrics:
         # Unknown without the query's window: the judge estimates it from the data.
@@ -112,13 +113,31 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
                 canary=m.canary[start:end],
                 stable_requests=m.stable_requests[start:end] if m.stable_requests is not None else None,
                 canary_requests=m.canary_requests[start:end] if m.canary_requests is not None else None,
-                canary_weight=scenario.canary_weight,
+                canary_weight=weight,
                 overlap=overlap,
                 interval_seconds=scenario.interval_seconds,
                 first_age_seconds=start * scenario.interval_seconds,
             )
         )
     return out
+
+
+def weight_from_requests(scenario: Scenario, end: int) -> float | None:
+    """The canary's share of the traffic (percent) as its metrics' request counts show it in intervals ``0..end-1``.
+
+    For a scenario that does not record ``canary_weight``: without a weight, a request rate summed
+    per side cannot be read per share, and a healthy 5% canary would look 95% slower than stable.
+    The median share over the intervals with requests on both sides so far (the operator always
+    knows the weight; replay must not look ahead); None where no metric has counts.
+    """
+    shares = [
+        100.0 * c / (s + c)
+        for m in scenario.metrics
+        if m.stable_requests is not None and m.canary_requests is not None
+        for s, c in zip(m.stable_requests[:end], m.canary_requests[:end])
+        if s is not None and c is not None and s > 0 and c > 0
+    ]
+    return float(np.median(shares)) if shares else None
 
 
 def replay(scenario: Scenario, rule: Rule = default_rule) -> Outcome:

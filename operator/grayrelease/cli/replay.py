@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prom.add_argument("--stable-requests", action="append", default=[], metavar="NAME=QUERY", help="requests per interval behind a stable error ratio")
     prom.add_argument("--canary-requests", action="append", default=[], metavar="NAME=QUERY", help="requests per interval behind a canary error ratio")
     prom.add_argument("--canary-weight", type=float, metavar="PERCENT",
-                      help="the canary's share of the traffic: lets error ratios without request counts use the count test")
+                      help="the canary's share of the traffic: lets error ratios without request counts use the count test, and reads request rates summed per side by share")
     prom.add_argument("--name", help="scenario name (default: prometheus-<start>)")
     prom.add_argument("--save", type=Path, metavar="FILE", help="also write the scenario built from Prometheus to FILE")
 
@@ -93,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"grayrelease replay: skipped {error}", file=sys.stderr)
     if not scenarios:
         return 2
+    for scenario in scenarios:
+        if _rates_without_split(scenario):
+            print(f"grayrelease replay: {scenario.name}: no canary_weight and no request counts; its throughput is"
+                  " compared as if the canary served as much as stable (give the weight, e.g. --canary-weight)",
+                  file=sys.stderr)
     if args.query_window:
         window = parse_duration(args.query_window)
         scenarios = [with_query_window(s, window) for s in scenarios]
@@ -116,6 +121,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(report)
     return 1 if skipped else 0
+
+
+def _rates_without_split(scenario: Scenario) -> bool:
+    """A throughput metric in a scenario whose traffic split neither its weight nor any request counts tell."""
+    return (
+        scenario.canary_weight is None
+        and any(m.kind == "throughput" for m in scenario.metrics)
+        and not any(m.stable_requests is not None and m.canary_requests is not None for m in scenario.metrics)
+    )
 
 
 def _print_table(report: dict[str, Any]) -> None:

@@ -254,6 +254,36 @@ class TestCommand:
         assert [s["name"] for s in json.loads(captured.out)["scenarios"]] == ["checkout-shared-incident"]
         assert "skipped" in captured.err and "b.json" in captured.err and "c.json" in captured.err
 
+    @staticmethod
+    def _split_unknown(counts: bool) -> dict[str, Any]:
+        """A good 5% canary whose request rate is summed per side, its weight not recorded."""
+        rng = np.random.default_rng(4)
+        n = 20
+        stable_n, canary_n = (950 * (1 + 0.03 * rng.standard_normal(n))).round(), (50 * (1 + 0.05 * rng.standard_normal(n))).round()
+        metrics: list[dict[str, Any]] = [{"name": "rps", "kind": "throughput", "stable": list(stable_n / 30), "canary": list(canary_n / 30)}]
+        if counts:
+            metrics.append({"name": "errors", "kind": "error-ratio", "stable": [0.001] * n, "canary": [0.001] * n,
+                            "stable_requests": list(stable_n), "canary_requests": list(canary_n)})
+        return {"format": "grayrelease.scenario/v1", "name": "split", "interval_seconds": 30, "metrics": metrics}
+
+    def test_a_missing_weight_is_read_off_the_request_counts(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        scenario = Scenario.model_validate(self._split_unknown(counts=True))
+        assert backtest.weight_from_requests(scenario, 20) == pytest.approx(5.0, abs=0.5)
+        # Online: at interval i, from intervals 0..i only.
+        assert backtest.histories_at(scenario, 0)[0].canary_weight == pytest.approx(
+            100 * scenario.metrics[1].canary_requests[0] / (scenario.metrics[1].canary_requests[0] + scenario.metrics[1].stable_requests[0]))
+        (tmp_path / "split.json").write_text(json.dumps(self._split_unknown(counts=True)))
+        assert cli_main.main(["replay", str(tmp_path), "--json"]) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["scenarios"][0]["verdict"] == "promote" and captured.err == ""
+
+    def test_a_split_nothing_tells_is_named(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        (tmp_path / "split.json").write_text(json.dumps(self._split_unknown(counts=False)))
+        assert cli_main.main(["replay", str(tmp_path), "--json"]) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["scenarios"][0]["verdict"] == "rollback"
+        assert "split: no canary_weight and no request counts" in captured.err
+
     def test_non_finite_values_are_no_data(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A recorded 0/0 or +Inf (a quantile beyond the last bucket) is no data, as in the operator."""
         text = (
