@@ -109,10 +109,10 @@ def persistently_worse(scenario: Scenario) -> bool | None:
     ``WORSE_SHARE`` of them or more the canary is worse than stable by more than the default
     ``maxDegradation`` of its kind, read as the judge reads it (a success ratio by its complement,
     a request rate summed per side by the canary's share). No test, no model: a count a reader can
-    check. Such a release (a canary that gets more than its share of
-    the load, runs on a busier node, or warms up for longer than the release lasts) looks in its
-    data like a small regression, and a judge that rolls back regressions of that size rolls it
-    back too. None for a bad release.
+    check. Such a release (a canary that gets more than its share of the load, runs on a busier
+    node, or warms up for longer than the release lasts) looks in its data like a small
+    regression, and a judge that rolls back regressions of that size rolls it back too. None for
+    a bad release.
     """
     if scenario.truth is None or scenario.truth.bad:
         return None
@@ -123,8 +123,9 @@ def _worse_share(history: series.MetricHistory) -> float:
     """Share of the intervals with data on both sides where the canary is worse beyond the tolerance; 0 below ``WORSE_MIN``."""
     length = len(history.canary)
     stable, canary = series.as_array(history.stable, length), series.as_array(history.canary, length)
-    cfg = settings.resolve(history, CompareConfig())
-    scale = settings.success_scale(history, CompareConfig())
+    defaults = CompareConfig()
+    cfg = settings.resolve(history, defaults)
+    scale = settings.success_scale(history, defaults)
     if scale is not None:
         stable, canary, better, tolerance = scale - stable, scale - canary, "lower", settings.KIND_DEFAULTS["error-ratio"].max_degradation
     else:
