@@ -128,7 +128,7 @@ def _rates_without_split(scenario: Scenario) -> bool:
     return (
         scenario.canary_weight is None
         and any(m.kind == "throughput" for m in scenario.metrics)
-        and not any(m.stable_requests is not None and m.canary_requests is not None for m in scenario.metrics)
+        and backtest.weight_from_requests(scenario, scenario.intervals) is None
     )
 
 
