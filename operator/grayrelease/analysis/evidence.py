@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,3 +74,25 @@ def marginal_starts(usable: np.ndarray) -> list[tuple[int, int]]:
         if k <= where.size:
             out[int(where[where.size - k])] = k
     return sorted(out.items())
+
+
+def simes_suspect(
+    results: list[WindowResult], tested: int, alpha: float, beyond: Callable[[WindowResult], bool]
+) -> tuple[WindowResult | None, float]:
+    """The marginal check's verdict over its windows: the most significant window beyond the
+    tolerance that Simes' procedure rejects at ``alpha`` over ``tested`` windows, and its bar.
+
+    The windows are nested (the whole release holds its second half, which holds its last
+    quarter), so their p-values rise and fall together; Simes' test is valid under such positive
+    dependence and, where two windows agree, asks less of each than one-by-one Bonferroni.
+    """
+    if not results or tested <= 0 or alpha <= 0:
+        return None, alpha / max(tested, 1)
+    ranked = sorted(results, key=lambda r: r.p_bad)
+    reach = 0
+    for rank, result in enumerate(ranked, start=1):
+        if result.p_bad <= rank * alpha / tested:
+            reach = rank
+    bar = reach * alpha / tested
+    suspect = next((r for r in ranked[:reach] if beyond(r)), None)
+    return suspect, (bar if suspect is not None else alpha / tested)

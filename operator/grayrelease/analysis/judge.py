@@ -34,7 +34,7 @@ How one metric is judged (docs/judge.md has the full story):
   since its onset; the rank test spends alpha over looks (``stats.spent_alpha``);
 * a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
 * marginal: a canary worse beyond the tolerance at one look (``marginalConfidence``, fixed-sample
-  tests over the whole release, its second half and last quarter) but not over the release
+  tests over the whole release, its second half and last quarter, folded by Simes' test) but not over the release
   passes, flagged: the release is not promoted on it unseen; so does a fresh canary's latency
   excess that falls at every interval of its first few (warm-up), until it stops falling;
 * values over overlapping query windows (``rate(x[5m])`` read every minute) share data: their
@@ -278,10 +278,9 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             deciding = result
             break
 
-    suspect = next(
-        (r for r in marginal if r.samples >= min_window and r.p_bad < cfg.marginal_alpha / len(marginal)
-         and sign * r.effect > cfg.tolerance),
-        None,
+    suspect, marginal_bar = evidence.simes_suspect(
+        [r for r in marginal if r.samples >= min_window], len(marginal), cfg.marginal_alpha,
+        lambda r: sign * r.effect > cfg.tolerance,
     )
     # The whole history: last of the windows, first of the count test's starts.
     full = (results[0] if sequential else results[-1]) if results else None
@@ -308,7 +307,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             failed=False,
             effect=suspect.effect,
             p_value=suspect.p_bad,
-            threshold=cfg.marginal_alpha / len(marginal),
+            threshold=marginal_bar,
             samples=samples,
             reason=(
                 f"marginal: canary {_describe(suspect.effect)} than stable over the last {suspect.samples} intervals "

@@ -7,9 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 from pydantic import ValidationError
 
-from grayrelease.analysis import counttest, judge, pairedtest, series, settings
+from grayrelease.analysis import counttest, evidence, judge, pairedtest, series, settings
 from grayrelease.analysis.judge import CompareConfig, MetricHistory, MetricVerdict
 
 
@@ -652,6 +653,57 @@ class TestMarginal:
                 )
             marginal += judge.judge_metric(history).marginal
         assert marginal / releases <= 0.05
+
+
+class TestSimesSuspect:
+    """The marginal check folds its nested windows with Simes' test rather than one-by-one Bonferroni."""
+
+    @staticmethod
+    def _windows(*ps: float, effect: float = 0.5) -> list[evidence.WindowResult]:
+        return [evidence.WindowResult(effect=effect, p_bad=p, p_good=1.0, samples=10 + i) for i, p in enumerate(ps)]
+
+    @pytest.mark.parametrize(
+        "ps, flagged",
+        [
+            pytest.param((0.0192, 0.0193, 0.198), True, id="two windows just above alpha/3 agree -> suspect"),
+            pytest.param((0.012, 0.4, 0.9), True, id="one window below alpha/3 -> suspect, as Bonferroni"),
+            pytest.param((0.0327, 0.285, 1.0), False, id="one window above alpha/3 alone -> no suspect"),
+            pytest.param((0.04, 0.045, 0.049), True, id="all three below alpha -> suspect"),
+            pytest.param((0.2, 0.3, 0.5), False, id="nothing significant"),
+        ],
+    )
+    def test_table(self, ps: tuple[float, ...], flagged: bool) -> None:
+        suspect, bar = evidence.simes_suspect(self._windows(*ps), 3, 0.05, lambda r: True)
+        assert (suspect is not None) is flagged
+        if suspect is not None:
+            assert suspect.p_bad == min(ps) and suspect.p_bad <= bar
+
+    @pytest.mark.parametrize("seed", range(20))
+    def test_rejects_exactly_where_the_smallest_bh_adjusted_p_value_is_below_alpha(self, seed: int) -> None:
+        """Simes' global p-value is the smallest Benjamini-Hochberg adjusted p-value (scipy as reference)."""
+        ps = np.random.default_rng(seed).uniform(0, 0.08, 3)
+        suspect, _ = evidence.simes_suspect(self._windows(*ps), 3, 0.05, lambda r: True)
+        assert (suspect is not None) is bool(scipy_stats.false_discovery_control(ps, method="bh").min() <= 0.05)
+
+    def test_a_window_within_the_tolerance_is_not_the_suspect(self) -> None:
+        windows = [evidence.WindowResult(0.01, 0.001, 1.0, 20), evidence.WindowResult(0.4, 0.02, 1.0, 10)]
+        suspect, _ = evidence.simes_suspect(windows, 3, 0.05, lambda r: r.effect > 0.05)
+        assert suspect is windows[1]
+        suspect, _ = evidence.simes_suspect(windows[:1], 3, 0.05, lambda r: r.effect > 0.05)
+        assert suspect is None
+
+    def test_alpha_zero_never_flags(self) -> None:
+        assert evidence.simes_suspect(self._windows(1e-9), 3, 0.0, lambda r: True)[0] is None
+
+    def test_nested_windows_of_good_canaries_stay_within_alpha(self) -> None:
+        """Nested windows of a null series (positively dependent p-values): Simes keeps its level."""
+        rng = np.random.default_rng(5)
+        releases, flagged = 4000, 0
+        for _ in range(releases):
+            x = rng.normal(0, 1, 24)
+            ps = [float(scipy_stats.norm.sf(x[-k:].sum() / math.sqrt(k))) for k in (24, 12, 6)]
+            flagged += evidence.simes_suspect(self._windows(*ps), 3, 0.05, lambda r: True)[0] is not None
+        assert flagged / releases <= 0.055
 
 
 class TestOverlappingWindows:
