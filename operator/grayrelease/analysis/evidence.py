@@ -80,19 +80,16 @@ def simes_suspect(
     results: list[WindowResult], tested: int, alpha: float, beyond: Callable[[WindowResult], bool]
 ) -> tuple[WindowResult | None, float]:
     """The marginal check's verdict over its windows: the most significant window beyond the
-    tolerance that Simes' procedure rejects at ``alpha`` over ``tested`` windows, and its bar.
+    tolerance that Simes' procedure rejects at ``alpha`` over ``tested`` windows, and the bar it
+    met (meaningful only with a suspect).
 
-    The windows are nested (the whole release holds its second half, which holds its last
-    quarter), so their p-values rise and fall together; Simes' test is valid under such positive
+    The windows are trailing windows of one history (the whole release holds its second half,
+    which holds its last quarter; a count-less error ratio adds the paired test's windows of the
+    same data), so their p-values rise and fall together; Simes' test is valid under such positive
     dependence and, where two windows agree, asks less of each than one-by-one Bonferroni.
     """
-    if not results or tested <= 0 or alpha <= 0:
-        return None, alpha / max(tested, 1)
+    if tested <= 0 or alpha <= 0:
+        return None, 0.0
     ranked = sorted(results, key=lambda r: r.p_bad)
-    reach = 0
-    for rank, result in enumerate(ranked, start=1):
-        if result.p_bad <= rank * alpha / tested:
-            reach = rank
-    bar = reach * alpha / tested
-    suspect = next((r for r in ranked[:reach] if beyond(r)), None)
-    return suspect, (bar if suspect is not None else alpha / tested)
+    reach = max((rank for rank, r in enumerate(ranked, start=1) if r.p_bad <= rank * alpha / tested), default=0)
+    return next((r for r in ranked[:reach] if beyond(r)), None), reach * alpha / tested
