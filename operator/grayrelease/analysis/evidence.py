@@ -32,6 +32,12 @@ class WindowResult:
     p_bad: float
     p_good: float
     samples: int
+    worse: int | None = None
+    """Intervals of the window in which the canary is worse than the test's null, where the test
+    also asks how many are (``pairedtest.majority_confirms``); None where it does not."""
+    confirmed: bool = True
+    """Whether a significant p_bad may roll back: False where most of the window's intervals do
+    not share the excess its mean shows (a few far-off values carry it)."""
 
 
 def halved(r: WindowResult) -> WindowResult:

@@ -32,7 +32,8 @@ How one metric is judged (docs/judge.md has the full story):
   tests are always valid, so looking again costs nothing, and split alpha over start intervals
   (``stats.start_weight``) so a regression that starts mid-release is judged on the intervals
   since its onset; the rank test spends alpha over looks (``stats.spent_alpha``);
-* a difference must be significant *and* larger than ``maxDegradation`` to fail the metric;
+* a difference must be significant *and* larger than ``maxDegradation`` to fail the metric, and a
+  latency's must show in most intervals of its window (a sign test), not only in its mean;
 * marginal: a canary worse beyond the tolerance at one look (``marginalConfidence``, fixed-sample
   tests over the whole release, its second half and last quarter, folded by Simes' test) but not over the release
   passes, flagged: the release is not promoted on it unseen; so does a fresh canary's latency
@@ -81,7 +82,8 @@ class MetricVerdict:
     reason: str = ""
     marginal: bool = False
     """A Pass on the release-wide test, but at this one look the canary is worse beyond the
-    tolerance at ``marginalConfidence``, or a fresh canary's latency still settling (``pairedtest.settling``):
+    tolerance at ``marginalConfidence``, a fresh canary's latency still settling (``pairedtest.settling``),
+    or a latency worse on average but not in most intervals (``pairedtest.majority_confirms``):
     not proof of a regression, too suspect to promote unseen."""
 
 
@@ -256,8 +258,14 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     bad_label: Classification = "High" if cfg.better == "lower" else "Low"
     good_label: Classification = "Low" if cfg.better == "lower" else "High"
     deciding: evidence.WindowResult | None = None
+    unconfirmed: evidence.WindowResult | None = None
     for result in results:
         if result.p_bad < per_window_alpha and sign * result.effect > cfg.tolerance:
+            if not result.confirmed and cfg.marginal_alpha > 0:
+                # Worse on average but not in most intervals: held, not promoted on it, not rolled
+                # back on it either; as for a warm-up, with marginalConfidence 0 it fails as before.
+                unconfirmed = unconfirmed or result
+                continue
             # A warm-up can only wait as a marginal verdict: with marginalConfidence 0 it fails as before.
             settling = cfg.kind == "latency" and cfg.marginal_alpha > 0 and pairedtest.settling(stable, canary, both, cfg)
             reason = f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals"
@@ -300,21 +308,14 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             samples=samples,
             reason=why,
         )
+    if unconfirmed is not None:
+        beyond_null = _describe(sign * pairedtest.SHIFT_NULL_SHARE * cfg.tolerance, 1)
+        return _marginal(history.name, unconfirmed, per_window_alpha, samples,
+                         f"(p={unconfirmed.p_bad:.2g}), but more than {beyond_null} in only {unconfirmed.worse} of them: "
+                         "a minority of intervals carries the excess")
     if suspect is not None:
-        return MetricVerdict(
-            name=history.name,
-            classification="Pass",
-            failed=False,
-            effect=suspect.effect,
-            p_value=suspect.p_bad,
-            threshold=marginal_bar,
-            samples=samples,
-            reason=(
-                f"marginal: canary {_describe(suspect.effect)} than stable over the last {suspect.samples} intervals "
-                f"(p={suspect.p_bad:.3f} at this look), not conclusive over the release"
-            ),
-            marginal=True,
-        )
+        return _marginal(history.name, suspect, marginal_bar, samples,
+                         f"(p={suspect.p_bad:.3f} at this look), not conclusive over the release")
     if deciding is not None:
         return MetricVerdict(
             name=history.name,
@@ -408,5 +409,20 @@ def judge_together(
     ]
 
 
-def _describe(effect: float) -> str:
-    return f"{abs(effect) * 100:.0f}% {'higher' if effect > 0 else 'lower'}"
+def _marginal(name: str, suspect: evidence.WindowResult, threshold: float, samples: int, why: str) -> MetricVerdict:
+    """A Pass that holds the release: ``suspect`` is the window that makes it too suspect to promote."""
+    return MetricVerdict(
+        name=name,
+        classification="Pass",
+        failed=False,
+        effect=suspect.effect,
+        p_value=suspect.p_bad,
+        threshold=threshold,
+        samples=samples,
+        reason=f"marginal: canary {_describe(suspect.effect)} than stable over the last {suspect.samples} intervals {why}",
+        marginal=True,
+    )
+
+
+def _describe(effect: float, digits: int = 0) -> str:
+    return f"{abs(effect) * 100:.{digits}f}% {'higher' if effect > 0 else 'lower'}"

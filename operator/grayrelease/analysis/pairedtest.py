@@ -53,6 +53,20 @@ SETTLING_LOOKS = 6
 SETTLING_SHARE = 0.6
 """How far a fresh canary's latency excess must have fallen from its first interval to be read as warm-up."""
 
+MAJORITY_ALPHA = 0.1
+"""Level of the sign test that must confirm a paired test's rollback: in a window of four intervals
+or more, the canary worse than the null in significantly more than half of them."""
+
+MAJORITY_MIN = 4
+"""Shortest window the sign test confirms: three intervals all worse are still p = 1/8, above
+``MAJORITY_ALPHA``, so a three-interval window rests on the mixture test alone."""
+
+MAJORITY_KINDS = frozenset({"latency"})
+"""Kinds whose rollbacks the sign test must confirm: percentiles, whose log ratios have the heavy
+right tail of a quantile of few requests. Gauges and throughput gain nothing from it and a leak or
+a crash loop, below the null in its first intervals, would be rolled back an interval later; error
+ratios are bad in a minority of intervals by nature when the errors are intermittent."""
+
 MIN_SCALE = 0.005
 """Noise floor (0.5%): a metric that never moves must not make a 1% difference infinitely significant."""
 
@@ -118,7 +132,11 @@ def shift_evidence(
         window = diffs[start:][both[start:]]
         location = stats.hodges_lehmann_location(window)
         effect = math.expm1(location) if is_log else location
-        results.append(evidence.WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n))
+        worse, confirmed = None, True
+        if p_bad < cfg.alpha and cfg.kind in MAJORITY_KINDS:
+            worse, confirmed = majority_confirms(window if cfg.better == "lower" else -window,
+                                                 up_null if cfg.better == "lower" else -down_null)
+        results.append(evidence.WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n, worse=worse, confirmed=confirmed))
     # The marginal check: a one-sided t-test of the mean shift beyond the same null, per trailing window.
     marginal = []
     for start, n in evidence.marginal_starts(both):
@@ -129,6 +147,22 @@ def shift_evidence(
         spread = scale * math.sqrt(evidence.inflation(n, cfg.overlap))
         marginal.append(evidence.WindowResult(effect, stats.mean_shift_greater(excess, spread, n, df), 1.0, n))
     return results, marginal
+
+
+def majority_confirms(worse_by: np.ndarray, null: float) -> tuple[int, bool]:
+    """How many intervals show the canary worse than ``null`` (in the bad direction), and whether
+    significantly more than half do: a one-sided sign test at ``MAJORITY_ALPHA``.
+
+    The mixture test weighs the mean difference, and a mean is moved by a few far-off values: a
+    small canary's percentile that jumps to the next histogram bucket now and then, a canary pod
+    on a noisy node for a few minutes. A regression moves most intervals. A window shorter than
+    ``MAJORITY_MIN`` is confirmed as it stands; ties at the null count for neither side.
+    """
+    above = int(np.sum(worse_by > null))
+    cast = above + int(np.sum(worse_by < null))
+    if worse_by.size < MAJORITY_MIN:
+        return above, True
+    return above, stats.binomial_tail(above, cast, 0.5) <= MAJORITY_ALPHA
 
 
 def past_warm_up(both: np.ndarray, stable: np.ndarray, canary: np.ndarray, cfg: settings.Resolved, most: int) -> np.ndarray:

@@ -76,8 +76,9 @@ class CompareConfig(Model):
         description=(
             "A canary worse than stable beyond maxDegradation at this confidence, tested at that one look "
             "rather than over the whole release, holds the release when its step completes (paused, no more "
-            "traffic, no promotion) until it clears or a person decides; so does a fresh canary's latency "
-            "excess while it fades (warm-up). 0 turns both off."
+            "traffic, no promotion) until it clears or a person decides; so do a fresh canary's latency "
+            "excess while it fades (warm-up) and a latency worse on average but not in most intervals. "
+            "0 turns these holds off: the latter two then fail."
         ),
     )
     max_degradation: float | None = Field(

@@ -706,6 +706,80 @@ class TestSimesSuspect:
         assert flagged / releases <= 0.055
 
 
+class TestMajority:
+    """A latency rollback needs most intervals worse, not only a mean carried by a few far-off ones."""
+
+    # Per-interval log(canary / stable) of a 5% canary's p95 read from a Prometheus histogram: a
+    # harmless +2% most of the time, and +7% to +25% whenever the canary's percentile crosses into
+    # the next bucket. The mean (+6.5%) is beyond the 5% tolerance; the median (+2.3%) is not.
+    BUCKET_JUMPS = [
+        0.029, 0.014, 0.013, 0.015, 0.023, 0.023, 0.022, 0.019, 0.014, 0.003, -0.002, 0.094, 0.067,
+        0.156, 0.227, 0.209, 0.132, 0.091, 0.09, 0.218, 0.029, 0.07, 0.219, 0.01, 0.013, 0.008,
+        0.02, 0.006, 0.003, 0.02, 0.016, 0.014, 0.013, 0.017, 0.143, 0.071, 0.016, 0.147, 0.123,
+        0.066, 0.002, 0.123, -0.003, 0.09, 0.204, 0.144, 0.191, 0.022, 0.215, 0.01, 0.025, 0.013,
+    ]
+
+    @staticmethod
+    def _release(log_ratios: list[float], shift: float = 0.0, kind: str = "latency") -> MetricHistory:
+        stable = _noisy(0.2, len(log_ratios), 0.05, 3)
+        return MetricHistory("p95", stable, [s * math.exp(x + shift) for s, x in zip(stable, log_ratios)], kind=kind)
+
+    def _looks(self, shift: float = 0.0, kind: str = "latency") -> str:
+        """The verdict at every look, as the operator asks: F failed, m marginal, . pass."""
+        verdicts = [judge.judge_metric(self._release(self.BUCKET_JUMPS[:n], shift, kind)) for n in range(2, len(self.BUCKET_JUMPS) + 1)]
+        return "".join("F" if v.failed else "m" if v.marginal else "." for v in verdicts)
+
+    @pytest.mark.parametrize(
+        "worse_by, worse, confirmed",
+        [
+            pytest.param([0.3, 0.3, 0.3], 3, True, id="three intervals rest on the mixture test alone"),
+            pytest.param([0.3, 0.3, -0.2], 2, True, id="so do three with one better"),
+            pytest.param([0.3, 0.3, 0.3, 0.3], 4, True, id="four of four: p = 1/16"),
+            pytest.param([0.3, 0.3, 0.3, 0.0], 3, False, id="three of four: p = 5/16"),
+            pytest.param([0.9, 0.0, 0.0, 0.0, 0.0, 0.0], 1, False, id="one far-off interval"),
+            pytest.param([0.02] * 5, 0, False, id="all at the null: no interval beyond it"),
+            pytest.param([0.1] * 7 + [0.0] * 2, 7, True, id="seven of nine: p = 0.09"),
+            pytest.param([0.1] * 6 + [0.0] * 3, 6, False, id="six of nine: p = 0.25"),
+        ],
+    )
+    def test_table(self, worse_by: list[float], worse: int, confirmed: bool) -> None:
+        assert pairedtest.majority_confirms(np.array(worse_by), 0.02) == (worse, confirmed)
+
+    @pytest.mark.parametrize("seed", range(5))
+    def test_is_a_one_sided_sign_test(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        for _ in range(40):
+            values = np.round(rng.normal(0.05, 0.1, int(rng.integers(pairedtest.MAJORITY_MIN, 40))), 2)
+            above, below = int(np.sum(values > 0.02)), int(np.sum(values < 0.02))
+            expected = scipy_stats.binomtest(above, above + below, alternative="greater").pvalue <= pairedtest.MAJORITY_ALPHA
+            assert pairedtest.majority_confirms(values, 0.02) == (above, bool(expected))
+
+    def test_bucket_jumps_hold_the_release_instead_of_rolling_it_back(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        held = self._looks()
+        assert "F" not in held and held.endswith("m")
+        verdict = judge.judge_metric(self._release(self.BUCKET_JUMPS))
+        assert verdict.classification == "Pass" and "more than 2.5% higher in only 25 of them" in verdict.reason
+        assert judge.judge([self._release(self.BUCKET_JUMPS)]).decision == "pause"
+        monkeypatch.setattr(pairedtest, "MAJORITY_KINDS", frozenset())
+        assert "F" in self._looks()  # the mean alone rolls it back
+
+    def test_with_marginal_confidence_zero_it_fails_as_before(self) -> None:
+        verdict = judge.judge_metric(self._release(self.BUCKET_JUMPS), CompareConfig(marginal_confidence=0))
+        assert (verdict.classification, verdict.failed) == ("High", True)
+
+    @pytest.mark.parametrize("shift", [0.1, 0.2])
+    def test_a_regression_on_the_same_noise_fails_at_the_same_look(self, shift: float, monkeypatch: pytest.MonkeyPatch) -> None:
+        with_rule = self._looks(shift)
+        monkeypatch.setattr(pairedtest, "MAJORITY_KINDS", frozenset())
+        assert with_rule.index("F") == self._looks(shift).index("F")
+
+    def test_a_gauge_is_judged_by_its_mean(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A gauge's mean beyond its 10% tolerance fails at every look, as it would if the rule held for gauges."""
+        judged = self._looks(0.03, kind="gauge")
+        monkeypatch.setattr(pairedtest, "MAJORITY_KINDS", frozenset({"latency", "gauge"}))
+        assert judged.endswith("F" * 14) and self._looks(0.03, kind="gauge") != judged
+
+
 class TestOverlappingWindows:
     """``rate(x[3m])`` read every minute: each value shares two thirds of its data with the last."""
 
