@@ -114,7 +114,7 @@ def shift_evidence(
     # than they spread; the evidence then discounts their shared data (``stats.overlap_inflation``).
     if sample_scale is not None:
         sample_scale *= math.sqrt(cfg.overlap)
-    scale, df = stats.moderated_scale(sample_scale, sample_df, cfg.prior_noise, PRIOR_DF)
+    scale, df = stats.moderated_scale(sample_scale, sample_df, counting_prior(cfg), PRIOR_DF)
     # A plug-in scale from few intervals is as often too small as too large, and too small cries
     # wolf: widen it by the ratio of a Student t's standard deviation to a normal's.
     scale = max(scale * math.sqrt(df / (df - 2.0)), MIN_SCALE)
@@ -147,6 +147,18 @@ def shift_evidence(
         spread = scale * math.sqrt(evidence.inflation(n, cfg.overlap))
         marginal.append(evidence.WindowResult(effect, stats.mean_shift_greater(excess, spread, n, df), 1.0, n))
     return results, marginal
+
+
+def counting_prior(cfg: settings.Resolved) -> float:
+    """The kind's prior noise, raised to a Poisson count's where a rate stands for few events.
+
+    A canary value over a window of ``overlap`` intervals counts ``canary_events x overlap``
+    events, and its log wanders by at least 1 / sqrt of that: a 5% canary of a service at
+    3 requests/s sees about 5 requests per 30 s interval, whose rate wanders by 45%, where the
+    throughput prior assumes 8%. Stable's share of the noise (19 times the events) is left out."""
+    if not cfg.canary_events:
+        return cfg.prior_noise
+    return max(cfg.prior_noise, 1.0 / math.sqrt(cfg.canary_events * cfg.overlap))
 
 
 def majority_confirms(worse_by: np.ndarray, null: float) -> tuple[int, bool]:

@@ -54,6 +54,9 @@ class Resolved:
     marginal_alpha: float
     overlap: float
     overlap_known: bool
+    canary_events: float | None = None
+    """Events behind one canary value of a throughput over one interval, at its median rate
+    (``events_per_interval``); None for other kinds or where the interval is unknown."""
 
 
 def resolve(history: series.MetricHistory, config: CompareConfig) -> Resolved:
@@ -73,7 +76,23 @@ def resolve(history: series.MetricHistory, config: CompareConfig) -> Resolved:
         marginal_alpha=1.0 - config.marginal_confidence if config.marginal_confidence > 0 else 0.0,
         overlap=max(1.0, float(history.overlap or 1.0)),
         overlap_known=history.overlap is not None and history.overlap_known,
+        canary_events=events_per_interval(history) if kind == "throughput" else None,
     )
+
+
+def events_per_interval(history: series.MetricHistory) -> float | None:
+    """How many events (requests, messages) a canary's rate stands for over one interval: its median
+    value (per second, as ``rate()`` gives) times the interval.
+
+    A rate of n events wanders at least as a Poisson count, 1 / sqrt(n) in log terms, whatever
+    the priors assume: the canary of a service at 3 requests/s gets a handful per interval. In
+    other units the figure only overstates n (per minute: 60 times), which leaves the priors as
+    they are. None where the interval is unknown or the canary has no positive value.
+    """
+    if not history.interval_seconds or history.interval_seconds <= 0:
+        return None
+    values = np.array([v for v in history.canary if v is not None and v > 0], dtype=float)
+    return float(np.median(values)) * history.interval_seconds if values.size else None
 
 
 def traffic_factor(kind: str, canary_weight: float | None) -> float:

@@ -367,6 +367,70 @@ class TestThroughput:
         assert (verdict.classification, verdict.failed) == ("Low", True)
 
 
+class TestFewEvents:
+    """A rate of a handful of requests per interval wanders as a Poisson count, whatever the prior says."""
+
+    @staticmethod
+    def _release(rng: np.random.Generator, canary_rps: float, factor: float = 1.0, n: int = 20,
+                 interval: float | None = 30.0) -> MetricHistory:
+        """Per-side request rates of a 5% canary, each value a Poisson count over the interval."""
+        seconds = interval or 30.0
+        stable = list(rng.poisson(19 * canary_rps * seconds, n) / seconds)
+        canary = list(np.maximum(rng.poisson(canary_rps * factor * seconds, n), 1) / seconds)
+        return MetricHistory("rps", stable, canary, kind="throughput", canary_weight=5.0, interval_seconds=interval)
+
+    @staticmethod
+    def _looks(history: MetricHistory) -> list[bool]:
+        """Failed or not at every look, as the operator asks."""
+        return [judge.judge_metric(dataclasses.replace(history, stable=history.stable[:k], canary=history.canary[:k])).failed
+                for k in range(2, len(history.stable) + 1)]
+
+    def _failed(self, releases: int, **kwargs) -> float:
+        """Share of releases failed at some look."""
+        rng = np.random.default_rng(7)
+        return sum(any(self._looks(self._release(rng, **kwargs))) for _ in range(releases)) / releases
+
+    @pytest.mark.parametrize(
+        "values, interval, events",
+        [
+            pytest.param([0.1, 0.2, 0.3], 30.0, 6.0, id="median 0.2/s over 30 s"),
+            pytest.param([None, 0.0, 0.4, 0.2], 60.0, 18.0, id="nulls and zeros left out"),
+            pytest.param([0.2, 0.2], None, None, id="interval unknown"),
+            pytest.param([0.0, None], 30.0, None, id="no positive value"),
+        ],
+    )
+    def test_events_per_interval(self, values: list, interval: float | None, events: float | None) -> None:
+        history = MetricHistory("rps", [1.0] * len(values), values, kind="throughput", interval_seconds=interval)
+        assert settings.events_per_interval(history) == (pytest.approx(events) if events else None)
+
+    @pytest.mark.parametrize(
+        "events, overlap, prior",
+        [
+            pytest.param(None, 1.0, 0.08, id="unknown: the kind's prior"),
+            pytest.param(4.0, 1.0, 0.5, id="4 events: 1/2"),
+            pytest.param(4.0, 4.0, 0.25, id="a window of 4 intervals holds 16"),
+            pytest.param(10_000.0, 1.0, 0.08, id="busy: the prior stands"),
+        ],
+    )
+    def test_counting_prior(self, events: float | None, overlap: float, prior: float) -> None:
+        cfg = dataclasses.replace(settings.resolve(MetricHistory("rps", [1.0], [1.0], kind="throughput"), CompareConfig()),
+                                  canary_events=events, overlap=overlap)
+        assert pairedtest.counting_prior(cfg) == pytest.approx(prior)
+
+    def test_a_quiet_good_canary_is_not_failed_for_its_poisson_noise(self) -> None:
+        """0.1 requests/s: three per interval. Without the interval the prior alone fails one in ten."""
+        assert self._failed(200, canary_rps=0.1, n=10) <= 0.01
+        assert self._failed(200, canary_rps=0.1, n=10, interval=None) >= 0.05
+
+    def test_a_busy_canary_that_halves_is_caught_as_before(self) -> None:
+        history = self._release(np.random.default_rng(3), canary_rps=100.0, factor=0.5, n=8)
+        looks = self._looks(history)
+        assert looks == self._looks(dataclasses.replace(history, interval_seconds=None)) and looks.index(True) == 1
+
+    def test_a_quiet_canary_that_serves_a_third_of_its_share_still_fails(self) -> None:
+        assert self._failed(40, canary_rps=0.5, factor=0.3, n=20) >= 0.9
+
+
 class TestSuccessRatio:
     """A ratio near 1 where higher is better is judged by its complement, the failure ratio."""
 
