@@ -21,7 +21,8 @@ How one metric is judged (docs/judge.md has the full story):
   (``counttest.effective_counts``), beside the paired test of their log ratios (each at half the
   alpha) where no value is zero, since a wander both sides share makes those counts too few;
 * success ratios, availability, Apdex (values in [0, 1], higher is better): their complement,
-  the failure ratio, judged as an error ratio;
+  the failure ratio (taken in decimal, so exact fractions stay exact and their counts are read
+  back, except an Apdex's), judged as an error ratio;
 * everything else: per-interval canary/stable log ratios, paired by interval so that load,
   diurnal drift and incidents that hit both sides cancel out; a sequential mixture test of their
   mean shift per start interval (``stats.shift_log_evidence``) against a noise scale pooled from
@@ -124,15 +125,17 @@ def _judge_success_ratio(history: MetricHistory, config: CompareConfig) -> Metri
     """Judge 1 - value (100% - value, in percent) as an error ratio, and report the classification in the metric's own terms."""
     scale = settings.success_scale(history, config) or 1.0
 
-    def complement(values: Sequence[float | None]) -> list[float | None]:
-        return [None if v is None else (scale - float(v)) / scale for v in values]
-
     failures = dataclasses.replace(
-        history, stable=complement(history.stable), canary=complement(history.canary), kind="error-ratio", better="lower"
+        history,
+        stable=series.complement(history.stable, scale),
+        canary=series.complement(history.canary, scale),
+        kind="error-ratio",
+        better="lower",
     )
-    # Not read back as counts: an Apdex's complement counts tolerated requests as halves, and a
-    # complement taken in floating point is no exact fraction anyway.
-    verdict = _judge(failures, config.model_copy(update={"kind": "error-ratio", "better": "lower"}), read_counts=False)
+    # An Apdex's complement counts tolerated requests as halves: (2 frustrated + tolerated) / 2n
+    # would read back as twice the requests and errors there are, and twice the evidence.
+    apdex = "apdex" in history.name.lower()
+    verdict = _judge(failures, config.model_copy(update={"kind": "error-ratio", "better": "lower"}), read_counts=not apdex)
     flipped: dict[str, Classification] = {"High": "Low", "Low": "High"}
     return dataclasses.replace(
         verdict,

@@ -8,7 +8,9 @@ the API gives them (``None`` for no data); the tests read them as float arrays w
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
+from decimal import Decimal
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +92,23 @@ def as_array(values: Sequence[float | None] | None, length: int) -> np.ndarray:
         return np.full(length, np.nan)
     out = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
     return np.where(np.isfinite(out), out, np.nan)
+
+
+def complement(values: Sequence[float | None], scale: float = 1.0) -> list[float | None]:
+    """(scale - value) / scale of each value, taken in decimal so an exact fraction stays one.
+
+    A success ratio of 39/41 written as 0.95122 has the failure ratio 2/41 = 0.04878 in decimal;
+    in floating point 1 - 0.95122 is 0.048780000000000046, which is no simple fraction at any
+    precision, and ``counts`` could not read the requests back from it.
+    """
+    whole = Decimal(repr(float(scale)))
+    out: list[float | None] = []
+    for value in values:
+        if value is None or not math.isfinite(float(value)):
+            out.append(None if value is None else (scale - float(value)) / scale)
+        else:
+            out.append(float((whole - Decimal(repr(float(value)))) / whole))
+    return out
 
 
 def latest(values: Sequence[float | None], length: int) -> list[float | None]:

@@ -467,6 +467,60 @@ class TestSuccessRatio:
                                                       canary=[100 * v for v in same.canary])).failed is False
 
 
+class TestSuccessRatioCounts:
+    """A success ratio of exact fractions carries its requests, as its error ratio does (``counts``)."""
+
+    @staticmethod
+    def _release(seed: int, canary_failures: float, n: int = 16) -> tuple[MetricHistory, MetricHistory]:
+        """The same release as a 6-digit success ratio without counts and as an error ratio with them."""
+        rng = np.random.default_rng(seed)
+        canary_n, stable_n = rng.integers(35, 50, n), rng.integers(700, 900, n)  # a 5% canary of 40 requests
+        canary_e, stable_e = rng.binomial(canary_n, canary_failures), rng.binomial(stable_n, 0.002)
+        success = MetricHistory(
+            "http_success_ratio",
+            [round(1 - e / t, 6) for e, t in zip(stable_e, stable_n)],
+            [round(1 - e / t, 6) for e, t in zip(canary_e, canary_n)],
+            kind="gauge", better="higher", canary_weight=5.0,
+        )
+        errors = MetricHistory(
+            "errors", list(stable_e / stable_n), list(canary_e / canary_n), kind="error-ratio", canary_weight=5.0,
+            stable_requests=[float(t) for t in stable_n], canary_requests=[float(t) for t in canary_n],
+        )
+        return success, errors
+
+    @staticmethod
+    def _first_failed(history: MetricHistory) -> int | None:
+        for n in range(3, len(history.stable) + 1):
+            cut = dataclasses.replace(
+                history, stable=history.stable[:n], canary=history.canary[:n],
+                stable_requests=None if history.stable_requests is None else history.stable_requests[:n],
+                canary_requests=None if history.canary_requests is None else history.canary_requests[:n],
+            )
+            if judge.judge_metric(cut).failed:
+                return n
+        return None
+
+    def test_the_complement_is_taken_in_decimal(self) -> None:
+        assert series.complement([0.95122, 1.0, None]) == [0.04878, 0.0, None]
+        assert series.complement([99.5, 97.561], 100.0) == [0.005, 0.02439]
+        assert 1 - 0.95122 != 0.04878  # what floating point gives instead
+
+    def test_failures_twelve_times_stable_are_caught_as_with_request_counts(self) -> None:
+        looks = []
+        for seed in range(8):
+            success, errors = self._release(seed, 0.024)
+            apdex = dataclasses.replace(success, name="checkout_apdex")  # halves: not read back
+            looks.append((self._first_failed(success), self._first_failed(errors), self._first_failed(apdex)))
+        assert all(s is not None for s, _, _ in looks)
+        assert sum(abs(s - e) <= 1 for s, e, _ in looks) >= 7  # within an interval of the counted test
+        # Without the counts, the estimate from the ratios' wander is cautious: later, or never.
+        assert all(a is None or s <= a for s, _, a in looks)
+        assert sum(a is None or s < a for s, _, a in looks) >= 6
+
+    def test_good_canaries_pass(self) -> None:
+        assert not any(self._first_failed(self._release(seed, 0.002)[0]) for seed in range(8))
+
+
 class TestSilence:
     def test_a_canary_that_often_had_no_data_must_be_silent_longer(self) -> None:
         stable = [0.2] * 14
