@@ -280,6 +280,36 @@ def _worse_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outco
             f" (bench.oracle.persistently_worse): {len(worse)} of {good}; {among} of the judge's {len(alarms)} false alarms")
 
 
+def _oracle_delay_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], large: set[str]) -> str:
+    """The judge's time to detect large error steps beside the earliest their recorded counts show them.
+
+    The bound is ``oracle.counts_visible_after``: a look that knows the onset and spends nothing
+    on earlier looks or other starts. What the judge takes beyond it is the price of not knowing
+    either; what the bound itself takes is the data's (a canary's handful of errors)."""
+    bound, behind, judged = [], [], []
+    paused = promoted = 0
+    for s, o in zip(scenarios, outcomes):
+        if s.name not in large or (first := oracle.counts_visible_after(s)) is None:
+            continue
+        bound.append(first)
+        seconds = backtest.detect_seconds(s, o)
+        if seconds is None:
+            paused += o.verdict == "pause"
+            promoted += o.verdict == "promote"
+            continue
+        judged.append(seconds / s.interval_seconds)
+        behind.append(seconds / s.interval_seconds - first)
+    if not bound:
+        return "large error steps whose recorded counts show them (bench.oracle.counts_visible_after): none"
+    b50, b90 = _intervals(bound)
+    j50, j90 = _intervals(judged)
+    g50, _ = _intervals(behind)
+    return (f"large error steps whose recorded counts show them (bench.oracle.counts_visible_after): {len(bound)};"
+            f" one look that knows the onset sees them after p50 {_fmt(b50, '{:.1f}')} / p90 {_fmt(b90, '{:.1f}')} intervals;"
+            f" the judge rolls back {len(judged)} after p50 {_fmt(j50, '{:.1f}')} / p90 {_fmt(j90, '{:.1f}')},"
+            f" {_fmt(g50, '{:.1f}')} behind that look at the median; {paused} paused, {promoted} promoted")
+
+
 def _print_extra_corpus(source: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None] | None = None) -> None:
     """Score a corpus its generator keeps no oracle for: the rules' table, the count oracle's line, the per-family table."""
     scenarios = [Scenario.model_validate(d) for d in corpus]
@@ -288,6 +318,7 @@ def _print_extra_corpus(source: str, corpus: list[dict[str, Any]], visibility: d
     print()
     _print_corpus(f"{source}; {bad} bad", scenarios, results, large_steps(scenarios))
     print(_counts_recall(scenarios, results["judge"], visibility if visibility is not None else _count_visibility(corpus)))
+    print(_oracle_delay_line(scenarios, results["judge"], large_steps(scenarios)))
     print(_worse_line(scenarios, results["judge"]))
     print()
     for line in _family_table(scenarios, results):
@@ -314,6 +345,7 @@ def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: d
     print()
     _print_corpus(title, scenarios, {"judge": outcomes}, large_steps(scenarios))
     print(_counts_recall(scenarios, outcomes, visibility))
+    print(_oracle_delay_line(scenarios, outcomes, large_steps(scenarios)))
     print(_worse_line(scenarios, outcomes))
 
 
@@ -368,11 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         source = f"{len(scenarios)} generated scenarios (seed {args.seed}, noise x{args.noise})"
 
     results = _replay(scenarios)
-    large = {name for name, g in meta.items() if g.large}
+    # A folder's releases are sized by their truth notes, as the other corpora are.
+    large = {name for name, g in meta.items() if g.large} if meta else large_steps(scenarios)
     bad = sum(bool(s.truth and s.truth.bad) for s in scenarios)
     _print_corpus(f"detection benchmark: {source}; {bad} bad", scenarios, results, large)
     if meta:
         print(f"visible regressions (bench.oracle): {_visible_recall(scenarios, results['judge'], meta)}")
+    print(_oracle_delay_line(scenarios, results["judge"], large))
     print(_worse_line(scenarios, results["judge"]))
     print()
     for line in _family_table(scenarios, results):

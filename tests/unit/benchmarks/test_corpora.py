@@ -104,6 +104,17 @@ class TestOracle:
         assert oracle.counts_visible(self._release(burst)) is True
         assert oracle.counts_visible(self._release(burst, window=120)) is False
 
+    def test_counts_show_a_step_as_soon_as_its_errors_add_up(self) -> None:
+        # 3 canary errors at the onset against 0.3 expected: seen at once.
+        assert oracle.counts_visible_after(self._release([0, 1, 0, 0] + [3] * 10)) == 0
+        # One error per interval against 0.3: 3 errors by the third interval are not yet beyond
+        # 1% (z = 2.0), 4 by the fourth are (z = 2.4).
+        assert oracle.counts_visible_after(self._release([0] * 4 + [1] * 10)) == 3
+        # Errors before the onset only, a good release, no counts: nothing to time.
+        assert oracle.counts_visible_after(self._release([3, 3, 3, 3] + [0] * 10)) is None
+        assert oracle.counts_visible_after(self._release([3] * 14, bad=False)) is None
+        assert oracle.counts_visible_after(self._release([3] * 14).model_copy(update={"metrics": []})) is None
+
     def test_counts_say_nothing_of_good_releases_or_releases_without_counts(self) -> None:
         assert oracle.counts_visible(self._release([3] * 14, bad=False)) is None
         latency_only = self._release([3] * 14).model_copy(update={"metrics": []})
@@ -153,6 +164,7 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "windowed corpus: 20 scenarios from bench.windowed (seed 1); 9 bad" in out
     assert "visible regressions" in out
     assert "error regressions in the request counts" in out
+    assert "one look that knows the onset sees them after" in out
     assert "(bench.oracle.persistently_worse)" in out
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert "fleet corpus: 20 scenarios" in out and "mesh corpus: 20 scenarios" in out
