@@ -206,7 +206,9 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         canary_missing = canary_missing | quiet
         stable_missing = stable_missing | quiet
     if cfg.kind == "throughput":
-        canary = pairedtest.per_share_throughput(stable, canary, weights)
+        canary = pairedtest.per_share_throughput(stable, canary, weights, cfg.per)
+        # A rate per side in an interval whose weight is unknown cannot be read per share: no measurement.
+        canary_missing = canary_missing | np.isnan(canary)
     present = ~canary_missing & ~stable_missing
     both = present & ~repeated  # what the tests weigh: each measurement once
     samples = int(present.sum())

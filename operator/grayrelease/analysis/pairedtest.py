@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from grayrelease.analysis import evidence, settings, stats
+from grayrelease.api.compare import RatePer
 
 
 PRIOR_DF = 6.0
@@ -216,20 +217,25 @@ def settling(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: sett
     return bool(np.all(np.diff(worse) < 0) and worse[0] > 0 and worse[-1] < SETTLING_SHARE * worse[0])
 
 
-def per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.ndarray, per: RatePer = "auto") -> np.ndarray:
     """The canary's throughput scaled to stable's share of the traffic, when the values are per side.
 
     A request rate summed over a side is proportional to that side's weight: a healthy 5% canary
-    serves about 1/19 of stable's rate. Rates per pod are not. The values say which they are: when
-    the canary/stable ratio sits nearer (in log terms) to the traffic split than to parity, they
-    are per side and each interval's canary value is scaled by (100 - weight) / weight, with the
-    weight the canary had in that interval.
+    serves about 1/19 of stable's rate. Rates per pod are not. ``per`` (``compare.per``) says which
+    they are; with ``auto`` the values say: when the canary/stable ratio sits nearer (in log terms)
+    to the traffic split than to parity, they are per side. Per side, each interval's canary value
+    is scaled by (100 - weight) / weight, with the weight the canary had in that interval. A canary
+    that serves less than about a fifth of its share per pod reads per side to ``auto`` (and far
+    better than stable): only the setting tells them apart.
     """
     split = np.log(weights / (100.0 - weights))
-    both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0) & ~np.isnan(split)
-    if not both.any():
+    if per == "pod":
         return canary
-    ratios = np.log(canary[both]) - np.log(stable[both])
-    if np.median(np.abs(ratios - split[both])) < np.median(np.abs(ratios)):
-        return np.where(np.isnan(split), np.nan, canary * np.exp(-split))
-    return canary
+    if per != "side":
+        both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0) & ~np.isnan(split)
+        if not both.any():
+            return canary
+        ratios = np.log(canary[both]) - np.log(stable[both])
+        if np.median(np.abs(ratios - split[both])) >= np.median(np.abs(ratios)):
+            return canary
+    return np.where(np.isnan(split), np.nan, canary * np.exp(-split))

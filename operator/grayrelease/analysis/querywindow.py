@@ -73,7 +73,8 @@ def rate_fill(history: series.MetricHistory, config: CompareConfig) -> float:
         return 1.0
     length = len(history.stable)
     stable = series.as_array(history.stable, length)
-    canary = pairedtest.per_share_throughput(stable, series.as_array(history.canary, length), series.weights(history, length))
+    canary = pairedtest.per_share_throughput(stable, series.as_array(history.canary, length), series.weights(history, length),
+                                             config.per)
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = np.where(stable > 0, canary / stable, np.nan)
     return stats.climb_overlap(shares)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grayrelease.analysis import series
-from grayrelease.api.compare import Better, CompareConfig, TestName
+from grayrelease.api.compare import Better, CompareConfig, RatePer, TestName
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class Resolved:
     marginal_alpha: float
     overlap: float
     overlap_known: bool
+    per: RatePer = "auto"
+    """A throughput's values per side, per pod, or ``auto`` (read off the data): ``compare.per``."""
     canary_events: float | None = None
     """Events behind one canary value of a throughput over one interval, at its median rate
     (``events_per_interval``); None for other kinds or where the interval is unknown."""
@@ -76,6 +78,7 @@ def resolve(history: series.MetricHistory, config: CompareConfig) -> Resolved:
         marginal_alpha=1.0 - config.marginal_confidence if config.marginal_confidence > 0 else 0.0,
         overlap=max(1.0, float(history.overlap or 1.0)),
         overlap_known=history.overlap is not None and history.overlap_known,
+        per=config.per,
         canary_events=events_per_interval(history) if kind == "throughput" else None,
     )
 

@@ -21,6 +21,7 @@ from grayrelease.api.durations import PositiveDuration, longest_promql_range, pa
 MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
 Better = Literal["lower", "higher"]
 TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
+RatePer = Literal["auto", "side", "pod"]
 WINDOW_FILLING_KINDS: tuple[MetricKind, ...] = ("latency", "throughput")
 """Kinds whose value over a rate window reads skewed while a fresh canary's series are younger than
 the window (a rate reads low, a quantile comes from a fraction of the requests). Error ratios are
@@ -97,6 +98,15 @@ class CompareConfig(Model):
         ge=1,
         description="Consecutive intervals in which the canary alone reports nothing before the metric fails "
                     "(and at least a minute, after the canary's first minute).",
+    )
+    per: RatePer = Field(
+        default="auto",
+        description=(
+            "For a throughput: side when the query sums a side's pods (the canary's value is scaled by the traffic "
+            "split before the comparison), pod when it is per pod (compared as it is, as when traffic follows the "
+            "pods). auto reads it off the data: the canary/stable ratio nearer the split or parity; a canary far "
+            "off its share can fool that, so set it when known."
+        ),
     )
     requests_query: str | None = Field(
         default=None, max_length=8192,

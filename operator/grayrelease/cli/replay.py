@@ -49,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
     )
     parser.add_argument(
+        "--per", choices=("auto", "side", "pod"),
+        help="how every throughput's values are taken: side (summed over a side's pods, read by the canary's share), "
+             "pod (per pod, compared as they are); default auto: read off the data",
+    )
+    parser.add_argument(
         "--query-window", metavar="DURATION",
         help="the range (e.g. 5m) the queries' rates span, for request metrics whose scenario records none "
              "(or, with --from-prometheus, whose queries show none: a recording rule); default: read off the data",
@@ -94,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if not scenarios:
         return 2
     for scenario in scenarios:
-        if _rates_without_split(scenario):
+        if args.per != "pod" and _rates_without_split(scenario):
             print(f"grayrelease replay: {scenario.name}: no canary_weight and no request counts; its throughput is"
                   " compared as if the canary served as much as stable (give the weight, e.g. --canary-weight)",
                   file=sys.stderr)
@@ -107,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["confidence"] = args.confidence
     if args.max_degradation is not None:
         overrides["max_degradation"] = args.max_degradation
+    if args.per is not None:
+        overrides["per"] = args.per
     config = CompareConfig(**overrides) if overrides else None
     rule = backtest.judge_rule(config) if config is not None else backtest.default_rule
     outcomes = backtest.replay_all(scenarios, rule, jobs=args.jobs)

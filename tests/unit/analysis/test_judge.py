@@ -366,6 +366,25 @@ class TestThroughput:
         verdict = judge.judge_metric(self._rates(0.6, per_side))
         assert (verdict.classification, verdict.failed) == ("Low", True)
 
+    def test_a_pod_serving_a_sixth_of_its_share_fails_when_the_rate_is_known_per_pod(self) -> None:
+        # Per pod, 1/6 of stable's rate sits nearer the 5/95 split than parity: read off the data,
+        # it is a per-side rate three times its share. Said per pod, it is the drop it is.
+        history = self._rates(1 / 6, per_side=False)
+        assert judge.judge_metric(history).failed is False
+        verdict = judge.judge_metric(history, CompareConfig(per="pod"))
+        assert (verdict.classification, verdict.failed) == ("Low", True)
+
+    @pytest.mark.parametrize("per", ["side", "pod"])
+    def test_the_setting_changes_nothing_where_the_data_agree(self, per: str) -> None:
+        for factor in (1.0, 0.6):
+            history = self._rates(factor, per_side=per == "side")
+            assert judge.judge_metric(history, CompareConfig(per=per)) == judge.judge_metric(history)
+
+    def test_a_rate_per_side_without_a_weight_is_no_measurement(self) -> None:
+        history = dataclasses.replace(self._rates(1.0, per_side=True), canary_weight=None)
+        verdict = judge.judge_metric(history, CompareConfig(per="side"))
+        assert (verdict.classification, verdict.failed) == ("NoData", False)
+
 
 class TestFewEvents:
     """A rate of a handful of requests per interval wanders as a Poisson count, whatever the prior says."""

@@ -284,6 +284,21 @@ class TestCommand:
         assert json.loads(captured.out)["scenarios"][0]["verdict"] == "rollback"
         assert "split: no canary_weight and no request counts" in captured.err
 
+    def test_per_says_how_throughput_is_taken(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        # A 5% canary's pod serving a sixth of a stable pod's rate: read off the data it is a rate
+        # per side three times its share; said per pod, a drop.
+        rng = np.random.default_rng(3)
+        stable = list(50 * (1 + 0.03 * rng.standard_normal(20)))
+        canary = list(50 / 6 * (1 + 0.03 * rng.standard_normal(20)))
+        (tmp_path / "pods.json").write_text(json.dumps({
+            "format": "grayrelease.scenario/v1", "name": "pods", "interval_seconds": 30, "canary_weight": 5,
+            "metrics": [{"name": "rps_per_pod", "kind": "throughput", "stable": stable, "canary": canary}]}))
+        verdicts = {}
+        for per in ("auto", "pod", "side"):
+            assert cli_main.main(["replay", str(tmp_path), "--json", "--per", per]) == 0
+            verdicts[per] = json.loads(capsys.readouterr().out)["scenarios"][0]["verdict"]
+        assert verdicts == {"auto": "promote", "pod": "rollback", "side": "promote"}
+
     def test_non_finite_values_are_no_data(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A recorded 0/0 or +Inf (a quantile beyond the last bucket) is no data, as in the operator."""
         text = (
