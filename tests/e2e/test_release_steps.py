@@ -267,7 +267,7 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     provider = {"prometheus": {"address": prometheus.url}}
     analysis = {"interval": "4s", "initialDelay": "4s", "metrics": [
         {"name": "served", "provider": provider, "query": f"sum(rate(http_requests_total{{{selector}}}[4s]))",
-         "compare": {"against": "stable", "kind": "throughput"}},
+         "compare": {"against": "stable", "kind": "throughput", "per": "side"}},
         {"name": "availability", "provider": provider,
          "query": f'(sum(rate(http_requests_total{{{selector},code!~"5.."}}[4s])))'
                   f" / sum(rate(http_requests_total{{{selector}}}[4s]))",
@@ -280,6 +280,8 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     cluster.apply(gr.grayrelease("ratio", image="example.com/app:2", replicas=10, steps=steps, analysis=analysis,
                                  error_ratio=0.002), namespace)
     good = gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=180)
+    # The API server keeps compare.per (the schema knows it), and a rate said to be per side passes a good canary.
+    assert cluster.get("grayrelease", "ratio", namespace)["spec"]["analysis"]["metrics"][0]["compare"]["per"] == "side"
     served = good["analysis"]["served"]["history"]
     assert {20.0, 50.0} <= set(w for w in served["canaryWeights"] if w is not None)
     assert good["analysis"]["served"]["failures"] == 0 and good["analysis"]["availability"]["failures"] == 0
