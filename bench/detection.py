@@ -298,7 +298,7 @@ def _oracle_delay_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtes
             promoted += o.verdict == "promote"
             continue
         judged.append(seconds / s.interval_seconds)
-        behind.append(seconds / s.interval_seconds - first)
+        behind.append(judged[-1] - first)
     if not bound:
         return "large error steps whose recorded counts show them (bench.oracle.counts_visible_after): none"
     b50, b90 = _intervals(bound)

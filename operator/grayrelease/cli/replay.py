@@ -24,12 +24,12 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from grayrelease.analysis import backtest
 from grayrelease.analysis.judge import CompareConfig
 from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios_tolerant
-from grayrelease.api.compare import query_window
+from grayrelease.api.compare import RatePer, query_window
 
 _KINDS = ("error-ratio", "latency", "throughput", "gauge")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
     )
     parser.add_argument(
-        "--per", choices=("auto", "side", "pod"),
+        "--per", choices=get_args(RatePer),
         help="how every throughput's values are taken: side (summed over a side's pods, read by the canary's share), "
              "pod (per pod, compared as they are); default auto: read off the data",
     )
@@ -100,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for scenario in scenarios:
         if args.per != "pod" and _rates_without_split(scenario):
+            fate = ("cannot be read by share: no measurement" if args.per == "side"
+                    else "compared as if the canary served as much as stable")
             print(f"grayrelease replay: {scenario.name}: no canary_weight and no request counts; its throughput is"
-                  " compared as if the canary served as much as stable (give the weight, e.g. --canary-weight)",
-                  file=sys.stderr)
+                  f" {fate} (give the weight, e.g. --canary-weight)", file=sys.stderr)
     if args.query_window:
         window = parse_duration(args.query_window)
         scenarios = [with_query_window(s, window) for s in scenarios]

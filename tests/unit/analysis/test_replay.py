@@ -283,6 +283,11 @@ class TestCommand:
         captured = capsys.readouterr()
         assert json.loads(captured.out)["scenarios"][0]["verdict"] == "rollback"
         assert "split: no canary_weight and no request counts" in captured.err
+        # Said per side, a rate nothing tells the share of is no measurement: the release pauses.
+        assert cli_main.main(["replay", str(tmp_path), "--json", "--per", "side"]) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["scenarios"][0]["verdict"] == "pause"
+        assert "cannot be read by share: no measurement" in captured.err
 
     def test_per_says_how_throughput_is_taken(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         # A 5% canary's pod serving a sixth of a stable pod's rate: read off the data it is a rate
