@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -256,7 +259,8 @@ def test_error_ratio_comparison_with_request_counts(cluster: Cluster, namespace:
 
 
 def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster, namespace: str, operator: Process,
-                                                                simulator: Process, prometheus: Prometheus) -> None:
+                                                                simulator: Process, prometheus: Prometheus,
+                                                                tmp_path: Path) -> None:
     """A request rate summed per side follows the split of each step, and a success ratio is judged by its failures.
 
     The analysis interval equals the queries' rate window, as docs/judge.md advises: with a 4s window
@@ -294,6 +298,21 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     assert any("failures (1 - value)" in m["message"] for m in availability["measurements"])
     print(f"\n[figure] 15x failures (success ratio 99.8% -> 97%) on a 20% canary caught after"
           f" {len(availability['history']['canary'])} intervals of 4s")
+
+    # What the operator judged, replayed from the release as kubectl prints it: the same rollback,
+    # at the same interval; a saved copy replays alike.
+    manifest = cluster.kubectl("get", "grayrelease", "ratio", "-n", namespace, "-o", "yaml").stdout
+    saved = tmp_path / "ratio.json"
+    replayed = subprocess.run(
+        [sys.executable, "-m", "grayrelease.cli.main", "replay", "--from-release", "-", "--json", "--save", str(saved)],
+        input=manifest, capture_output=True, text=True, check=True, timeout=60,
+    )
+    [outcome] = json.loads(replayed.stdout)["scenarios"]
+    assert outcome["name"] == f"{namespace}/ratio" and outcome["verdict"] == "rollback"
+    assert outcome["decided_index"] == len(availability["history"]["canary"]) - 1
+    scenario = json.loads(saved.read_text())
+    assert [m["name"] for m in scenario["metrics"]] == ["served", "availability"]
+    assert scenario["metrics"][0]["compare"]["per"] == "side" and 20.0 in scenario["canary_weights"]
 
 
 def test_marginal_canary_is_held_at_its_weight(cluster: Cluster, namespace: str, operator: Process,

@@ -12,7 +12,7 @@ import functools
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -26,29 +26,44 @@ from grayrelease.api.status import MAX_COMPARE_HISTORY
 HISTORY_LIMIT = MAX_COMPARE_HISTORY
 """Values per side and metric the operator keeps in the status; the judge never sees more."""
 
-Rule = Callable[[Sequence[judge.MetricHistory]], str]
-"""Histories of every metric at one look -> "continue", "rollback" or "pause"."""
+Settings = Mapping[str, judge.CompareConfig]
+"""Metric name -> the ``compare:`` settings a scenario records for it (a release's own; most record none)."""
+
+Rule = Callable[[Sequence[judge.MetricHistory], Settings], str]
+"""Histories of every metric at one look, and the scenario's settings -> "continue", "rollback" or "pause"."""
 
 
-def default_rule(histories: Sequence[judge.MetricHistory]) -> str:
-    """The statistical judge with default settings for every metric."""
-    return judge.judge(histories).decision
+def default_rule(histories: Sequence[judge.MetricHistory], settings: Settings | None = None) -> str:
+    """The statistical judge with the scenario's settings, defaults for the metrics without."""
+    return _verdict(None, histories, settings).decision
 
 
-def judge_rule(config: judge.CompareConfig) -> Rule:
-    """The statistical judge with one ``CompareConfig`` for every metric (unset fields follow each metric's kind).
+def judge_rule(overrides: Mapping[str, object]) -> Rule:
+    """The statistical judge with ``overrides`` (``{"confidence": 0.995}``) set on every metric's
+    settings: the scenario's own where it records them, the defaults of its kind otherwise.
 
     A partial of a module function rather than a closure, so worker processes can receive it."""
-    return functools.partial(_judge_with, config)
+    return functools.partial(_judge_with, dict(overrides))
 
 
-def _judge_with(config: judge.CompareConfig | None, histories: Sequence[judge.MetricHistory]) -> str:
-    return _verdict(config, histories).decision
+def _judge_with(overrides: dict[str, object] | None, histories: Sequence[judge.MetricHistory],
+                settings: Settings | None = None) -> str:
+    return _verdict(overrides, histories, settings).decision
 
 
-def _verdict(config: judge.CompareConfig | None, histories: Sequence[judge.MetricHistory]) -> judge.Verdict:
-    """The judge's answer with ``config`` for every metric, or the defaults."""
-    return judge.judge(histories, {h.name: config for h in histories} if config is not None else None)
+def _verdict(overrides: Mapping[str, object] | None, histories: Sequence[judge.MetricHistory],
+             settings: Settings | None = None) -> judge.Verdict:
+    """The judge's answer with each metric's settings (``settings``, else its kind's defaults) and
+    ``overrides`` on top."""
+    settings = settings or {}
+    configs: dict[str, judge.CompareConfig] = {}
+    for h in histories:
+        base = settings.get(h.name)
+        if overrides:
+            configs[h.name] = judge.CompareConfig.model_validate({**(base.model_dump() if base is not None else {}), **overrides})
+        elif base is not None:
+            configs[h.name] = base
+    return judge.judge(histories, configs or None)
 
 
 @dataclass(frozen=True)
@@ -97,12 +112,13 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
     lies wholly within the canary's life (the operator's wait for the window to fill).
     """
     end = index + 1
-    weight = scenario.canary_weight if scenario.canary_weight is not None else weight_from_requests(scenario, end)
+    weight = _weight_at(scenario, end)
+    aged = int(math.floor(scenario.first_age_seconds / scenario.interval_seconds + 1e-9))
     out = []
     for m in scenario.metrics:
         # Unknown without the query's window: the judge estimates it from the data.
         overlap = None if m.query_window_seconds is None else max(1.0, m.query_window_seconds / scenario.interval_seconds)
-        filling = math.ceil(overlap - 1e-9) - 1 if overlap is not None and m.kind in WINDOW_FILLING_KINDS else 0
+        filling = math.ceil(overlap - 1e-9) - 1 - aged if overlap is not None and m.kind in WINDOW_FILLING_KINDS else 0
         start = max(0, index + 1 - limit, filling)
         out.append(
             judge.MetricHistory(
@@ -114,12 +130,27 @@ def histories_at(scenario: Scenario, index: int, limit: int = HISTORY_LIMIT) -> 
                 stable_requests=m.stable_requests[start:end] if m.stable_requests is not None else None,
                 canary_requests=m.canary_requests[start:end] if m.canary_requests is not None else None,
                 canary_weight=weight,
+                canary_weights=scenario.canary_weights[start:end] if scenario.canary_weights is not None else None,
                 overlap=overlap,
                 interval_seconds=scenario.interval_seconds,
-                first_age_seconds=start * scenario.interval_seconds,
+                first_age_seconds=scenario.first_age_seconds + start * scenario.interval_seconds,
             )
         )
     return out
+
+
+def settings_of(scenario: Scenario) -> dict[str, judge.CompareConfig]:
+    """The ``compare:`` settings the scenario records, by metric name."""
+    return {m.name: m.compare for m in scenario.metrics if m.compare is not None}
+
+
+def _weight_at(scenario: Scenario, end: int) -> float | None:
+    """The canary's weight at the latest of intervals ``0..end-1``: the last one recorded per
+    interval, else the scenario's, else what request counts show."""
+    recorded = [w for w in (scenario.canary_weights or [])[:end] if w is not None]
+    if recorded:
+        return recorded[-1]
+    return scenario.canary_weight if scenario.canary_weight is not None else weight_from_requests(scenario, end)
 
 
 def weight_from_requests(scenario: Scenario, end: int) -> float | None:
@@ -143,21 +174,22 @@ def weight_from_requests(scenario: Scenario, end: int) -> float | None:
 def replay(scenario: Scenario, rule: Rule = default_rule) -> Outcome:
     """Ask ``rule`` at every interval, as the operator would, and report how the release ended."""
     last = "continue"
+    settings = settings_of(scenario)
     for index in range(scenario.intervals):
-        last = rule(histories_at(scenario, index))
+        last = rule(histories_at(scenario, index), settings)
         if last == "rollback":
             return Outcome(scenario.name, "rollback", index)
     return Outcome(scenario.name, "pause" if last == "pause" else "promote", scenario.intervals - 1)
 
 
-def explain(scenario: Scenario, outcome: Outcome, config: judge.CompareConfig | None = None) -> str:
+def explain(scenario: Scenario, outcome: Outcome, overrides: Mapping[str, object] | None = None) -> str:
     """Why the statistical judge ended the release as it did: the failing metrics' reasons for a
     rollback, the missing or marginal ones' for a pause, "all metrics pass" for a promotion.
 
-    Judges the decided interval once more (with ``config`` for every metric, as ``judge_rule``
+    Judges the decided interval once more (with ``overrides`` on every metric, as ``judge_rule``
     does): the judge is pure, so the answer is the one the replay got."""
     histories = histories_at(scenario, outcome.decided_index if outcome.decided_index is not None else scenario.intervals - 1)
-    verdict = _verdict(config, histories)
+    verdict = _verdict(overrides, histories, settings_of(scenario))
     if verdict.decision == "rollback":
         return "; ".join(
             f"{m.name}: {m.reason}" + (f" (p={m.p_value:.2g}, below {m.threshold:.2g})" if m.p_value is not None and m.threshold else "")

@@ -15,10 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FORMAT = "grayrelease.scenario/v1"
+from grayrelease.api.compare import Better, CompareConfig, MetricKind
 
-MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
-Better = Literal["lower", "higher"]
+FORMAT = "grayrelease.scenario/v1"
 
 
 class ScenarioMetric(BaseModel):
@@ -38,6 +37,10 @@ class ScenarioMetric(BaseModel):
     a grayrelease addition to v1 that other readers ignore. Consecutive values then share data, and
     a fresh canary's latency and throughput read skewed until its series fill the window: replay
     handles both as the operator does, which knows the window from the query."""
+    compare: CompareConfig | None = None
+    """The metric's own ``compare:`` settings, where the scenario was recorded from a GrayRelease
+    (``replay --from-release``): replay then judges the metric with them, as the operator did.
+    Optional, a grayrelease addition to v1."""
 
     @field_validator("stable", "canary", "stable_requests", "canary_requests")
     @classmethod
@@ -67,6 +70,15 @@ class Scenario(BaseModel):
     name: str
     interval_seconds: float = Field(default=30, gt=0)
     canary_weight: float | None = None
+    canary_weights: list[float | None] | None = None
+    """The canary's share of the traffic at each interval, where it changed during the release (the
+    operator records it step by step); intervals without one take ``canary_weight``. Optional, a
+    grayrelease addition to v1."""
+    first_age_seconds: float = Field(default=0, ge=0)
+    """How long the release had run when the first interval began: 0 for a release recorded from
+    its start, more for one whose first intervals are gone (a GrayRelease's status keeps the last
+    60). A canary older than a minute is not starting up, and one older than its query window has
+    filled it. Optional, a grayrelease addition to v1."""
     metrics: list[ScenarioMetric]
     truth: Truth | None = None
 
@@ -77,6 +89,8 @@ class Scenario(BaseModel):
             for series in (metric.stable, metric.canary, metric.stable_requests, metric.canary_requests):
                 if series is not None:
                     lengths.add(len(series))
+        if self.canary_weights is not None:
+            lengths.add(len(self.canary_weights))
         if len(lengths) > 1:
             raise ValueError(f"scenario {self.name!r}: all series must have the same length, got {sorted(lengths)}")
         if not self.metrics:

@@ -8,10 +8,10 @@ the statistical judge. Same calling convention as ``backtest.Rule``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from grayrelease.analysis.judge import MetricHistory
+from grayrelease.analysis.judge import CompareConfig, MetricHistory
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class ThresholdRule:
     limits: dict[str, Limit]
     failure_limit: int = 1
 
-    def __call__(self, histories: Sequence[MetricHistory]) -> str:
+    def __call__(self, histories: Sequence[MetricHistory], settings: Mapping[str, CompareConfig] | None = None) -> str:
+        """``settings`` (a scenario's compare settings) mean nothing to a fixed limit."""
         inconclusive = False
         for history in histories:
             limit = self.limits.get(history.name)

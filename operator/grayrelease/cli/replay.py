@@ -1,12 +1,14 @@
 """``grayrelease replay``: run the canary judge offline over recorded releases and score it.
 
-Scenarios (format ``grayrelease.scenario/v1``) come from a file, a folder of ``*.json``, or a
+Scenarios (format ``grayrelease.scenario/v1``) come from a file, a folder of ``*.json``, a
+GrayRelease's own status (``--from-release``: the compare histories the operator judged), or a
 finished release's time window in Prometheus (``--from-prometheus``: one range query per side
 and metric), so a team can backtest the judge, or a change of its settings, on its own history.
 The judge runs online exactly as the operator runs it: at interval i it sees intervals 0..i.
 
     grayrelease replay scenarios/ --json
     grayrelease replay scenarios/ --explain        # and why each release ended as it did
+    kubectl get grayrelease checkout -o yaml | grayrelease replay --from-release - --confidence 0.995
     grayrelease replay --from-prometheus http://prometheus:9090 --start 2025-05-01T10:00:00Z \\
         --end 2025-05-01T10:20:00Z --interval 30s \\
         --metric errors=error-ratio \\
@@ -26,12 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
-from grayrelease.analysis import backtest
+import yaml
+
+from grayrelease.analysis import backtest, recorded
 from grayrelease.analysis.judge import CompareConfig
 from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios_tolerant
-from grayrelease.api.compare import RatePer, query_window
+from grayrelease.api.compare import MetricKind, RatePer, query_window
 
-_KINDS = ("error-ratio", "latency", "throughput", "gauge")
+_KINDS: tuple[str, ...] = get_args(MetricKind)
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -58,6 +62,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the range (e.g. 5m) the queries' rates span, for request metrics whose scenario records none "
              "(or, with --from-prometheus, whose queries show none: a recording rule); default: read off the data",
     )
+    parser.add_argument(
+        "--from-release", metavar="FILE",
+        help="judge the compare histories a GrayRelease's status holds (kubectl get grayrelease NAME -o yaml; "
+             "a List of them; - for stdin), with its own compare settings unless overridden",
+    )
+    parser.add_argument("--save", type=Path, metavar="PATH",
+                        help="also write the scenarios built with --from-release or --from-prometheus: "
+                             "to the file PATH if there is one, else into the folder PATH")
     prom = parser.add_argument_group("from Prometheus (a finished release's window)")
     prom.add_argument("--from-prometheus", metavar="URL", help="build the scenario from range queries against this Prometheus")
     prom.add_argument("--start", help="window start: RFC 3339 time or Unix seconds")
@@ -71,28 +83,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prom.add_argument("--canary-weight", type=float, metavar="PERCENT",
                       help="the canary's share of the traffic: lets error ratios without request counts use the count test, and reads request rates summed per side by share")
     prom.add_argument("--name", help="scenario name (default: prometheus-<start>)")
-    prom.add_argument("--save", type=Path, metavar="FILE", help="also write the scenario built from Prometheus to FILE")
 
 
 def run(args: argparse.Namespace) -> int:
     """Judge the scenarios and print the report. A folder's unreadable or invalid files are named on
     stderr and left out, the rest judged; the exit code is then 1, as ``kubectl apply -f DIR`` does."""
     skipped: list[str] = []
+    overrides: dict[str, Any] = {}
+    if args.confidence is not None:
+        overrides["confidence"] = args.confidence
+    if args.max_degradation is not None:
+        overrides["max_degradation"] = args.max_degradation
+    if args.per is not None:
+        overrides["per"] = args.per
     try:
+        CompareConfig(**overrides)  # a setting out of range is said here, before any release is judged
         if args.query_window and not parse_duration(args.query_window) > 0:
             raise ValueError(f"--query-window must be positive: {args.query_window}")
+        sources = [bool(args.from_prometheus), bool(args.from_release), args.path is not None]
+        if sum(sources) != 1:
+            print("grayrelease replay: give one of a scenario PATH, --from-release FILE or --from-prometheus URL",
+                  file=sys.stderr)
+            return 2
         if args.from_prometheus:
             scenarios = [scenario_from_prometheus(args)]
-            if args.save:
-                args.save.parent.mkdir(parents=True, exist_ok=True)
-                args.save.write_text(dump_scenario(scenarios[0]) + "\n", encoding="utf-8")
-        elif args.path is not None:
-            scenarios, skipped = load_scenarios_tolerant(args.path)
+        elif args.from_release:
+            scenarios, skipped = scenarios_from_releases(args.from_release)
         else:
-            print("grayrelease replay: give a scenario PATH or --from-prometheus URL", file=sys.stderr)
-            return 2
-    except (OSError, ValueError) as error:
-        print(f"grayrelease replay: {error}", file=sys.stderr)
+            scenarios, skipped = load_scenarios_tolerant(args.path)
+        if args.save and args.path is None:
+            save(scenarios, args.save)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        print(f"grayrelease replay: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     for error in skipped:
         print(f"grayrelease replay: skipped {error}", file=sys.stderr)
@@ -108,27 +130,59 @@ def run(args: argparse.Namespace) -> int:
         window = parse_duration(args.query_window)
         scenarios = [with_query_window(s, window) for s in scenarios]
 
-    overrides: dict[str, Any] = {}
-    if args.confidence is not None:
-        overrides["confidence"] = args.confidence
-    if args.max_degradation is not None:
-        overrides["max_degradation"] = args.max_degradation
-    if args.per is not None:
-        overrides["per"] = args.per
-    config = CompareConfig(**overrides) if overrides else None
-    rule = backtest.judge_rule(config) if config is not None else backtest.default_rule
+    rule = backtest.judge_rule(overrides) if overrides else backtest.default_rule
     outcomes = backtest.replay_all(scenarios, rule, jobs=args.jobs)
     summary = backtest.score(scenarios, outcomes)
     rows: list[dict[str, Any]] = [{"name": o.name, "verdict": o.verdict, "decided_index": o.decided_index} for o in outcomes]
     if args.explain:
         for row, scenario, outcome in zip(rows, scenarios, outcomes):
-            row["reason"] = backtest.explain(scenario, outcome, config)
+            row["reason"] = backtest.explain(scenario, outcome, overrides)
     report = {"scenarios": rows, "summary": summary.as_dict()}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         _print_table(report)
     return 1 if skipped else 0
+
+
+def scenarios_from_releases(path: str) -> tuple[list[Scenario], list[str]]:
+    """Scenarios of every GrayRelease in a YAML or JSON file (``-``: stdin), as ``kubectl get -o
+    yaml`` prints one or a List of them; a release without compare histories, or an object that
+    is no GrayRelease, is named in the second list and left out."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    objects = []
+    for document in yaml.safe_load_all(text):
+        if isinstance(document, dict) and document.get("kind") == "List":
+            objects.extend(document.get("items") or [])
+        elif document is not None:
+            objects.append(document)
+    scenarios, skipped = [], []
+    for obj in objects:
+        meta = obj.get("metadata", {}) if isinstance(obj, dict) else {}
+        label = f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+        try:
+            found = recorded.scenarios_from_release(obj if isinstance(obj, dict) else {})
+        except ValueError as error:
+            skipped.append(f"{label}: {' '.join(str(error).split())}")
+            continue
+        if not found:
+            skipped.append(f"{label}: no compare metric has a history in its status (none measured yet)")
+        scenarios.extend(found)
+    if not scenarios and skipped:
+        raise ValueError(f"nothing to replay in {path}: {'; '.join(skipped)}")
+    return scenarios, skipped
+
+
+def save(scenarios: list[Scenario], path: Path) -> None:
+    """One scenario to the file ``path``; several into the folder ``path``, one file each."""
+    if len(scenarios) == 1 and not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_scenario(scenarios[0]) + "\n", encoding="utf-8")
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    for scenario in scenarios:
+        file = re.sub(r"[^A-Za-z0-9._-]+", "_", scenario.name.replace("/", ".")) + ".json"
+        (path / file).write_text(dump_scenario(scenario) + "\n", encoding="utf-8")
 
 
 def _rates_without_split(scenario: Scenario) -> bool:

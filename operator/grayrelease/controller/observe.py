@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from grayrelease.analysis import measure, templating
+from grayrelease.analysis import measure, recorded, templating
 from grayrelease.api.durations import parse_duration
 from grayrelease.api.spec import GrayReleaseSpec, Metric
 from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, MeasurementPhase
@@ -105,17 +105,8 @@ def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta, at:
         canary_requests=series(past.canary_requests if past else None, requests, "canary") if counted else None,
         overlap=metric.overlap(interval),
         interval_seconds=interval.total_seconds(),
-        first_age_seconds=_first_age(status, len(stable), interval, at),
+        first_age_seconds=recorded.first_age(status.release_started_at, len(stable), interval, at),
     )
-
-
-def _first_age(status: GrayReleaseStatus, length: int, interval: timedelta, at: datetime) -> float:
-    """How long the release had run when the first of ``length`` values, one an interval apart up
-    to ``at``, began: 0 for a history that starts with the release, more once the status keeps
-    only the last values."""
-    if status.release_started_at is None:
-        return 0.0
-    return max(0.0, (at - status.release_started_at - length * interval).total_seconds())
 
 
 def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: list[_Queried],

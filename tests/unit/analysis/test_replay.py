@@ -35,7 +35,7 @@ def _scenario(name: str, canary: list, bad: bool | None, onset: int | None = Non
 
 def _scripted(answers: list[str]) -> backtest.Rule:
     """A rule that answers by interval, to test the replay loop without the judge."""
-    return lambda histories: answers[len(histories[0].stable) - 1]
+    return lambda histories, _settings: answers[len(histories[0].stable) - 1]
 
 
 class TestReplayLoop:
@@ -53,14 +53,14 @@ class TestReplayLoop:
 
     def test_rule_sees_only_the_past(self) -> None:
         seen = []
-        backtest.replay(_scenario("s", [1.0, 2.0, 3.0], None), lambda h: seen.append(list(h[0].canary)) or "continue")
+        backtest.replay(_scenario("s", [1.0, 2.0, 3.0], None), lambda h, _settings: seen.append(list(h[0].canary)) or "continue")
         assert seen == [[1.0], [1.0, 2.0], [1.0, 2.0, 3.0]]
 
     def test_a_configured_judge_keeps_the_cross_metric_rules(self) -> None:
         errors = {"name": "errors", "kind": "error-ratio", "stable": [0.001] * 6, "canary": [0.001, 0.001] + [None] * 4}
         latency = {"name": "p99", "kind": "latency", "stable": [0.2] * 6, "canary": [0.2] * 6}
         scenario = Scenario.model_validate({"name": "s", "interval_seconds": 30, "metrics": [errors, latency]})
-        configured = backtest.judge_rule(judge.CompareConfig(confidence=0.995))
+        configured = backtest.judge_rule({"confidence": 0.995})
         assert backtest.replay(scenario).verdict == backtest.replay(scenario, configured).verdict == "pause"
 
     def test_history_is_bounded_like_the_status(self) -> None:
@@ -78,14 +78,14 @@ class TestParallelReplay:
 
     def test_two_processes_answer_as_one(self) -> None:
         releases = self._releases(backtest.PARALLEL_MIN + 10)
-        configured = backtest.judge_rule(judge.CompareConfig(confidence=0.995))
+        configured = backtest.judge_rule({"confidence": 0.995})
         for rule in (backtest.default_rule, configured):
             assert backtest.replay_all(releases, rule, jobs=2) == backtest.replay_all(releases, rule, jobs=1)
 
     def test_a_configured_rule_can_be_sent_to_a_worker(self) -> None:
-        rule = pickle.loads(pickle.dumps(backtest.judge_rule(judge.CompareConfig(confidence=0.995))))
+        rule = pickle.loads(pickle.dumps(backtest.judge_rule({"confidence": 0.995})))
         release = self._releases(2)[1]
-        assert backtest.replay(release, rule) == backtest.replay(release, backtest.judge_rule(judge.CompareConfig(confidence=0.995)))
+        assert backtest.replay(release, rule) == backtest.replay(release, backtest.judge_rule({"confidence": 0.995}))
 
 
 class TestExplain:
@@ -101,7 +101,7 @@ class TestExplain:
         outcome = backtest.replay(release)
         assert outcome.verdict == "rollback"
         assert backtest.explain(release, outcome).startswith("m: canary 30% higher than stable over the last")
-        lenient = judge.CompareConfig(max_degradation=0.5)
+        lenient = {"max_degradation": 0.5}
         outcome = backtest.replay(release, backtest.judge_rule(lenient))
         assert outcome.verdict == "promote"
         assert backtest.explain(release, outcome, lenient) == "all metrics pass"

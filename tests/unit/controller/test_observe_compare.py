@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from grayrelease.analysis import recorded
 from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import CompareHistory, GrayReleaseStatus, MetricStatus
 from grayrelease.controller import observe
@@ -149,7 +150,6 @@ def test_a_canary_that_never_reported_is_starting_up_for_its_first_minute_of_the
 
 
 def test_first_age_counts_what_the_status_cut() -> None:
-    status = GrayReleaseStatus(release_started_at=NOW - 40 * INTERVAL)
-    assert observe._first_age(status, 30, INTERVAL, NOW) == 10 * INTERVAL.total_seconds()
-    assert observe._first_age(GrayReleaseStatus(release_started_at=NOW - 3 * INTERVAL), 3, INTERVAL, NOW) == 0.0
-    assert observe._first_age(GrayReleaseStatus(), 30, INTERVAL, NOW) == 0.0
+    assert recorded.first_age(NOW - 40 * INTERVAL, 30, INTERVAL, NOW) == 10 * INTERVAL.total_seconds()
+    assert recorded.first_age(NOW - 3 * INTERVAL, 3, INTERVAL, NOW) == 0.0
+    assert recorded.first_age(None, 30, INTERVAL, NOW) == 0.0

@@ -1,0 +1,220 @@
+"""A GrayRelease's status replayed: replay must reach the operator's own decisions on it.
+
+The operator is driven here look by look through ``observe._judge_compares`` (the judge as the
+controller calls it, no Prometheus) and ``measurements._record`` (how the engine keeps each
+answer in the status); the release object is then read back as ``kubectl get -o yaml`` would
+give it, and replayed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from grayrelease.analysis import backtest, recorded
+from grayrelease.analysis.scenario import load_scenarios
+from grayrelease.api.resource import API_VERSION, KIND
+from grayrelease.api.spec import GrayReleaseSpec
+from grayrelease.api.status import GrayReleaseStatus, MeasurementPhase, MetricStatus
+from grayrelease.cli import replay as cli_replay
+from grayrelease.controller import observe
+from grayrelease.engine import measurements
+from grayrelease.engine.observations import Measurement
+
+START = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+INTERVAL = timedelta(seconds=30)
+
+Sides = Callable[[int], dict[str, tuple[float | None, float | None]]]
+"""Look -> metric name -> (stable, canary) value at that look."""
+
+
+def _metric(name: str, kind: str, interval: str | None = None, **compare: Any) -> dict[str, Any]:
+    out = {"name": name, "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "rate(q[30s])",
+           "compare": {"against": "stable", "kind": kind, **compare}}
+    return {**out, "interval": interval} if interval else out
+
+
+def _spec(*metrics: dict[str, Any]) -> GrayReleaseSpec:
+    return GrayReleaseSpec.model_validate({
+        "replicas": 4, "selector": {"matchLabels": {"app": "a"}},
+        "template": {"metadata": {"labels": {"app": "a"}}, "spec": {}},
+        "strategy": {"steps": [{"setWeight": 5}, {"pause": {}}]},
+        "analysis": {"interval": "30s", "metrics": list(metrics)},
+    })
+
+
+def _operate(spec: GrayReleaseSpec, sides: Sides, looks: int, weight: float = 5.0,
+             first_look: int = 0) -> tuple[GrayReleaseStatus, int | None]:
+    """Run the operator's judging for ``looks`` intervals (or until a metric fails), keeping every
+    answer in the status as the engine does; returns the status and the look that failed. The
+    first measurement is at ``first_look``, as where the operator waits for a query window to fill."""
+    status = GrayReleaseStatus(canary_weight=int(weight), release_started_at=START)
+    for look in range(first_look, looks):
+        now = START + (look + 1) * INTERVAL
+        queried = []
+        for name, (stable, canary) in sides(look).items():
+            metric = spec.analysis.metric(name)
+            assert metric is not None
+            queried.append(observe._Queried(metric, {"stable": stable, "canary": canary}, None, INTERVAL))
+        results = observe._judge_compares(spec, status, queried, now)
+        for item in queried:
+            result = results[item.metric.name]
+            record = status.analysis.get(item.metric.name) or MetricStatus()
+            measurements._record(record, item.metric, Measurement(
+                metric=item.metric.name, value=result.value, phase=MeasurementPhase(result.phase),
+                message=result.message, measured_at=now, stable_value=result.stable_value,
+                canary_weight=weight, marginal=result.marginal))
+            status.analysis[item.metric.name] = record
+        if any(r.phase == "Failed" for r in results.values()):
+            return status, look
+    return status, None
+
+
+def _resource(spec: GrayReleaseSpec, status: GrayReleaseStatus, name: str = "checkout") -> dict[str, Any]:
+    """The release as ``kubectl get grayrelease -o yaml`` prints it (through YAML, as a user would save it)."""
+    obj = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name, "namespace": "shop"},
+           "spec": spec.to_dict(), "status": status.to_dict()}
+    return yaml.safe_load(yaml.safe_dump(obj))
+
+
+def _noisy(seed: int, onset: int | None, factor: float) -> Sides:
+    rng = np.random.default_rng(seed)
+    draws = rng.normal(0, 0.04, size=(200, 4))
+
+    def sides(look: int) -> dict[str, tuple[float | None, float | None]]:
+        slow = factor if onset is not None and look >= onset else 1.0
+        d = draws[look]
+        return {"latency": (0.2 * np.exp(d[0]), 0.2 * slow * np.exp(d[1])),
+                "memory": (5e8 * np.exp(d[2] / 4), 5e8 * np.exp(d[3] / 4))}
+
+    return sides
+
+
+SPEC = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
+
+
+@pytest.mark.parametrize(("seed", "onset", "factor", "looks"), [
+    (1, 4, 1.5, 20),     # a regression from the fifth interval
+    (2, None, 1.0, 20),  # a good release
+    (3, 66, 1.6, 80),    # a regression after the status has cut the history to its last 60 values
+    (4, None, 1.0, 75),  # a good release longer than the history kept
+])
+def test_replay_reaches_the_operators_decision(seed: int, onset: int | None, factor: float, looks: int) -> None:
+    status, failed = _operate(SPEC, _noisy(seed, onset, factor), looks)
+    assert (failed is not None) == (onset is not None)  # the case means what it says
+    [scenario] = recorded.scenarios_from_release(_resource(SPEC, status))
+    outcome = backtest.replay(scenario)
+    kept = len(status.analysis["latency"].history.stable)  # type: ignore[union-attr]
+    if failed is None:
+        assert outcome.verdict == "promote"
+    else:
+        assert outcome.verdict == "rollback"
+        assert outcome.decided_index == kept - 1  # the look the operator failed, the last one kept
+    assert scenario.first_age_seconds == pytest.approx(max(0, looks if failed is None else failed + 1) * 30 - kept * 30)
+
+
+def test_the_releases_own_settings_are_used_and_can_be_overridden() -> None:
+    spec = _spec(_metric("memory", "gauge", maxDegradation=0.5))
+    status, failed = _operate(spec, lambda look: {"memory": (5e8, 6.5e8 * (1 + 0.01 * (look % 3)))}, 12)
+    assert failed is None  # 30-32% more memory is within the release's 50%
+    [scenario] = recorded.scenarios_from_release(_resource(spec, status))
+    assert scenario.metrics[0].compare is not None and scenario.metrics[0].compare.max_degradation == 0.5
+    assert backtest.replay(scenario).verdict == "promote"
+    strict = backtest.replay(scenario, backtest.judge_rule({"max_degradation": 0.1}))
+    assert strict.verdict == "rollback"
+
+
+def test_what_the_scenario_records() -> None:
+    spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
+    status, _ = _operate(spec, _noisy(5, None, 1.0), 6, weight=10.0)
+    # The gauge was measured one interval less recently than the latency: it lines up by time.
+    memory = status.analysis["memory"]
+    assert memory.history is not None and memory.last_measured_at is not None
+    memory.history.stable.pop()
+    memory.history.canary.pop()
+    memory.history.canary_weights.pop()  # type: ignore[union-attr]
+    memory.last_measured_at -= INTERVAL
+    [scenario] = recorded.scenarios_from_release(_resource(spec, status))
+    assert scenario.name == "shop/checkout" and scenario.interval_seconds == 30
+    assert scenario.canary_weights == [10.0] * 6
+    latency, gauge = scenario.metrics
+    assert latency.kind == "latency" and gauge.kind == "gauge"
+    assert latency.query_window_seconds == 30  # rate(q[30s]) every 30 s: independent values, as the operator knows
+    assert len(gauge.stable) == 6 and gauge.stable[-1] is None and gauge.stable[0] is not None
+    assert latency.stable == status.analysis["latency"].history.stable  # type: ignore[union-attr]
+
+
+def test_a_window_the_operator_waited_for_is_not_waited_for_again() -> None:
+    """A latency over rate(x[2m]) is measured once the canary is two minutes old; replay must judge
+    its first values, not skip them as a fresh canary's."""
+    spec = _spec({**_metric("latency", "latency"), "query": "histogram_quantile(0.99, rate(q[2m]))"})
+    status, _ = _operate(spec, lambda look: {"latency": (0.2, 0.2 * (1 + 0.02 * (look % 2)))}, 10, first_look=4)
+    [scenario] = recorded.scenarios_from_release(_resource(spec, status))
+    assert scenario.first_age_seconds == 120 and scenario.metrics[0].query_window_seconds == 120
+    assert len(backtest.histories_at(scenario, 2)[0].stable) == 3
+    fresh = scenario.model_copy(update={"first_age_seconds": 0.0})  # a scenario recorded from the canary's start
+    assert len(backtest.histories_at(fresh, 2)[0].stable) == 0
+
+
+def test_metrics_of_different_intervals_are_scenarios_of_their_own() -> None:
+    spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge", interval="1m"))
+    status, _ = _operate(spec, _noisy(6, None, 1.0), 4)
+    names = sorted(s.name for s in recorded.scenarios_from_release(_resource(spec, status)))
+    assert names == ["shop/checkout@30s", "shop/checkout@60s"]
+
+
+def test_a_release_without_histories_and_other_objects() -> None:
+    assert recorded.scenarios_from_release(_resource(SPEC, GrayReleaseStatus())) == []
+    with pytest.raises(ValueError, match="not a GrayRelease"):
+        recorded.scenarios_from_release({"kind": "Deployment"})
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli_replay.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_replays_a_list_of_releases_and_saves_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad, _ = _operate(SPEC, _noisy(7, 3, 1.6), 15)
+    good, _ = _operate(SPEC, _noisy(8, None, 1.0), 15)
+    listing = {"apiVersion": "v1", "kind": "List", "items": [
+        _resource(SPEC, bad, "bad"), _resource(SPEC, good, "good"), _resource(SPEC, GrayReleaseStatus(), "new")]}
+    source = tmp_path / "releases.yaml"
+    source.write_text(yaml.safe_dump(listing), encoding="utf-8")
+    saved = tmp_path / "corpus"
+    assert cli_replay.run(_args("--from-release", str(source), "--save", str(saved), "--json")) == 1
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert [(s["name"], s["verdict"]) for s in report["scenarios"]] == [("shop/bad", "rollback"), ("shop/good", "promote")]
+    assert "skipped shop/new: no compare metric has a history" in err
+    assert sorted(p.name for p in saved.iterdir()) == ["shop.bad.json", "shop.good.json"]
+    again = [backtest.replay(s).verdict for s in load_scenarios(saved)]
+    assert again == ["rollback", "promote"]  # a saved release replays as the release does
+
+
+def test_cli_reads_a_release_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    status, _ = _operate(SPEC, _noisy(9, None, 1.0), 8)
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(_resource(SPEC, status))))
+    assert cli_replay.run(_args("--from-release", "-", "--explain")) == 0
+    assert "shop/checkout  promote" in capsys.readouterr().out
+
+
+def test_cli_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "deploy.yaml"
+    source.write_text("kind: Deployment\nmetadata: {name: web}\n", encoding="utf-8")
+    assert cli_replay.run(_args("--from-release", str(source))) == 2
+    err = capsys.readouterr().err
+    assert "nothing to replay" in err and "shop/web" not in err and "default/web: not a GrayRelease" in err
+    assert cli_replay.run(_args("--from-release", str(source), str(tmp_path))) == 2
+    assert "give one of" in capsys.readouterr().err
