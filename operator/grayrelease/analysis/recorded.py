@@ -8,14 +8,14 @@ on, and ``grayrelease replay --from-release`` judges it again offline: with othe
 
 One scenario per analysis interval: the operator judges each compare metric with the release's
 other compare metrics of the same interval as context, lined up by their latest values, and a
-scenario has one interval. Metrics measured less recently than the latest get no data at the end.
+scenario has one interval. A metric whose measurements stopped earlier than the others' (one
+measured only in analysis steps) was not judged with them at the end, and is a scenario apart.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from grayrelease.analysis.scenario import FORMAT, Scenario
@@ -35,7 +35,7 @@ def first_age(release_started_at: datetime | None, length: int, interval: timede
 
 
 def scenarios_from_release(resource: Mapping[str, Any]) -> list[Scenario]:
-    """The release's compare histories as scenarios, one per analysis interval (none recorded: empty).
+    """The release's compare histories as scenarios (none recorded: empty).
 
     Raises ValueError for an object that is not a valid GrayRelease."""
     if resource.get("kind") != KIND:
@@ -50,66 +50,72 @@ def scenarios_from_release(resource: Mapping[str, Any]) -> list[Scenario]:
             continue
         interval = parse_duration(metric.interval or release.spec.analysis.interval)
         groups.setdefault(interval, []).append((metric, record))
-    return [
-        _scenario(name if len(groups) == 1 else f"{name}@{_seconds(interval)}", interval, members, release.status)
-        for interval, members in sorted(groups.items())
-    ]
+    looks = [(interval, look) for interval, members in sorted(groups.items()) for look in _by_look(members, interval)]
+    scenarios = []
+    for index, (interval, members) in enumerate(looks):
+        label = name
+        if len(groups) > 1:
+            label += f"@{interval.total_seconds():g}s"
+        if index and looks[index - 1][0] == interval:
+            label += ":" + "+".join(m.name for m, _ in members)
+        scenarios.append(_scenario(label, interval, members, release.status))
+    return scenarios
+
+
+def _by_look(members: list[tuple[Metric, MetricStatus]], interval: timedelta) -> list[list[tuple[Metric, MetricStatus]]]:
+    """Metrics of one interval grouped as the operator judges them together: measured within an
+    interval of each other at their latest, the most recently measured first. A metric measured
+    only in analysis steps (``background: false``) has stopped earlier; it is judged apart."""
+    never = datetime.min.replace(tzinfo=UTC)
+    ordered = sorted(members, key=lambda item: item[1].last_measured_at or never, reverse=True)
+    out: list[list[tuple[Metric, MetricStatus]]] = []
+    for metric, record in ordered:
+        latest = out[-1][0][1].last_measured_at if out else None
+        measured = record.last_measured_at
+        if out and (latest is None or measured is None or latest - measured <= interval):
+            out[-1].append((metric, record))
+        else:
+            out.append([(metric, record)])
+    return out
 
 
 def _scenario(name: str, interval: timedelta, members: list[tuple[Metric, MetricStatus]],
               status: GrayReleaseStatus) -> Scenario:
+    """One scenario of metrics judged together, lined up by their latest values as the operator
+    lines them up."""
     step = interval.total_seconds()
-    latest = max(record.last_measured_at for _, record in members if record.last_measured_at is not None) \
-        if any(record.last_measured_at for _, record in members) else None
-    # Each history ends at its metric's last measurement; one measured an interval before the
-    # latest ends an interval early.
-    lags = {m.name: _lag(record.last_measured_at, latest, step) for m, record in members}
-    length = max(len(record.history.stable) + lags[m.name] for m, record in members)  # type: ignore[union-attr]
+    histories = [(metric, record.history) for metric, record in members if record.history is not None]
+    length = max(len(history.stable) for _, history in histories)
 
-    def place(values: list[float | None] | None, lag: int) -> list[float | None] | None:
-        if values is None:
-            return None
-        return [None] * (length - len(values) - lag) + list(values) + [None] * lag
+    def place(values: list[float | None] | None) -> list[float | None] | None:
+        return None if values is None else [None] * (length - len(values)) + list(values)
 
     metrics, weights = [], [None] * length
-    for metric, record in members:
-        history, config, lag = record.history, metric.compare, lags[metric.name]
-        assert history is not None and config is not None
-        for index, weight in enumerate(place(history.weights(), lag) or []):
+    for metric, history in histories:
+        config = metric.compare
+        assert config is not None
+        for index, weight in enumerate(place(history.weights()) or []):
             if weight is not None and weights[index] is None:
                 weights[index] = weight
         window = metric.query_window()
-        entry: dict[str, Any] = {
+        metrics.append({
             "name": metric.name,
             "kind": config.kind or "gauge",
             "better": config.better,
-            "stable": place(history.stable, lag),
-            "canary": place(history.canary, lag),
-            "stable_requests": place(history.stable_requests, lag),
-            "canary_requests": place(history.canary_requests, lag),
+            "stable": place(history.stable),
+            "canary": place(history.canary),
+            "stable_requests": place(history.stable_requests),
+            "canary_requests": place(history.canary_requests),
             # Known as the operator knows it: a window no longer than the interval is independent values.
             "query_window_seconds": max(window.total_seconds(), step) if window is not None else None,
             "compare": config.model_copy(update={"requests_query": None, "query_window": None}),
-        }
-        metrics.append(entry)
-    at = latest or status.release_started_at
-    age = first_age(status.release_started_at, length, interval, at) if at is not None else 0.0
+        })
+    latest = members[0][1].last_measured_at
     return Scenario.model_validate({
         "format": FORMAT,
         "name": name,
         "interval_seconds": step,
         "canary_weights": weights if any(w is not None for w in weights) else None,
-        "first_age_seconds": age,
+        "first_age_seconds": first_age(status.release_started_at, length, interval, latest) if latest else 0.0,
         "metrics": metrics,
     })
-
-
-def _lag(measured: datetime | None, latest: datetime | None, step: float) -> int:
-    """Whole intervals between a metric's last measurement and the latest of its group."""
-    if measured is None or latest is None:
-        return 0
-    return max(0, int(math.floor((latest - measured).total_seconds() / step + 0.5)))
-
-
-def _seconds(interval: timedelta) -> str:
-    return f"{interval.total_seconds():g}s"

@@ -135,21 +135,37 @@ def test_the_releases_own_settings_are_used_and_can_be_overridden() -> None:
 def test_what_the_scenario_records() -> None:
     spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
     status, _ = _operate(spec, _noisy(5, None, 1.0), 6, weight=10.0)
-    # The gauge was measured one interval less recently than the latency: it lines up by time.
+    # The gauge's first measurement failed to come back: its history is one value shorter, and
+    # the operator lines it up with the latency's by their latest values.
     memory = status.analysis["memory"]
-    assert memory.history is not None and memory.last_measured_at is not None
-    memory.history.stable.pop()
-    memory.history.canary.pop()
-    memory.history.canary_weights.pop()  # type: ignore[union-attr]
-    memory.last_measured_at -= INTERVAL
+    assert memory.history is not None
+    memory.history.stable.pop(0)
+    memory.history.canary.pop(0)
+    memory.history.canary_weights.pop(0)  # type: ignore[union-attr]
     [scenario] = recorded.scenarios_from_release(_resource(spec, status))
     assert scenario.name == "shop/checkout" and scenario.interval_seconds == 30
     assert scenario.canary_weights == [10.0] * 6
     latency, gauge = scenario.metrics
     assert latency.kind == "latency" and gauge.kind == "gauge"
     assert latency.query_window_seconds == 30  # rate(q[30s]) every 30 s: independent values, as the operator knows
-    assert len(gauge.stable) == 6 and gauge.stable[-1] is None and gauge.stable[0] is not None
+    assert gauge.stable[0] is None and gauge.stable[1:] == memory.history.stable
     assert latency.stable == status.analysis["latency"].history.stable  # type: ignore[union-attr]
+
+
+def test_a_metric_that_stopped_earlier_is_judged_apart() -> None:
+    """A metric measured only in analysis steps stopped when its step ended; the operator judged
+    the others without it since, and replay must not take its end for a canary gone silent."""
+    spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
+    status, _ = _operate(spec, _noisy(10, None, 1.0), 12)
+    memory = status.analysis["memory"]
+    assert memory.history is not None and memory.last_measured_at is not None
+    for series in (memory.history.stable, memory.history.canary, memory.history.canary_weights):
+        del series[-4:]  # type: ignore[union-attr]
+    memory.last_measured_at -= 4 * INTERVAL
+    scenarios = recorded.scenarios_from_release(_resource(spec, status))
+    assert [(s.name, [m.name for m in s.metrics]) for s in scenarios] == [
+        ("shop/checkout", ["latency"]), ("shop/checkout:memory", ["memory"])]
+    assert [backtest.replay(s).verdict for s in scenarios] == ["promote", "promote"]
 
 
 def test_a_window_the_operator_waited_for_is_not_waited_for_again() -> None:
