@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import releases as gr
+from tests.e2e.conftest import OPERATOR_METRICS_PORT
 from tests.e2e.harness import Cluster, Prometheus, Process, wait_until
 
 
@@ -267,6 +268,7 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     read every 2s, each error would count in two consecutive values and the judge would see twice
     the evidence there is.
     """
+    prometheus.add_target("operator", f"127.0.0.1:{OPERATOR_METRICS_PORT}")  # its weights, for the replay below
     selector = 'namespace="{{ namespace }}",app="{{ name }}",role="{{ side.role }}"'
     provider = {"prometheus": {"address": prometheus.url}}
     analysis = {"interval": "4s", "initialDelay": "4s", "metrics": [
@@ -313,6 +315,19 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     scenario = json.loads(saved.read_text())
     assert [m["name"] for m in scenario["metrics"]] == ["served", "availability"]
     assert scenario["metrics"][0]["compare"]["per"] == "side" and 20.0 in scenario["canary_weights"]
+
+    # The same release's own queries run again over its whole analysis window, with the weights
+    # the operator exported to Prometheus.
+    queried = subprocess.run(
+        [sys.executable, "-m", "grayrelease.cli.main", "replay", "--from-release", "-", "--from-prometheus", prometheus.url,
+         "--json", "--save", str(tmp_path / "window.json")],
+        input=manifest, capture_output=True, text=True, check=True, timeout=120,
+    )
+    [outcome] = json.loads(queried.stdout)["scenarios"]
+    assert outcome["verdict"] == "rollback", queried.stdout
+    window = json.loads((tmp_path / "window.json").read_text())
+    assert len(window["metrics"][1]["canary"]) >= len(availability["history"]["canary"])
+    assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
 
 
 def test_marginal_canary_is_held_at_its_weight(cluster: Cluster, namespace: str, operator: Process,

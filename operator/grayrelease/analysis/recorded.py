@@ -62,6 +62,22 @@ def scenarios_from_release(resource: Mapping[str, Any]) -> list[Scenario]:
     return scenarios
 
 
+def metric_entry(metric: Metric, step: float, series: dict[str, list[float | None] | None]) -> dict[str, Any]:
+    """A scenario metric: its ``series`` (stable, canary and the request counts) and what the
+    release knows of it: its kind, the query window as the operator knows it from the query (no
+    longer than the interval: independent values), and its ``compare:`` settings."""
+    assert metric.compare is not None
+    window = metric.query_window()
+    return {
+        "name": metric.name,
+        "kind": metric.compare.kind or "gauge",
+        "better": metric.compare.better,
+        **series,
+        "query_window_seconds": max(window.total_seconds(), step) if window is not None else None,
+        "compare": metric.compare.model_copy(update={"requests_query": None, "query_window": None}),
+    }
+
+
 def _by_look(members: list[tuple[Metric, MetricStatus]], interval: timedelta) -> list[list[tuple[Metric, MetricStatus]]]:
     """Metrics of one interval grouped as the operator judges them together: measured within an
     interval of each other at their latest, the most recently measured first. A metric measured
@@ -92,24 +108,15 @@ def _scenario(name: str, interval: timedelta, members: list[tuple[Metric, Metric
 
     metrics, weights = [], [None] * length
     for metric, history in histories:
-        config = metric.compare
-        assert config is not None
         for index, weight in enumerate(place(history.weights()) or []):
             if weight is not None and weights[index] is None:
                 weights[index] = weight
-        window = metric.query_window()
-        metrics.append({
-            "name": metric.name,
-            "kind": config.kind or "gauge",
-            "better": config.better,
+        metrics.append(metric_entry(metric, step, {
             "stable": place(history.stable),
             "canary": place(history.canary),
             "stable_requests": place(history.stable_requests),
             "canary_requests": place(history.canary_requests),
-            # Known as the operator knows it: a window no longer than the interval is independent values.
-            "query_window_seconds": max(window.total_seconds(), step) if window is not None else None,
-            "compare": config.model_copy(update={"requests_query": None, "query_window": None}),
-        })
+        }))
     latest = members[0][1].last_measured_at
     return Scenario.model_validate({
         "format": FORMAT,

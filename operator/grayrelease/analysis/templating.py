@@ -39,6 +39,11 @@ def variables(namespace: str, name: str, stable_revision: str | None, canary_rev
     return out
 
 
+def names(query: str) -> set[str]:
+    """The variables a query uses (``{{ side.revision }}`` -> ``side.revision``)."""
+    return {match.group(1) for match in _VARIABLE.finditer(query)}
+
+
 def render(query: str, values: Mapping[str, str]) -> str:
     def substitute(match: re.Match[str]) -> str:
         key = match.group(1)

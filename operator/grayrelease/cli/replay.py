@@ -9,6 +9,7 @@ The judge runs online exactly as the operator runs it: at interval i it sees int
     grayrelease replay scenarios/ --json
     grayrelease replay scenarios/ --explain        # and why each release ended as it did
     kubectl get grayrelease checkout -o yaml | grayrelease replay --from-release - --confidence 0.995
+    kubectl get grayrelease checkout -o yaml | grayrelease replay --from-release - --from-prometheus http://prometheus:9090
     grayrelease replay --from-prometheus http://prometheus:9090 --start 2025-05-01T10:00:00Z \\
         --end 2025-05-01T10:20:00Z --interval 30s \\
         --metric errors=error-ratio \\
@@ -30,10 +31,11 @@ from typing import Any, get_args
 
 import yaml
 
-from grayrelease.analysis import backtest, recorded
+from grayrelease.analysis import backtest
 from grayrelease.analysis.judge import CompareConfig
 from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios_tolerant
 from grayrelease.api.compare import MetricKind, RatePer, query_window
+from grayrelease.cli import replay_release
 
 _KINDS: tuple[str, ...] = get_args(MetricKind)
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
@@ -65,15 +67,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from-release", metavar="FILE",
         help="judge the compare histories a GrayRelease's status holds (kubectl get grayrelease NAME -o yaml; "
-             "a List of them; - for stdin), with its own compare settings unless overridden",
+             "a List of them; - for stdin), with its own compare settings unless overridden; with --from-prometheus, "
+             "run its compare queries over its whole analysis window instead",
     )
     parser.add_argument("--save", type=Path, metavar="PATH",
                         help="also write the scenarios built with --from-release or --from-prometheus: "
                              "to the file PATH if there is one, else into the folder PATH")
     prom = parser.add_argument_group("from Prometheus (a finished release's window)")
     prom.add_argument("--from-prometheus", metavar="URL", help="build the scenario from range queries against this Prometheus")
-    prom.add_argument("--start", help="window start: RFC 3339 time or Unix seconds")
-    prom.add_argument("--end", help="window end: RFC 3339 time or Unix seconds")
+    prom.add_argument("--start", help="window start: RFC 3339 time or Unix seconds (with --from-release: default its analysis start)")
+    prom.add_argument("--end", help="window end: RFC 3339 time or Unix seconds (with --from-release: default its last measurement)")
+    prom.add_argument("--stable-revision", help="with --from-release: the stable revision its queries compared against "
+                                                "(a promoted release's status no longer names it)")
+    prom.add_argument("--canary-revision", help="with --from-release: the canary revision (default: the status's)")
     prom.add_argument("--interval", default="30s", help="analysis interval, the range-query step (default 30s)")
     prom.add_argument("--metric", action="append", default=[], metavar="NAME=KIND", help=f"a metric to compare; KIND: {', '.join(_KINDS)}")
     prom.add_argument("--stable", action="append", default=[], metavar="NAME=QUERY", help="PromQL of the metric on the stable side")
@@ -100,15 +106,20 @@ def run(args: argparse.Namespace) -> int:
         CompareConfig(**overrides)  # a setting out of range is said here, before any release is judged
         if args.query_window and not parse_duration(args.query_window) > 0:
             raise ValueError(f"--query-window must be positive: {args.query_window}")
-        sources = [bool(args.from_prometheus), bool(args.from_release), args.path is not None]
-        if sum(sources) != 1:
-            print("grayrelease replay: give one of a scenario PATH, --from-release FILE or --from-prometheus URL",
+        if (args.path is not None) + bool(args.from_prometheus or args.from_release) != 1:
+            print("grayrelease replay: give a scenario PATH, --from-release FILE or --from-prometheus URL",
                   file=sys.stderr)
             return 2
-        if args.from_prometheus:
+        if args.from_release:
+            series = _range_query(_client(args.from_prometheus)) if args.from_prometheus else None
+            span = replay_release.Window(
+                start=parse_time(args.start) if args.start else None, end=parse_time(args.end) if args.end else None,
+                stable_revision=args.stable_revision, canary_revision=args.canary_revision)
+            scenarios, skipped = replay_release.scenarios(args.from_release, series, span)
+            if args.canary_weight is not None:
+                scenarios = [s.model_copy(update={"canary_weight": args.canary_weight}) for s in scenarios]
+        elif args.from_prometheus:
             scenarios = [scenario_from_prometheus(args)]
-        elif args.from_release:
-            scenarios, skipped = scenarios_from_releases(args.from_release)
         else:
             scenarios, skipped = load_scenarios_tolerant(args.path)
         if args.save and args.path is None:
@@ -143,34 +154,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(report)
     return 1 if skipped else 0
-
-
-def scenarios_from_releases(path: str) -> tuple[list[Scenario], list[str]]:
-    """Scenarios of every GrayRelease in a YAML or JSON file (``-``: stdin), as ``kubectl get -o
-    yaml`` prints one or a List of them; a release without compare histories, or an object that
-    is no GrayRelease, is named in the second list and left out."""
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    objects = []
-    for document in yaml.safe_load_all(text):
-        if isinstance(document, dict) and document.get("kind") == "List":
-            objects.extend(document.get("items") or [])
-        elif document is not None:
-            objects.append(document)
-    scenarios, skipped = [], []
-    for obj in objects:
-        meta = obj.get("metadata", {}) if isinstance(obj, dict) else {}
-        label = f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
-        try:
-            found = recorded.scenarios_from_release(obj if isinstance(obj, dict) else {})
-        except ValueError as error:
-            skipped.append(f"{label}: {' '.join(str(error).split())}")
-            continue
-        if not found:
-            skipped.append(f"{label}: no compare metric has a history in its status (none measured yet)")
-        scenarios.extend(found)
-    if not scenarios and skipped:
-        raise ValueError(f"nothing to replay in {path}: {'; '.join(skipped)}")
-    return scenarios, skipped
 
 
 def save(scenarios: list[Scenario], path: Path) -> None:
@@ -254,10 +237,7 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
             raise ValueError(f"--metric {name}: unknown kind {kind!r} (one of {', '.join(_KINDS)})")
     stable_q, canary_q = _named(args.stable, "--stable"), _named(args.canary, "--canary")
     stable_n_q, canary_n_q = _named(args.stable_requests, "--stable-requests"), _named(args.canary_requests, "--canary-requests")
-    if client is None:
-        from prometheus_api_client import PrometheusConnect
-
-        client = PrometheusConnect(url=args.from_prometheus, disable_ssl=True)
+    client = client or _client(args.from_prometheus)
     length = int(math.floor((end - start).total_seconds() / step + 1e-9)) + 1
 
     def series(query: str) -> list[float | None]:
@@ -306,9 +286,22 @@ def with_query_window(scenario: Scenario, seconds: float) -> Scenario:
     return scenario.model_copy(update={"metrics": metrics})
 
 
+def _client(url: str) -> Any:
+    from prometheus_api_client import PrometheusConnect  # noqa: PLC0415 - only replays from Prometheus need it
+
+    return PrometheusConnect(url=url, disable_ssl=True)
+
+
+def _range_query(client: Any) -> replay_release.RangeSeries:
+    return lambda query, start, end, step, length: _range_series(client, query, start, end, step, length)
+
+
 def _range_series(client: Any, query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
     """One value per grid point start + k*step; the query must return a single series."""
-    result = client.custom_query_range(query=query, start_time=start, end_time=end, step=f"{step:g}s")
+    try:
+        result = client.custom_query_range(query=query, start_time=start, end_time=end, step=f"{step:g}s")
+    except Exception as error:  # noqa: BLE001 - the client raises its own types; say which query failed
+        raise ValueError(f"range query failed: {query}: {type(error).__name__}: {str(error)[:300]}") from error
     if len(result) > 1:
         labels = [r.get("metric", {}) for r in result[:3]]
         raise ValueError(f"query returns {len(result)} series, aggregate it to one (e.g. sum(...)): {query} -> {labels}")

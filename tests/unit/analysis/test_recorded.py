@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,8 +24,9 @@ from grayrelease.analysis import backtest, recorded
 from grayrelease.analysis.scenario import load_scenarios
 from grayrelease.api.resource import API_VERSION, KIND
 from grayrelease.api.spec import GrayReleaseSpec
-from grayrelease.api.status import GrayReleaseStatus, MeasurementPhase, MetricStatus
+from grayrelease.api.status import GrayReleaseStatus, MeasurementPhase, MetricStatus, Phase
 from grayrelease.cli import replay as cli_replay
+from grayrelease.cli import replay_release
 from grayrelease.controller import observe
 from grayrelease.engine import measurements
 from grayrelease.engine.observations import Measurement
@@ -233,4 +235,70 @@ def test_cli_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert "nothing to replay" in err and "shop/web" not in err and "default/web: not a GrayRelease" in err
     assert cli_replay.run(_args("--from-release", str(source), str(tmp_path))) == 2
-    assert "give one of" in capsys.readouterr().err
+    assert "give a scenario PATH, --from-release FILE or" in capsys.readouterr().err
+
+
+class TestFromPrometheus:
+    """``--from-release`` with ``--from-prometheus``: the release's own queries over its whole window."""
+
+    QUERY = 'histogram_quantile(0.99, sum(rate(latency_bucket{role="{{ side.role }}",rev="{{ side.revision }}"}[30s])) by (le))'
+
+    @staticmethod
+    def _release(phase: str = "RolledBack", looks: int = 90, query: str = QUERY) -> dict[str, Any]:
+        spec = _spec({**_metric("latency", "latency"), "query": query})
+        noisy = _noisy(11, None, 1.0)
+        status, _ = _operate(spec, lambda look: {"latency": noisy(look)["latency"]}, looks)
+        status = status.model_copy(update={
+            "analysis_started_at": START, "phase": Phase(phase), "stable_revision": "v1",
+            "canary_revision": "v1" if phase == "Succeeded" else "v2",
+            "aborted_revision": "v2" if phase == "RolledBack" else None})
+        return _resource(spec, status)
+
+    @staticmethod
+    def _prometheus(weights: bool = True) -> tuple[replay_release.RangeSeries, list[str]]:
+        asked: list[str] = []
+
+        def series(query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
+            asked.append(query)
+            if "grayrelease_release_canary_weight_ratio" in query:
+                return [5.0] * (length // 2) + [20.0] * (length - length // 2) if weights else [None] * length
+            canary = 'role="canary"' in query
+            noise = np.random.default_rng(2 if canary else 1).normal(0, 0.04, length)
+            return [0.2 * (1.5 if canary and k >= length - 10 else 1.0) * math.exp(noise[k]) for k in range(length)]
+
+        return series, asked
+
+    def test_the_whole_window_with_the_operators_weights(self) -> None:
+        series, asked = self._prometheus()
+        [scenario] = replay_release.from_prometheus(self._release(), series)
+        assert scenario.intervals == 90 + 1  # from the analysis start to the last measurement, both ends
+        assert scenario.first_age_seconds == 0 and scenario.metrics[0].compare is not None
+        assert scenario.canary_weights is not None and {5.0, 20.0} == set(scenario.canary_weights)
+        assert 'role="stable",rev="v1"' in asked[0] and 'role="canary",rev="v2"' in asked[1]
+        assert 'namespace="shop",name="checkout"' in asked[2]
+        outcome = backtest.replay(scenario)
+        assert outcome.verdict == "rollback" and outcome.decided_index > 80  # the last ten intervals are slow
+
+    def test_without_the_operators_metric_the_status_weights_fill_the_end(self) -> None:
+        series, _ = self._prometheus(weights=False)
+        [scenario] = replay_release.from_prometheus(self._release(), series)
+        assert scenario.canary_weights is not None
+        assert scenario.canary_weights[:31] == [None] * 31 and scenario.canary_weights[31:] == [5.0] * 60
+
+    def test_a_promoted_release_needs_the_old_stable_revision(self) -> None:
+        series, asked = self._prometheus()
+        with pytest.raises(ValueError, match="--stable-revision"):
+            replay_release.from_prometheus(self._release("Succeeded"), series)
+        replay_release.from_prometheus(self._release("Succeeded"), series, replay_release.Window(stable_revision="v0"))
+        assert 'rev="v0"' in asked[0] and 'rev="v1"' in asked[1]
+        by_role = self._release("Succeeded", query='avg(latency{role="{{side.role}}"})')
+        assert replay_release.from_prometheus(by_role, series)  # no revision in the query: nothing missing
+
+    def test_a_release_that_never_measured_needs_a_window(self) -> None:
+        series, _ = self._prometheus()
+        fresh = _resource(SPEC, GrayReleaseStatus())
+        with pytest.raises(ValueError, match="give --start and --end"):
+            replay_release.from_prometheus(fresh, series)
+        window = replay_release.Window(start=START, end=START + 10 * INTERVAL)
+        [scenario] = replay_release.from_prometheus(fresh, series, window)
+        assert scenario.intervals == 11 and [m.name for m in scenario.metrics] == ["latency", "memory"]

@@ -1,0 +1,155 @@
+"""Scenarios of GrayReleases for ``grayrelease replay``: from their status, or from Prometheus.
+
+``--from-release FILE`` alone replays what the status recorded (the last 60 values per side of
+each compare metric, ``analysis.recorded``). With ``--from-prometheus URL`` too, the release's
+own queries are run again as range queries over its whole analysis window, so a release longer
+than the status keeps is replayed from its start. The canary's weight at each interval comes
+from the operator's own metric, ``grayrelease_release_canary_weight_ratio``, where Prometheus
+scrapes the operator; otherwise from the status for the intervals it kept.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grayrelease.analysis import recorded, templating
+from grayrelease.analysis.scenario import FORMAT, Scenario
+from grayrelease.api.durations import parse_duration
+from grayrelease.api.resource import KIND, GrayRelease
+from grayrelease.api.spec import Metric
+from grayrelease.api.status import Phase
+
+RangeSeries = Callable[[str, datetime, datetime, float, int], list[float | None]]
+"""(query, start, end, step seconds, length) -> one value per grid point start + k*step."""
+
+_REVISION_VARIABLES = ("stable.revision", "side.revision")
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the command line says about the window and the sides; None: taken from the release."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    stable_revision: str | None = None
+    canary_revision: str | None = None
+
+
+def read_releases(path: str) -> list[dict[str, Any]]:
+    """Every object of a YAML or JSON file (``-``: stdin), a List's items in its place, as
+    ``kubectl get -o yaml`` prints one object or a List of them."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    objects: list[dict[str, Any]] = []
+    for document in yaml.safe_load_all(text):
+        if isinstance(document, dict) and document.get("kind") == "List":
+            objects.extend(item for item in document.get("items") or [] if isinstance(item, dict))
+        elif isinstance(document, dict):
+            objects.append(document)
+    return objects
+
+
+def label(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+
+
+def scenarios(path: str, series: RangeSeries | None = None, window: Window = Window()) -> tuple[list[Scenario], list[str]]:
+    """Scenarios of every GrayRelease in the file: from their status, or, given ``series`` (range
+    queries against Prometheus), from their queries over their analysis window. A release without
+    anything to replay, or an object that is no GrayRelease, is named in the second list."""
+    made, skipped = [], []
+    for obj in read_releases(path):
+        try:
+            found = recorded.scenarios_from_release(obj) if series is None else from_prometheus(obj, series, window)
+        except ValueError as error:
+            skipped.append(f"{label(obj)}: {' '.join(str(error).split())}")
+            continue
+        if not found:
+            skipped.append(f"{label(obj)}: no compare metric has a history in its status (none measured yet)")
+        made.extend(found)
+    if not made and skipped:
+        raise ValueError(f"nothing to replay in {path}: {'; '.join(skipped)}")
+    return made, skipped
+
+
+def from_prometheus(resource: Mapping[str, Any], series: RangeSeries, window: Window = Window()) -> list[Scenario]:
+    """The release's compare metrics queried over its analysis window, one scenario per interval."""
+    if resource.get("kind") != KIND:
+        raise ValueError(f"not a {KIND}: kind {resource.get('kind')!r}")
+    release = GrayRelease.model_validate(resource)
+    status, meta = release.status, release.metadata
+    compares = [m for m in release.spec.analysis.metrics if m.compare is not None]
+    if not compares:
+        raise ValueError("no metric with compare: nothing the judge compares")
+    start = window.start or status.analysis_started_at or status.release_started_at
+    measured = [r.last_measured_at for m in compares if (r := status.analysis.get(m.name)) and r.last_measured_at]
+    end = window.end or (max(measured) if measured else None)
+    if start is None or end is None or end <= start:
+        raise ValueError("the release's status has no analysis window (not started, or nothing measured): give --start and --end")
+    stable, canary = _revisions(release, compares, window)
+    groups: dict[timedelta, list[Metric]] = {}
+    for metric in compares:
+        groups.setdefault(parse_duration(metric.interval or release.spec.analysis.interval), []).append(metric)
+    name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
+    weight_query = (f'100 * max(grayrelease_release_canary_weight_ratio{{namespace="{templating.escape_promql_string(meta.get("namespace", ""))}",'
+                    f'name="{templating.escape_promql_string(meta.get("name", ""))}"}})')
+    out = []
+    for interval, metrics in sorted(groups.items()):
+        step = interval.total_seconds()
+        length = int(math.floor((end - start).total_seconds() / step + 1e-9)) + 1
+        variables = {side: templating.variables(meta.get("namespace", ""), meta.get("name", ""), stable, canary, side=side)
+                     for side in ("stable", "canary")}
+        entries = []
+        for metric in metrics:
+            counted = metric.compare.requests_query if metric.compare else None
+            values: dict[str, list[float | None] | None] = {}
+            for side in ("stable", "canary"):
+                values[side] = series(templating.render(metric.query, variables[side]), start, end, step, length)
+                if counted:
+                    values[f"{side}_requests"] = series(templating.render(counted, variables[side]), start, end, step, length)
+            entries.append(recorded.metric_entry(metric, step, values))
+        weights = [None if w is None else round(w, 6) for w in series(weight_query, start, end, step, length)]
+        out.append(Scenario.model_validate({
+            "format": FORMAT,
+            "name": name if len(groups) == 1 else f"{name}@{step:g}s",
+            "interval_seconds": step,
+            "canary_weights": weights if any(w is not None for w in weights) else _status_weights(release, metrics, length),
+            "first_age_seconds": max(0.0, (start - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
+            "metrics": entries,
+        }))
+    return out
+
+
+def _revisions(release: GrayRelease, metrics: list[Metric], window: Window) -> tuple[str | None, str | None]:
+    """The two sides' revisions the queries name. A promoted release's status names the canary as
+    stable and the old stable nowhere: a query that names revisions then needs them given."""
+    status = release.status
+    stable = window.stable_revision or status.stable_revision
+    canary = window.canary_revision or status.aborted_revision or status.canary_revision
+    uses = any(templating.names(q) & set(_REVISION_VARIABLES) for m in metrics
+               for q in (m.query, m.compare.requests_query if m.compare else None) if q)
+    if uses and window.stable_revision is None and status.phase is Phase.SUCCEEDED and stable == canary:
+        raise ValueError(
+            f"the release promoted {canary}: its status no longer names the stable revision it was compared "
+            "against, which the queries use; give --stable-revision (and --canary-revision if not the promoted one)"
+        )
+    return stable, canary
+
+
+def _status_weights(release: GrayRelease, metrics: list[Metric], length: int) -> list[float | None] | None:
+    """Weights the status recorded for the last intervals, where Prometheus has none of the operator's."""
+    for metric in metrics:
+        record = release.status.analysis.get(metric.name)
+        if record is not None and record.history is not None:
+            kept = record.history.weights()[-length:]
+            if any(w is not None for w in kept):
+                return [None] * (length - len(kept)) + kept
+    return None
