@@ -30,6 +30,7 @@ from grayrelease.cli import replay_release
 from grayrelease.controller import observe
 from grayrelease.engine import measurements
 from grayrelease.engine.observations import Measurement
+from tests.unit.controller.test_observe_compare import _spec
 
 START = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=30)
@@ -42,15 +43,6 @@ def _metric(name: str, kind: str, interval: str | None = None, **compare: Any) -
     out = {"name": name, "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "rate(q[30s])",
            "compare": {"against": "stable", "kind": kind, **compare}}
     return {**out, "interval": interval} if interval else out
-
-
-def _spec(*metrics: dict[str, Any]) -> GrayReleaseSpec:
-    return GrayReleaseSpec.model_validate({
-        "replicas": 4, "selector": {"matchLabels": {"app": "a"}},
-        "template": {"metadata": {"labels": {"app": "a"}}, "spec": {}},
-        "strategy": {"steps": [{"setWeight": 5}, {"pause": {}}]},
-        "analysis": {"interval": "30s", "metrics": list(metrics)},
-    })
 
 
 def _operate(spec: GrayReleaseSpec, sides: Sides, looks: int, weight: float = 5.0,
