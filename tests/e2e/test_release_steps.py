@@ -186,6 +186,9 @@ INVALID = [
     ("zero query window", {"analysis": {"metrics": [
         {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "job:errors:ratio_rate5m",
          "compare": {"kind": "error-ratio", "queryWindow": "0s"}}]}}, "must be a positive duration"),
+    ("analysis step of dry-run metrics only", {"strategy": {"steps": [{"analysis": {"metrics": ["m"]}}]}, "analysis": {"metrics": [
+        {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "up", "successCondition": "result > 0",
+         "dryRun": True}]}}, "an analysis step needs a metric that is not dryRun"),
 ]
 
 
@@ -359,6 +362,34 @@ def test_marginal_canary_is_held_at_its_weight(cluster: Cluster, namespace: str,
     assert max(weights) <= 25, f"the canary had {sorted(weights)}% of the pods, never more than a quarter"
     print(f"\n[figure] +15% gauge held at 25% after {intervals} intervals of 2s,"
           f" rolled back after {len(rolled['analysis']['memory']['history']['canary'])}")
+
+
+def test_a_dry_run_metric_is_announced_and_decides_nothing(cluster: Cluster, namespace: str, operator: Process,
+                                                            prometheus: Prometheus) -> None:
+    """The gauge 15% higher on the canary fails the judge within a few intervals; as a dry run it
+    only says so (Warning AnalysisDryRunFailed), and the release promotes. Replayed from the
+    release, the judge's verdict on it is a rollback."""
+    analysis = gr.marginal_gauge_analysis(prometheus.url)
+    memory = analysis["metrics"][0]
+    memory["compare"].pop("confidence")  # the default 99%: fails within about ten intervals
+    memory["dryRun"] = True
+    steps = [{"setWeight": 25}, {"pause": {"duration": "40s"}}]
+    cluster.apply(gr.grayrelease("shadow", steps=steps, analysis=analysis), namespace)
+    gr.wait_phase(cluster, namespace, "shadow", "Succeeded", timeout=60)
+
+    cluster.apply(gr.grayrelease("shadow", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
+    done = gr.wait_phase(cluster, namespace, "shadow", "Succeeded", "RolledBack", timeout=120)
+    assert done["phase"] == "Succeeded" and done["stableRevision"] == done["canaryRevision"]
+    assert done["analysis"]["memory"]["failures"] >= 1
+    warned = [e for e in gr.events(cluster, namespace, "shadow") if e["reason"] == "AnalysisDryRunFailed"]
+    assert len(warned) == 1 and "dry-run metric memory would have failed the release" in warned[0]["message"]
+
+    manifest = cluster.kubectl("get", "grayrelease", "shadow", "-n", namespace, "-o", "yaml").stdout
+    replayed = subprocess.run([sys.executable, "-m", "grayrelease.cli.main", "replay", "--from-release", "-", "--json"],
+                              input=manifest, capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(replayed.stdout)["scenarios"][0]["verdict"] == "rollback"
+    print(f"\n[figure] a dry-run +15% gauge failed after {done['analysis']['memory']['successes']} passing"
+          f" measurements; the release promoted after {len(done['analysis']['memory']['history']['canary'])}")
 
 
 def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Cluster, namespace: str, operator: Process,

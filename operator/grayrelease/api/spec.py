@@ -293,6 +293,7 @@ class NotificationEvent(StrEnum):
     CANCELLED = "cancelled"
     INSTALLED = "installed"
     COMMAND_IGNORED = "commandIgnored"
+    DRY_RUN_FAILED = "dryRunFailed"
 
 
 DEFAULT_NOTIFICATION_EVENTS = [NotificationEvent.PROMOTED, NotificationEvent.ROLLED_BACK, NotificationEvent.ABORTED,
@@ -358,6 +359,13 @@ class Metric(Model):
     inconclusive_limit: int | None = Field(None, ge=0, le=1000)
     consecutive_error_limit: int | None = Field(None, ge=0, le=1000)
     compare: CompareConfig | None = None
+    dry_run: bool = Field(
+        False,
+        description=(
+            "Measure, judge and record this metric, and announce when it fails (Event AnalysisDryRunFailed), but never "
+            "fail, pause or hold the release on it: to try a metric, or the statistical judge, on live releases first."
+        ),
+    )
 
     def fill_window(self) -> timedelta:
         """How long a fresh canary's series take to fill this metric's query window, if that skews it.
@@ -441,6 +449,12 @@ SPEC_RULES = (
         " && self.analysis.metrics.exists(x, x.name == m)))",
         "every metric named by an analysis step must be defined in spec.analysis.metrics",
     ),
+    _rule(
+        "!has(self.strategy) || !has(self.strategy.steps) || self.strategy.steps.all(s, !has(s.analysis)"
+        " || s.analysis.metrics.exists(m, has(self.analysis) && has(self.analysis.metrics)"
+        " && self.analysis.metrics.exists(x, x.name == m && !(has(x.dryRun) && x.dryRun))))",
+        "an analysis step needs a metric that is not dryRun: a dry-run metric never passes or fails a step",
+    ),
 )
 
 
@@ -481,6 +495,8 @@ class GrayReleaseSpec(Model):
         for step in self.strategy.steps:
             if step.analysis is not None and not set(step.analysis.metrics) <= defined:
                 raise ValueError("every metric named by an analysis step must be defined in spec.analysis.metrics")
+            if step.analysis is not None and all(self.analysis.metric(name).dry_run for name in step.analysis.metrics):  # type: ignore[union-attr]
+                raise ValueError("an analysis step needs a metric that is not dryRun: a dry-run metric never passes or fails a step")
         return self
 
     @property

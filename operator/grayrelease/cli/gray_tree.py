@@ -154,18 +154,20 @@ def _analysis(release: Release, now: datetime, paint: Painter) -> list[str]:
     names = declared + [name for name in metrics if name not in declared]
     if not names:
         return []
+    dry = {m.name for m in release.model.spec.analysis.metrics if m.dry_run}
     rows = [["METRIC", "PHASE", "LAST VALUE", "OK", "FAILED", "INCONCL.", "ERRORS", "MEASURED"]]
     for name in names:
         record = metrics.get(name)
+        shown = f"{name} (dry run)" if name in dry else name  # measured, never deciding
         if record is None:
-            rows.append([name, paint.metric("Pending"), "-", "0", "0", "0", "0", "-"])
+            rows.append([shown, paint.metric("Pending"), "-", "0", "0", "0", "0", "-"])
             continue
         last = record.measurements[-1] if record.measurements else None
         value = number(record.last_value)
         if last is not None and last.stable_value is not None:
             value += f" (stable {number(last.stable_value)})"
         measured = f"{age(record.last_measured_at, now)} ago" if record.last_measured_at else "-"
-        rows.append([name, paint.metric(record.phase.value), value, str(record.successes), str(record.failures),
+        rows.append([shown, paint.metric(record.phase.value), value, str(record.successes), str(record.failures),
                      str(record.inconclusives), str(record.consecutive_errors), measured])
     lines = ["Analysis:", *table(rows, indent="  ")]
     for name in names:

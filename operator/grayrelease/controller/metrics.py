@@ -50,6 +50,7 @@ DECISION_KINDS: dict[str, str] = {
     "AnalysisMarginal": "pause",
     "Resumed": "resume",
     "CommandIgnored": "ignore",
+    "AnalysisDryRunFailed": "dry_run",
 }
 
 RELEASE = ("namespace", "name")

@@ -61,7 +61,8 @@ class DeleteInspection:
 
 @dataclass(frozen=True)
 class Emit:
-    """A Kubernetes Event on the GrayRelease; at most one per decision, with the value that caused it."""
+    """A Kubernetes Event on the GrayRelease, with the value that caused it: at most one per
+    transition, plus one per dry-run metric turning to failing (measurement bookkeeping)."""
 
     type: Literal["Normal", "Warning"]
     reason: str

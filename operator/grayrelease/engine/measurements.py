@@ -10,6 +10,10 @@ the current release) and for every use of its metric that is active:
 Every measurement is recorded in ``status.analysis[metric]`` (last N, compare history) whatever
 its use, so people see what the operator saw.
 
+A metric with ``dryRun`` is measured, judged and recorded like the others, but no verdict below
+reads it: it never fails, pauses or holds the release, nor gates a step. When it turns to
+failing, a Warning Event (AnalysisDryRunFailed) says the release would have failed on it.
+
 Verdicts use the limits of the metric, or of ``spec.analysis`` when the metric sets none:
 failures above ``failureLimit`` fail; inconclusive measurements above ``inconclusiveLimit``, or
 consecutive errors above ``consecutiveErrorLimit``, pause the release (missing data never passes);
@@ -28,6 +32,7 @@ from grayrelease.api.status import (
     MAX_COMPARE_HISTORY, MAX_MEASUREMENTS, CompareHistory, GateCounters, MeasurementPhase, MeasurementRecord,
     MetricPhase, MetricStatus,
 )
+from grayrelease.engine import actions
 from grayrelease.engine.observations import Measurement
 from grayrelease.engine.situation import Situation
 from grayrelease.engine.stages import Stage
@@ -115,6 +120,11 @@ def fold(situation: Situation) -> None:
         record = status.analysis.get(m.metric) or MetricStatus()
         if record.last_measured_at is not None and m.measured_at <= record.last_measured_at:
             continue  # already counted: deciding twice must not count twice
+        if metric.dry_run and m.phase is MeasurementPhase.FAILED and record.phase is not MetricPhase.FAILED:
+            situation.effects.append(actions.Emit(
+                type="Warning", reason="AnalysisDryRunFailed",
+                message=f"dry-run metric {metric.name} would have failed the release: {_describe(m)}",
+            ))
         _record(record, metric, m)
         if background_started(situation, metric):
             _count(record, m.phase)
@@ -170,17 +180,28 @@ def _last(situation: Situation, name: str) -> str:
 
 
 def _uses(situation: Situation) -> list[tuple[Metric, str, MetricStatus | GateCounters]]:
+    """Every counted use of a metric that decides something (dry-run metrics decide nothing)."""
     uses: list[tuple[Metric, str, MetricStatus | GateCounters]] = []
     for metric in situation.spec.analysis.metrics:
         record = situation.status.analysis.get(metric.name)
-        if record is not None and metric.background:
+        if record is not None and metric.background and not metric.dry_run:
             uses.append((metric, "background analysis", record))
     gate = situation.status.step_analysis
     for name in gate_metrics(situation):
         metric = situation.spec.analysis.metric(name)
-        if metric is not None and gate is not None and name in gate.metrics:
+        if metric is not None and not metric.dry_run and gate is not None and name in gate.metrics:
             uses.append((metric, "analysis step", gate.metrics[name]))
     return uses
+
+
+def _dry_run(situation: Situation, name: str) -> bool:
+    metric = situation.spec.analysis.metric(name)
+    return metric is not None and metric.dry_run
+
+
+def _describe(m: Measurement) -> str:
+    value = "no value" if m.value is None else f"value {m.value:g}"
+    return f"{value} ({m.message})" if m.message else value
 
 
 def failures(situation: Situation) -> list[Finding]:
@@ -213,13 +234,13 @@ def marginal(situation: Situation) -> list[Finding]:
     return [
         Finding(name, "analysis", "canary looks worse than stable, not conclusively", _last(situation, name))
         for name, record in situation.status.analysis.items()
-        if record.marginal
+        if record.marginal and not _dry_run(situation, name)
     ]
 
 
 def gate_passed(situation: Situation) -> bool:
     gate = situation.status.step_analysis
-    names = gate_metrics(situation)
+    names = [name for name in gate_metrics(situation) if not _dry_run(situation, name)]
     if gate is None or not names:
         return False
     return all(
@@ -234,6 +255,10 @@ def gate_summary(situation: Situation) -> str:
     for name in gate_metrics(situation):
         metric = situation.spec.analysis.metric(name)
         done = gate.metrics[name].successes if gate and name in gate.metrics else 0
+        if _dry_run(situation, name):
+            failed = gate.metrics[name].failures if gate and name in gate.metrics else 0
+            parts.append(f"{name} (dry run) {done} successful, {failed} failed, last {_last(situation, name)}")
+            continue
         parts.append(f"{name} {done}/{required_successes(situation, metric)} successful, last {_last(situation, name)}")
     return "; ".join(parts)
 

@@ -36,6 +36,7 @@ REASONS: dict[str, Event] = {
     "ReleaseCancelled": Event.CANCELLED,
     "Installed": Event.INSTALLED,
     "CommandIgnored": Event.COMMAND_IGNORED,
+    "AnalysisDryRunFailed": Event.DRY_RUN_FAILED,
 }
 
 _STYLE: dict[Event, tuple[str, str]] = {  # emoji, attachment colour
@@ -51,10 +52,12 @@ _STYLE: dict[Event, tuple[str, str]] = {  # emoji, attachment colour
     Event.CANCELLED: (":leftwards_arrow_with_hook:", "#808080"),
     Event.INSTALLED: (":package:", "good"),
     Event.COMMAND_IGNORED: (":grey_question:", "warning"),
+    Event.DRY_RUN_FAILED: (":test_tube:", "warning"),
 }
 
 _TITLES: dict[Event, str] = {
     Event.STEP_COMPLETED: "step completed", Event.ROLLED_BACK: "rolled back", Event.COMMAND_IGNORED: "command ignored",
+    Event.DRY_RUN_FAILED: "dry-run metric failed",
 }
 
 

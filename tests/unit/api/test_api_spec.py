@@ -87,6 +87,8 @@ INVALID = [
     ("trafficRouting without service", lambda s: (s.pop("service"), s.update(trafficRouting={"gatewayAPI": {"httpRoute": "r"}})),
      "trafficRouting needs spec.service"),
     ("trafficRouting without router", _set("trafficRouting", {}), "trafficRouting needs a router"),
+    ("analysis step of dry-run metrics only", _set("analysis.metrics.0.dryRun", True),
+     "an analysis step needs a metric that is not dryRun"),
 ]
 
 # Shape errors the OpenAPI schema catches before any CEL rule runs.

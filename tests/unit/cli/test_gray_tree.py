@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -155,3 +156,14 @@ def test_list_table_sums_ready_pods_per_release(paused_status: dict[str, Any]) -
     assert lines[1].split()[:10] == ["pay", "payments", "◌", "Pending", "-", "0%", "0/4", "-", "-", "70m"]
     assert lines[2].split()[:10] == ["shop", "checkout", "॥", "Paused", "2/5", "25%", "4/4", "7c9f12ab34",
                                      "5d2a99ee01", "70m"]
+
+
+def test_a_dry_run_metric_says_so(paused_status: dict[str, Any]) -> None:
+    """A failed dry-run metric is shown as failed, and as one that decides nothing."""
+    from captured import SPEC
+
+    spec = copy.deepcopy(SPEC)
+    next(m for m in spec["analysis"]["metrics"] if m["name"] == "latency")["dryRun"] = True
+    rows = _section(render(_release(paused_status, spec=spec), NOW), "Analysis:")
+    assert rows[1].split()[0] == "error-rate"
+    assert rows[2].split()[:4] == ["latency", "(dry", "run)", "?"]
