@@ -14,13 +14,12 @@ measured only in analysis steps) was not judged with them at the end, and is a s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from grayrelease.analysis.scenario import FORMAT, Scenario
 from grayrelease.api.durations import parse_duration
-from grayrelease.api.resource import KIND, GrayRelease
+from grayrelease.api.resource import GrayRelease
 from grayrelease.api.spec import Metric
 from grayrelease.api.status import GrayReleaseStatus, MetricStatus
 
@@ -34,13 +33,8 @@ def first_age(release_started_at: datetime | None, length: int, interval: timede
     return max(0.0, (at - release_started_at - length * interval).total_seconds())
 
 
-def scenarios_from_release(resource: Mapping[str, Any]) -> list[Scenario]:
-    """The release's compare histories as scenarios (none recorded: empty).
-
-    Raises ValueError for an object that is not a valid GrayRelease."""
-    if resource.get("kind") != KIND:
-        raise ValueError(f"not a {KIND}: kind {resource.get('kind')!r}")
-    release = GrayRelease.model_validate(resource)
+def scenarios_from_release(release: GrayRelease) -> list[Scenario]:
+    """The release's compare histories as scenarios (none recorded: empty)."""
     meta = release.metadata
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
     groups: dict[timedelta, list[tuple[Metric, MetricStatus]]] = {}

@@ -26,6 +26,7 @@ from grayrelease.api.durations import parse_duration
 from grayrelease.api.resource import KIND, GrayRelease
 from grayrelease.api.spec import Metric
 from grayrelease.api.status import Phase
+from grayrelease.cli.gray_resource import parse_release
 
 RangeSeries = Callable[[str, datetime, datetime, float, int], list[float | None]]
 """(query, start, end, step seconds, length) -> one value per grid point start + k*step."""
@@ -68,7 +69,10 @@ def scenarios(path: str, series: RangeSeries | None = None, window: Window = Win
     made, skipped = [], []
     for obj in read_releases(path):
         try:
-            found = recorded.scenarios_from_release(obj) if series is None else from_prometheus(obj, series, window)
+            if obj.get("kind") != KIND:
+                raise ValueError(f"not a {KIND}: kind {obj.get('kind')!r}")
+            release = parse_release(obj)  # status fields of a newer operator are left out, not fatal
+            found = recorded.scenarios_from_release(release) if series is None else from_prometheus(release, series, window)
         except ValueError as error:
             skipped.append(f"{label(obj)}: {' '.join(str(error).split())}")
             continue
@@ -80,11 +84,8 @@ def scenarios(path: str, series: RangeSeries | None = None, window: Window = Win
     return made, skipped
 
 
-def from_prometheus(resource: Mapping[str, Any], series: RangeSeries, window: Window = Window()) -> list[Scenario]:
+def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = Window()) -> list[Scenario]:
     """The release's compare metrics queried over its analysis window, one scenario per interval."""
-    if resource.get("kind") != KIND:
-        raise ValueError(f"not a {KIND}: kind {resource.get('kind')!r}")
-    release = GrayRelease.model_validate(resource)
     status, meta = release.status, release.metadata
     compares = [m for m in release.spec.analysis.metrics if m.compare is not None]
     if not compares:
