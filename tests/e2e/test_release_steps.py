@@ -293,6 +293,8 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     assert cluster.get("grayrelease", "ratio", namespace)["spec"]["analysis"]["metrics"][0]["compare"]["per"] == "side"
     served = good["analysis"]["served"]["history"]
     assert {20.0, 50.0} <= set(w for w in served["canaryWeights"] if w is not None)
+    # The ready pods of each side are recorded beside the weight (what a rate per pod is due).
+    assert {(2, 8), (5, 5)} <= set(zip(served["canaryPods"], served["stablePods"]))
     assert good["analysis"]["served"]["failures"] == 0 and good["analysis"]["availability"]["failures"] == 0
 
     cluster.apply(gr.grayrelease("ratio", image="example.com/app:3", replicas=10, steps=steps, analysis=analysis,

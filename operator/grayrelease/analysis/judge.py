@@ -206,7 +206,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         canary_missing = canary_missing | quiet
         stable_missing = stable_missing | quiet
     if cfg.kind == "throughput":
-        canary = pairedtest.per_share_throughput(stable, canary, weights, cfg.per)
+        canary = pairedtest.per_share_throughput(stable, canary, weights, cfg.per, series.pod_ratio(history, len(stable)))
         # A rate per side in an interval whose weight is unknown cannot be read per share: no measurement.
         canary_missing = canary_missing | np.isnan(canary)
     present = ~canary_missing & ~stable_missing

@@ -217,25 +217,31 @@ def settling(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: sett
     return bool(np.all(np.diff(worse) < 0) and worse[0] > 0 and worse[-1] < SETTLING_SHARE * worse[0])
 
 
-def per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.ndarray, per: RatePer = "auto") -> np.ndarray:
-    """The canary's throughput scaled to stable's share of the traffic, when the values are per side.
+def per_share_throughput(stable: np.ndarray, canary: np.ndarray, weights: np.ndarray, per: RatePer = "auto",
+                         pods: np.ndarray | None = None) -> np.ndarray:
+    """The canary's throughput scaled to what stable's values are due, by how the values are taken.
 
     A request rate summed over a side is proportional to that side's weight: a healthy 5% canary
-    serves about 1/19 of stable's rate. Rates per pod are not. ``per`` (``compare.per``) says which
-    they are; with ``auto`` the values say: when the canary/stable ratio sits nearer (in log terms)
-    to the traffic split than to parity, they are per side. Per side, each interval's canary value
-    is scaled by (100 - weight) / weight, with the weight the canary had in that interval. A canary
-    that serves less than about a fifth of its share per pod reads per side to ``auto`` (and far
-    better than stable): only the setting tells them apart.
+    serves about 1/19 of stable's rate, and each interval's canary value is scaled by
+    (100 - weight) / weight, with the weight the canary had in that interval. A rate per pod is
+    due a stable pod's rate where the pods carry the split; where a router sets it, a canary pod
+    is due (w / (100 - w)) × (stable pods / canary pods) of a stable pod's rate: one canary pod at
+    5% beside ten stable pods serves about half of a stable pod's. ``pods`` (log of stable over
+    canary pods per interval, ``series.pod_ratio``; NaN where unknown) scales a rate per pod so;
+    where the pods are unknown, a rate per pod is compared as it is. ``per`` (``compare.per``) says
+    which the values are; with ``auto`` the values say: the canary/stable ratio nearer (in log
+    terms) the split is per side, nearer what a pod is due, per pod. A canary far off its share can
+    fool ``auto``; only the setting tells it apart then.
     """
     split = np.log(weights / (100.0 - weights))
+    per_pod = np.zeros_like(split) if pods is None else np.where(np.isnan(pods) | np.isnan(split), 0.0, split + pods)
     if per == "pod":
-        return canary
+        return canary * np.exp(-per_pod)
     if per != "side":
         both = ~np.isnan(stable) & ~np.isnan(canary) & (stable > 0) & (canary > 0) & ~np.isnan(split)
         if not both.any():
-            return canary
+            return canary * np.exp(-per_pod)
         ratios = np.log(canary[both]) - np.log(stable[both])
-        if np.median(np.abs(ratios - split[both])) >= np.median(np.abs(ratios)):
-            return canary
+        if np.median(np.abs(ratios - split[both])) >= np.median(np.abs(ratios - per_pod[both])):
+            return canary * np.exp(-per_pod)
     return np.where(np.isnan(split), np.nan, canary * np.exp(-split))

@@ -74,7 +74,7 @@ def rate_fill(history: series.MetricHistory, config: CompareConfig) -> float:
     length = len(history.stable)
     stable = series.as_array(history.stable, length)
     canary = pairedtest.per_share_throughput(stable, series.as_array(history.canary, length), series.weights(history, length),
-                                             config.per)
+                                             config.per, series.pod_ratio(history, length))
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = np.where(stable > 0, canary / stable, np.nan)
     return stats.climb_overlap(shares)

@@ -100,11 +100,13 @@ def _scenario(name: str, interval: timedelta, members: list[tuple[Metric, Metric
     def place(values: list[float | None] | None) -> list[float | None] | None:
         return None if values is None else [None] * (length - len(values)) + list(values)
 
-    metrics, weights = [], [None] * length
+    metrics = []
+    weights, canary_pods, stable_pods = ([None] * length for _ in range(3))
     for metric, history in histories:
-        for index, weight in enumerate(place(history.weights()) or []):
-            if weight is not None and weights[index] is None:
-                weights[index] = weight
+        for merged, values in ((weights, history.weights()), (canary_pods, history.pods()[0]), (stable_pods, history.pods()[1])):
+            for index, value in enumerate(place(values) or []):
+                if value is not None and merged[index] is None:
+                    merged[index] = value
         metrics.append(metric_entry(metric, step, {
             "stable": place(history.stable),
             "canary": place(history.canary),
@@ -116,7 +118,14 @@ def _scenario(name: str, interval: timedelta, members: list[tuple[Metric, Metric
         "format": FORMAT,
         "name": name,
         "interval_seconds": step,
-        "canary_weights": weights if any(w is not None for w in weights) else None,
+        "canary_weights": _known(weights),
+        "canary_pods": _known(canary_pods),
+        "stable_pods": _known(stable_pods),
         "first_age_seconds": first_age(status.release_started_at, length, interval, latest) if latest else 0.0,
         "metrics": metrics,
     })
+
+
+def _known(values: list[Any]) -> list[Any] | None:
+    """``values``, or None where none is known (a scenario field left out)."""
+    return values if any(v is not None for v in values) else None

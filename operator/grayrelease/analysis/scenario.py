@@ -74,6 +74,11 @@ class Scenario(BaseModel):
     """The canary's share of the traffic at each interval, where it changed during the release (the
     operator records it step by step); intervals without one take ``canary_weight``. Optional, a
     grayrelease addition to v1."""
+    canary_pods: list[float | None] | None = None
+    """Ready pods serving the canary at each interval, and ``stable_pods`` stable's: what a rate
+    per pod is due where a router sets the split (see ``pairedtest.per_share_throughput``).
+    Optional, a grayrelease addition to v1."""
+    stable_pods: list[float | None] | None = None
     first_age_seconds: float = Field(default=0, ge=0)
     """How long the release had run when the first interval began: 0 for a release recorded from
     its start, more for one whose first intervals are gone (a GrayRelease's status keeps the last
@@ -89,8 +94,9 @@ class Scenario(BaseModel):
             for series in (metric.stable, metric.canary, metric.stable_requests, metric.canary_requests):
                 if series is not None:
                     lengths.add(len(series))
-        if self.canary_weights is not None:
-            lengths.add(len(self.canary_weights))
+        for series in (self.canary_weights, self.canary_pods, self.stable_pods):
+            if series is not None:
+                lengths.add(len(series))
         if len(lengths) > 1:
             raise ValueError(f"scenario {self.name!r}: all series must have the same length, got {sorted(lengths)}")
         if not self.metrics:

@@ -35,6 +35,12 @@ class MetricHistory:
     canary_weights: Sequence[float | None] | None = None
     """The canary's weight at each interval, where it changed during the release (the operator
     records it); intervals without one take ``canary_weight``."""
+    canary_pods: Sequence[float | None] | None = None
+    """Ready pods serving the canary at each interval, where known (the operator records them). A
+    rate per pod is not due a stable pod's rate where the split does not follow the pods (a router
+    giving one canary pod 5% beside ten stable pods): see ``pod_ratio``."""
+    stable_pods: Sequence[float | None] | None = None
+    """Ready pods serving stable at each interval, where known."""
     expected_canary_requests: Sequence[float | None] | None = None
     """Requests the canary should have had per interval, from another metric's request counts;
     where it is tiny, a canary without data is quiet rather than dead."""
@@ -67,6 +73,7 @@ class MetricHistory:
             self, stable=latest(self.stable, length), canary=latest(self.canary, length),
             stable_requests=fit(self.stable_requests), canary_requests=fit(self.canary_requests),
             canary_weights=fit(self.canary_weights), expected_canary_requests=fit(self.expected_canary_requests),
+            canary_pods=fit(self.canary_pods), stable_pods=fit(self.stable_pods),
         )
 
 
@@ -78,6 +85,17 @@ def weights(history: MetricHistory, length: int) -> np.ndarray:
     else:
         weights = np.array([fallback if w is None else float(w) for w in history.canary_weights], dtype=float)
     return np.where((weights > 0) & (weights < 100), weights, np.nan)
+
+
+def pod_ratio(history: MetricHistory, length: int) -> np.ndarray:
+    """log(stable pods / canary pods) per interval; NaN where either count is unknown or zero.
+
+    With the canary's weight w, a canary pod is due w / (100 - w) times the stable side's rate,
+    spread over its pods: a rate per pod is due exp(split + pod_ratio) times a stable pod's. Where
+    the pods carry the split (no router), that is 1."""
+    canary, stable = as_array(history.canary_pods, length), as_array(history.stable_pods, length)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((canary > 0) & (stable > 0), np.log(stable / canary), np.nan)
 
 
 def latest_weight(history: MetricHistory) -> float | None:

@@ -103,9 +103,10 @@ class CompareConfig(Model):
         default="auto",
         description=(
             "For a throughput: side when the query sums a side's pods (the canary's value is scaled by the traffic "
-            "split before the comparison), pod when it is per pod (compared as it is, as when traffic follows the "
-            "pods). auto reads it off the data: the canary/stable ratio nearer the split or parity; a canary far "
-            "off its share can fool that, so set it when known."
+            "split before the comparison), pod when it is per pod (scaled by what a canary pod is due: the split "
+            "over each side's ready pods, recorded at every measurement). auto reads it off the data: the "
+            "canary/stable ratio nearer the one or the other; a canary far off its share can fool that, so set it "
+            "when known."
         ),
     )
     requests_query: str | None = Field(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -123,10 +123,24 @@ class CompareHistory(Model):
         None, max_length=MAX_COMPARE_HISTORY,
         description="Percent of the traffic the canary had at each interval: the split changes from step to step.",
     )
+    canary_pods: list[int | None] | None = Field(
+        None, max_length=MAX_COMPARE_HISTORY,
+        description="Ready canary pods at each interval: what a rate per pod is due, where a router sets the split.",
+    )
+    stable_pods: list[int | None] | None = Field(
+        None, max_length=MAX_COMPARE_HISTORY, description="Ready stable pods at each interval.",
+    )
 
     def weights(self) -> list[float | None]:
         """``canary_weights`` aligned with ``stable``: None in front for intervals recorded without one."""
-        known = (self.canary_weights or [])[-len(self.stable):] if self.stable else []
+        return self._aligned(self.canary_weights)
+
+    def pods(self) -> tuple[list[int | None], list[int | None]]:
+        """``canary_pods`` and ``stable_pods`` aligned with ``stable``, as ``weights``."""
+        return self._aligned(self.canary_pods), self._aligned(self.stable_pods)
+
+    def _aligned(self, values: list[Any] | None) -> list[Any]:
+        known = (values or [])[-len(self.stable):] if self.stable else []
         return [None] * (len(self.stable) - len(known)) + known
 
 

@@ -122,7 +122,9 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
             "format": FORMAT,
             "name": name if len(groups) == 1 else f"{name}@{step:g}s",
             "interval_seconds": step,
-            "canary_weights": weights if any(w is not None for w in weights) else _status_weights(release, metrics, length),
+            "canary_weights": weights if any(w is not None for w in weights) else _status_tail(release, metrics, length, 0),
+            "canary_pods": _status_tail(release, metrics, length, 1),
+            "stable_pods": _status_tail(release, metrics, length, 2),
             "first_age_seconds": max(0.0, (start - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
             "metrics": entries,
         }))
@@ -145,12 +147,14 @@ def _revisions(release: GrayRelease, metrics: list[Metric], window: Window) -> t
     return stable, canary
 
 
-def _status_weights(release: GrayRelease, metrics: list[Metric], length: int) -> list[float | None] | None:
-    """Weights the status recorded for the last intervals, where Prometheus has none of the operator's."""
+def _status_tail(release: GrayRelease, metrics: list[Metric], length: int, which: int) -> list[Any] | None:
+    """What the status recorded per interval for its last intervals, lined up with the end of the
+    window: the weights (``which`` 0, where Prometheus has none of the operator's), the ready
+    canary (1) or stable (2) pods."""
     for metric in metrics:
         record = release.status.analysis.get(metric.name)
         if record is not None and record.history is not None:
-            kept = record.history.weights()[-length:]
-            if any(w is not None for w in kept):
+            kept = [record.history.weights(), *record.history.pods()][which][-length:]
+            if any(v is not None for v in kept):
                 return [None] * (length - len(kept)) + kept
     return None

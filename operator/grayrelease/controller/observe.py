@@ -76,6 +76,7 @@ class _Queried:
     values: dict[str, float | None]
     requests: dict[str, float | None] | None
     interval: timedelta
+    pods: tuple[int | None, int | None] = (None, None)  # ready canary and stable pods at this look
 
 
 def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta, at: datetime,
@@ -95,12 +96,15 @@ def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta, at:
     counted = bool(requests) if now else bool(past and past.stable_requests is not None)
     weight = status.canary_weight or None
     stable = series(past.stable if past else None, values, "stable")
+    canary_pods, stable_pods = past.pods() if past else ([], [])
     return judge.MetricHistory(
         name=metric.name,
         stable=stable,
         canary=series(past.canary if past else None, values, "canary"),
         kind=config.kind or "gauge", better=config.better, canary_weight=weight,
         canary_weights=[*(past.weights() if past else []), *([weight] if now else [])],
+        canary_pods=[*canary_pods, *([now.pods[0]] if now else [])],
+        stable_pods=[*stable_pods, *([now.pods[1]] if now else [])],
         stable_requests=series(past.stable_requests if past else None, requests, "stable") if counted else None,
         canary_requests=series(past.canary_requests if past else None, requests, "canary") if counted else None,
         overlap=metric.overlap(interval),
@@ -161,11 +165,16 @@ def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
 
 
 def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus, due: list[Any],
-                 now: datetime) -> tuple[obs.Measurement, ...]:
-    """Query every due metric, then judge: plain metrics by their conditions, compare metrics together."""
+                 now: datetime, stable_workload: obs.DeploymentObservation | None = None,
+                 canary_workload: obs.DeploymentObservation | None = None) -> tuple[obs.Measurement, ...]:
+    """Query every due metric, then judge: plain metrics by their conditions, compare metrics together.
+
+    The workloads' ready pods are recorded with each compare measurement: a rate per pod is due
+    what the router gives a side, over that side's pods."""
     meta = body["metadata"]
     results: dict[str, measure.Result] = {}
     queried: list[_Queried] = []
+    pods = (canary_workload.ready_replicas if canary_workload else 0, stable_workload.ready_replicas if stable_workload else 0)
     metrics: dict[str, Metric] = {}
     for request in due:
         metric = spec.analysis.metric(request.metric)
@@ -185,7 +194,7 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         if error:
             results[metric.name] = measure.Result("Error", None, error)
         else:
-            queried.append(_Queried(metric, values, requests, parse_duration(metric.interval or spec.analysis.interval)))
+            queried.append(_Queried(metric, values, requests, parse_duration(metric.interval or spec.analysis.interval), pods))
     results.update(_judge_compares(spec, status, queried, now))
     out = []
     for metric in metrics.values():
@@ -194,6 +203,8 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
                                    stable_requests=result.stable_requests, canary_requests=result.canary_requests,
                                    canary_weight=(status.canary_weight or None) if metric.compare is not None else None,
+                                   canary_pods=pods[0] if metric.compare is not None else None,
+                                   stable_pods=pods[1] if metric.compare is not None else None,
                                    marginal=result.marginal))
     return tuple(out)
 

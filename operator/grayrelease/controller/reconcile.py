@@ -86,7 +86,7 @@ def reconcile(key: store.Key) -> float | None:
         stable=stable,
         canary=canary,
         traffic=observe.traffic(router, body, spec, stable, canary),
-        measurements=observe.measurements(body, spec, status, due, now),
+        measurements=observe.measurements(body, spec, status, due, now, stable, canary),
         inspection=observe.inspection(body, spec, status),
         router_mode=spec.router_mode,
     )

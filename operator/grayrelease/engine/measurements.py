@@ -154,6 +154,8 @@ def _record(record: MetricStatus, metric: Metric, m: Measurement) -> None:
             stable_requests=[*(history.stable_requests or []), m.stable_requests][-MAX_COMPARE_HISTORY:] if counted else None,
             canary_requests=[*(history.canary_requests or []), m.canary_requests][-MAX_COMPARE_HISTORY:] if counted else None,
             canary_weights=[*history.weights(), m.canary_weight][-MAX_COMPARE_HISTORY:],
+            canary_pods=[*history.pods()[0], m.canary_pods][-MAX_COMPARE_HISTORY:],
+            stable_pods=[*history.pods()[1], m.stable_pods][-MAX_COMPARE_HISTORY:],
         )
 
 

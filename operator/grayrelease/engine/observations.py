@@ -47,6 +47,8 @@ class Measurement:
     stable_requests: float | None = None  # compare metrics with requestsQuery: requests in the interval
     canary_requests: float | None = None
     canary_weight: float | None = None  # compare metrics: the canary's weight when measured
+    canary_pods: int | None = None  # compare metrics: ready pods of each side when measured
+    stable_pods: int | None = None
     marginal: bool = False  # compare metrics: a pass, but the canary looks worse at this look
 
 

@@ -386,6 +386,44 @@ class TestThroughput:
         assert (verdict.classification, verdict.failed) == ("NoData", False)
 
 
+class TestRatesPerPodBehindARouter:
+    """A router gives one canary pod 5% beside ten stable pods: that pod is due about half of a
+    stable pod's rate (5/1 against 95/10). With the pods known, a rate per pod is read so."""
+
+    @staticmethod
+    def _rates(canary_factor: float, pods: bool, n: int = 12) -> MetricHistory:
+        stable = _noisy(9.5, n, 0.03, 1)  # 95% of 100 requests/s over ten pods
+        canary = [v * canary_factor for v in _noisy(5.0, n, 0.03, 2)]  # 5% on one pod
+        counts = dict(canary_pods=[1] * n, stable_pods=[10] * n) if pods else {}
+        return MetricHistory("rps_per_pod", stable, canary, kind="throughput", canary_weight=5.0, **counts)
+
+    @pytest.mark.parametrize("per", ["auto", "pod"])
+    def test_a_healthy_canary_pod_passes_once_its_pods_are_known(self, per: str) -> None:
+        assert judge.judge_metric(self._rates(1.0, pods=False), CompareConfig(per=per)).failed is True  # half a pod's rate
+        verdict = judge.judge_metric(self._rates(1.0, pods=True), CompareConfig(per=per))
+        assert verdict.failed is False, verdict.reason
+
+    @pytest.mark.parametrize("per", ["auto", "pod"])
+    def test_a_drop_still_fails(self, per: str) -> None:
+        verdict = judge.judge_metric(self._rates(0.6, pods=True), CompareConfig(per=per))
+        assert (verdict.classification, verdict.failed) == ("Low", True)
+
+    def test_where_the_pods_carry_the_split_nothing_changes(self) -> None:
+        # No router: two canary pods of ten serve 20%, and a canary pod is due a stable pod's rate.
+        stable, canary = _noisy(10.0, 12, 0.03, 1), _noisy(10.0, 12, 0.03, 2)
+        plain = MetricHistory("rps", stable, canary, kind="throughput", canary_weight=20.0)
+        counted = dataclasses.replace(plain, canary_pods=[2] * 12, stable_pods=[8] * 12)
+        assert judge.judge_metric(counted) == judge.judge_metric(plain)
+        assert judge.judge_metric(counted).failed is False
+
+    def test_a_sum_per_side_is_not_read_per_pod(self) -> None:
+        stable, canary = _noisy(95.0, 12, 0.03, 1), _noisy(5.0, 12, 0.03, 2)
+        history = MetricHistory("rps", stable, canary, kind="throughput", canary_weight=5.0, canary_pods=[1] * 12,
+                                stable_pods=[10] * 12)
+        assert judge.judge_metric(history).failed is False
+        assert judge.judge_metric(dataclasses.replace(history, canary=[v * 0.6 for v in canary])).failed is True
+
+
 class TestFewEvents:
     """A rate of a handful of requests per interval wanders as a Poisson count, whatever the prior says."""
 

@@ -46,7 +46,7 @@ def _metric(name: str, kind: str, interval: str | None = None, **compare: Any) -
 
 
 def _operate(spec: GrayReleaseSpec, sides: Sides, looks: int, weight: float = 5.0,
-             first_look: int = 0) -> tuple[GrayReleaseStatus, int | None]:
+             first_look: int = 0, pods: tuple[int, int] = (1, 3)) -> tuple[GrayReleaseStatus, int | None]:
     """Run the operator's judging for ``looks`` intervals (or until a metric fails), keeping every
     answer in the status as the engine does; returns the status and the look that failed. The
     first measurement is at ``first_look``, as where the operator waits for a query window to fill."""
@@ -57,7 +57,7 @@ def _operate(spec: GrayReleaseSpec, sides: Sides, looks: int, weight: float = 5.
         for name, (stable, canary) in sides(look).items():
             metric = spec.analysis.metric(name)
             assert metric is not None
-            queried.append(observe._Queried(metric, {"stable": stable, "canary": canary}, None, INTERVAL))
+            queried.append(observe._Queried(metric, {"stable": stable, "canary": canary}, None, INTERVAL, pods))
         results = observe._judge_compares(spec, status, queried, now)
         for item in queried:
             result = results[item.metric.name]
@@ -65,7 +65,7 @@ def _operate(spec: GrayReleaseSpec, sides: Sides, looks: int, weight: float = 5.
             measurements._record(record, item.metric, Measurement(
                 metric=item.metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                 message=result.message, measured_at=now, stable_value=result.stable_value,
-                canary_weight=weight, marginal=result.marginal))
+                canary_weight=weight, canary_pods=pods[0], stable_pods=pods[1], marginal=result.marginal))
             status.analysis[item.metric.name] = record
         if any(r.phase == "Failed" for r in results.values()):
             return status, look
@@ -164,6 +164,21 @@ def test_a_metric_that_stopped_earlier_is_judged_apart() -> None:
     assert [(s.name, [m.name for m in s.metrics]) for s in scenarios] == [
         ("shop/checkout", ["latency"]), ("shop/checkout:memory", ["memory"])]
     assert [backtest.replay(s).verdict for s in scenarios] == ["promote", "promote"]
+
+
+def test_a_rate_per_pod_behind_a_router_replays_with_its_pods() -> None:
+    """One canary pod at 5% beside ten stable pods serves half a stable pod's rate, as it should."""
+    spec = _spec(_metric("rps", "throughput", per="pod"))
+    rng = np.random.default_rng(4)
+    draws = rng.normal(0, 0.03, size=(40, 2))
+    status, failed = _operate(spec, lambda look: {"rps": (9.5 * math.exp(draws[look, 0]), 5.0 * math.exp(draws[look, 1]))},
+                              20, pods=(1, 10))
+    assert failed is None
+    [scenario] = recorded.scenarios_from_release(_model(spec, status))
+    assert scenario.canary_pods == [1] * 20 and scenario.stable_pods == [10] * 20
+    assert backtest.replay(scenario).verdict == "promote"
+    blind = scenario.model_copy(update={"canary_pods": None, "stable_pods": None})
+    assert backtest.replay(blind).verdict == "rollback"  # what the judge made of it before pods were recorded
 
 
 def test_a_window_the_operator_waited_for_is_not_waited_for_again() -> None:

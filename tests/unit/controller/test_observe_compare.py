@@ -6,8 +6,11 @@ Prometheus is involved, so the rules are checked here and end to end in tests/e2
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from grayrelease.analysis import recorded
 from grayrelease.api.spec import GrayReleaseSpec
@@ -153,3 +156,24 @@ def test_first_age_counts_what_the_status_cut() -> None:
     assert recorded.first_age(NOW - 40 * INTERVAL, 30, INTERVAL, NOW) == 10 * INTERVAL.total_seconds()
     assert recorded.first_age(NOW - 3 * INTERVAL, 3, INTERVAL, NOW) == 0.0
     assert recorded.first_age(None, 30, INTERVAL, NOW) == 0.0
+
+
+def test_a_rate_per_pod_is_read_by_the_pods_recorded_with_it() -> None:
+    """A router gives the one canary pod 5% beside ten stable pods: it serves about half of a stable
+    pod's rate, which is its due. The pods recorded at each look, and those of this look, say so."""
+    spec = _spec(_metric("rps", "throughput", per="pod"))
+    rng = np.random.default_rng(3)
+    stable = [9.5 * float(np.exp(rng.normal(0, 0.03))) for _ in range(8)]
+    canary = [5.0 * float(np.exp(rng.normal(0, 0.03))) for _ in range(8)]
+
+    def status(pods: bool) -> GrayReleaseStatus:
+        record = _record(stable, canary)
+        if pods:
+            record.history.canary_pods, record.history.stable_pods = [1] * 8, [10] * 8  # type: ignore[union-attr]
+        return GrayReleaseStatus(canary_weight=5, analysis={"rps": record})
+
+    look = _queried(spec, "rps", 9.4, 5.1)
+    counted = observe._judge_compares(spec, status(True), [dataclasses.replace(look, pods=(1, 10))], NOW)
+    assert counted["rps"].phase == "Successful", counted["rps"].message
+    unknown = observe._judge_compares(spec, status(False), [look], NOW)
+    assert unknown["rps"].phase == "Failed"  # taken as due a stable pod's rate: 47% low
