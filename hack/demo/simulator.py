@@ -9,11 +9,13 @@ latencies from a per-revision model set by annotations on the pod template:
     sim.grayrelease.io/error-ratio: "0.2"    # fraction of requests answered 5xx (default 0.001)
     sim.grayrelease.io/latency-ms: "120"     # median latency (default 50; log-normal spread)
 
-It serves what a real service's instrumentation would on /metrics, and registers itself as a
-file-based Prometheus target:
+It serves what a real service's instrumentation would on /metrics, and what kube-state-metrics
+would of the Deployments' ready pods (so a query can divide a side's requests by its pods), and
+registers itself as a file-based Prometheus target:
 
     http_requests_total{namespace, app, role, revision, code}
     http_request_duration_seconds_bucket{namespace, app, role, revision, le}
+    kube_deployment_status_replicas_ready{namespace, deployment}
 
 Only loopback is used: the API server through the kubeconfig, and the /metrics listener.
 """
@@ -33,7 +35,7 @@ from typing import Any
 
 import kubernetes
 import numpy as np
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 log = logging.getLogger("simulator")
 
@@ -53,6 +55,8 @@ class Model:
                                 registry=self.registry)
         self.latency = Histogram("http_request_duration_seconds", "Request latency.", labels,
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.ready = Gauge("kube_deployment_status_replicas_ready", "Ready pods of a Deployment (as kube-state-metrics).",
+                           ["namespace", "deployment"], registry=self.registry)
 
 
 def _side(deployment: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -111,6 +115,8 @@ class Simulator:
 
     def step(self, dt: float) -> None:
         deployments = self._deployments()
+        for (ns, deployment), body in deployments.items():
+            self.model.ready.labels(namespace=ns, deployment=deployment).set((body.get("status") or {}).get("readyReplicas") or 0)
         for release in self._releases():
             ns, name = release["metadata"]["namespace"], release["metadata"]["name"]
             stable = _side(deployments.get((ns, f"{name}-stable")))

@@ -335,6 +335,51 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
 
 
+def test_a_rate_per_pod_behind_a_router_is_judged_by_what_a_canary_pod_is_due(
+        cluster: Cluster, namespace: str, operator: Process, simulator: Process, prometheus: Prometheus,
+        tmp_path: Path) -> None:
+    """The router gives the one canary pod 5% beside ten stable pods: it serves about half of a stable
+    pod's requests, which is its due. Requests per pod (divided by kube-state-metrics' ready pods)
+    must not read as a 47% drop: the operator records each side's ready pods with every measurement.
+    Replayed without them, the same release is rolled back."""
+    cluster.apply(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: pods}\n"
+        "spec:\n  parentRefs: [{name: public}]\n  rules:\n  - backendRefs: [{name: pods-stable, port: 80}]\n",
+        namespace)
+    routing = {"gatewayAPI": {"httpRoute": "pods"}}
+    side = 'namespace="{{ namespace }}",app="{{ name }}",role="{{ side.role }}"'
+    ready = 'kube_deployment_status_replicas_ready{namespace="{{ namespace }}",deployment="{{ name }}-{{ side.role }}"}'
+    analysis = {"interval": "4s", "initialDelay": "4s", "metrics": [
+        {"name": "per-pod", "provider": {"prometheus": {"address": prometheus.url}},
+         "query": f"sum(rate(http_requests_total{{{side}}}[4s])) / sum({ready})",
+         "compare": {"against": "stable", "kind": "throughput", "per": "pod"}},
+    ]}
+    steps = [{"setWeight": 5}, {"pause": {"duration": "48s"}}]
+    release = dict(replicas=10, steps=steps, analysis=analysis, traffic=routing)
+    cluster.apply(gr.grayrelease("pods", **release), namespace)
+    first = gr.wait_phase(cluster, namespace, "pods", "Succeeded", timeout=60)
+
+    cluster.apply(gr.grayrelease("pods", image="example.com/app:2", **release), namespace)
+    done = gr.wait_status(cluster, namespace, "pods", lambda s: s.get("phase") == "RolledBack" or (
+        s.get("phase") == "Succeeded" and s.get("stableRevision") != first["stableRevision"]),
+        timeout=150, what="the release's end")
+    record = done["analysis"]["per-pod"]
+    assert done["phase"] == "Succeeded", record["measurements"][-1]["message"]
+    history = record["history"]
+    assert (1, 10) in set(zip(history["canaryPods"], history["stablePods"]))
+    ratios = [c / s for c, s in zip(history["canary"], history["stable"]) if c and s]
+    assert 0.35 < sorted(ratios)[len(ratios) // 2] < 0.75, ratios  # a canary pod serves about half a stable pod's rate
+
+    manifest = json.loads(cluster.kubectl("get", "grayrelease", "pods", "-n", namespace, "-o", "json").stdout)
+    blind = manifest["status"]["analysis"]["per-pod"]["history"]
+    blind.pop("canaryPods"), blind.pop("stablePods")
+    replayed = subprocess.run([sys.executable, "-m", "grayrelease.cli.main", "replay", "--from-release", "-", "--json"],
+                              input=json.dumps(manifest), capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(replayed.stdout)["scenarios"][0]["verdict"] == "rollback"
+    print(f"\n[figure] a 5% canary pod beside ten stable pods served {sorted(ratios)[len(ratios) // 2]:.2f} of a stable"
+          f" pod's rate over {len(ratios)} intervals: promoted with its pods known, rolled back without")
+
+
 def test_marginal_canary_is_held_at_its_weight(cluster: Cluster, namespace: str, operator: Process,
                                                prometheus: Prometheus) -> None:
     """A canary that looks worse when its step completes, but not yet conclusively, gets no more traffic.
