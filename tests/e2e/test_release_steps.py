@@ -333,6 +333,7 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     window = json.loads((tmp_path / "window.json").read_text())
     assert len(window["metrics"][1]["canary"]) >= len(availability["history"]["canary"])
     assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
+    assert 2 in window["canary_pods"] and 8 in window["stable_pods"], "the pods come from grayrelease_release_ready_pods"
 
 
 def test_a_rate_per_pod_behind_a_router_is_judged_by_what_a_canary_pod_is_due(

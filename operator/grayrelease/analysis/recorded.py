@@ -118,14 +118,14 @@ def _scenario(name: str, interval: timedelta, members: list[tuple[Metric, Metric
         "format": FORMAT,
         "name": name,
         "interval_seconds": step,
-        "canary_weights": _known(weights),
-        "canary_pods": _known(canary_pods),
-        "stable_pods": _known(stable_pods),
+        "canary_weights": known(weights),
+        "canary_pods": known(canary_pods),
+        "stable_pods": known(stable_pods),
         "first_age_seconds": first_age(status.release_started_at, length, interval, latest) if latest else 0.0,
         "metrics": metrics,
     })
 
 
-def _known(values: list[Any]) -> list[Any] | None:
+def known(values: list[Any]) -> list[Any] | None:
     """``values``, or None where none is known (a scenario field left out)."""
     return values if any(v is not None for v in values) else None

@@ -4,8 +4,9 @@
 each compare metric, ``analysis.recorded``). With ``--from-prometheus URL`` too, the release's
 own queries are run again as range queries over its whole analysis window, so a release longer
 than the status keeps is replayed from its start. The canary's weight at each interval comes
-from the operator's own metric, ``grayrelease_release_canary_weight_ratio``, where Prometheus
-scrapes the operator; otherwise from the status for the intervals it kept.
+from the operator's own metric, ``grayrelease_release_canary_weight_ratio``, and each side's
+ready pods from ``grayrelease_release_ready_pods``, where Prometheus scrapes the operator;
+otherwise from the status for the intervals it kept.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
     for metric in compares:
         groups.setdefault(parse_duration(metric.interval or release.spec.analysis.interval), []).append(metric)
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
-    weight_query = (f'100 * max(grayrelease_release_canary_weight_ratio{{namespace="{templating.escape_promql_string(meta.get("namespace", ""))}",'
-                    f'name="{templating.escape_promql_string(meta.get("name", ""))}"}})')
+    release_labels = (f'namespace="{templating.escape_promql_string(meta.get("namespace", ""))}",'
+                      f'name="{templating.escape_promql_string(meta.get("name", ""))}"')
+    weight_query = f"100 * max(grayrelease_release_canary_weight_ratio{{{release_labels}}})"
     out = []
     for interval, metrics in sorted(groups.items()):
         step = interval.total_seconds()
@@ -118,13 +120,15 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
                     values[f"{side}_requests"] = series(templating.render(counted, variables[side]), start, end, step, length)
             entries.append(recorded.metric_entry(metric, step, values))
         weights = [None if w is None else round(w, 6) for w in series(weight_query, start, end, step, length)]
+        pods = [series(f'max(grayrelease_release_ready_pods{{{release_labels},role="{role}"}})', start, end, step, length)
+                for role in ("canary", "stable")]
         out.append(Scenario.model_validate({
             "format": FORMAT,
             "name": name if len(groups) == 1 else f"{name}@{step:g}s",
             "interval_seconds": step,
-            "canary_weights": weights if any(w is not None for w in weights) else _status_tail(release, metrics, length, 0),
-            "canary_pods": _status_tail(release, metrics, length, 1),
-            "stable_pods": _status_tail(release, metrics, length, 2),
+            "canary_weights": recorded.known(weights) or _status_tail(release, metrics, length, 0),
+            "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, 1),
+            "stable_pods": recorded.known(pods[1]) or _status_tail(release, metrics, length, 2),
             "first_age_seconds": max(0.0, (start - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
             "metrics": entries,
         }))

@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from grayrelease import __version__, kube
 from grayrelease.api.status import GrayReleaseStatus, Phase
 from grayrelease.engine import actions as act
+from grayrelease.engine.observations import DeploymentObservation
 
 Key = tuple[str, str]
 
@@ -64,6 +65,8 @@ PHASE = prometheus_client.Gauge(
 CANARY_WEIGHT = prometheus_client.Gauge(
     "grayrelease_release_canary_weight_ratio", "Share of traffic (or ready replicas) the canary receives, 0 to 1.",
     RELEASE)
+READY_PODS = prometheus_client.Gauge(
+    "grayrelease_release_ready_pods", "Ready pods of each side of a release (role stable or canary).", [*RELEASE, "role"])
 CURRENT_STEP = prometheus_client.Gauge(
     "grayrelease_release_current_step", "Index of the step the release is at (0-based).", RELEASE)
 STEP_DURATION = prometheus_client.Histogram(
@@ -129,6 +132,12 @@ def release_state(key: Key, status: GrayReleaseStatus) -> None:
         _child(PHASE, key, phase.value).set(1 if status.phase is phase else 0)
     _child(CANARY_WEIGHT, key).set(status.canary_weight / 100)
     _child(CURRENT_STEP, key).set(status.current_step_index)
+
+
+def ready_pods(key: Key, stable: DeploymentObservation | None, canary: DeploymentObservation | None) -> None:
+    """Sets each side's ready pods: what a rate per pod is due behind a router, for queries and replays."""
+    for role, workload in (("stable", stable), ("canary", canary)):
+        _child(READY_PODS, key, role).set(workload.ready_replicas if workload else 0)
 
 
 def reconciled(key: Key, before: GrayReleaseStatus, after: GrayReleaseStatus, actions: Sequence[act.Action],

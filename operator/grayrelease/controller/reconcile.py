@@ -74,6 +74,7 @@ def reconcile(key: store.Key) -> float | None:
     generation = int(meta.get("generation", 0))
     stable, canary = observe.workload_pair(meta["namespace"], meta["name"])
     metrics.release_state(key, status)
+    metrics.ready_pods(key, stable, canary)
     if _settled(status, generation, revision, canary):
         return None  # idle: nothing to do until the resource or its workloads change
 

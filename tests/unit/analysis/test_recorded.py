@@ -281,6 +281,8 @@ class TestFromPrometheus:
             asked.append(query)
             if "grayrelease_release_canary_weight_ratio" in query:
                 return [5.0] * (length // 2) + [20.0] * (length - length // 2) if weights else [None] * length
+            if "grayrelease_release_ready_pods" in query:
+                return [1.0 if 'role="canary"' in query else 10.0] * length if weights else [None] * length
             canary = 'role="canary"' in query
             noise = np.random.default_rng(2 if canary else 1).normal(0, 0.04, length)
             return [0.2 * (1.5 if canary and k >= length - 10 else 1.0) * math.exp(noise[k]) for k in range(length)]
@@ -295,14 +297,16 @@ class TestFromPrometheus:
         assert scenario.canary_weights is not None and {5.0, 20.0} == set(scenario.canary_weights)
         assert 'role="stable",rev="v1"' in asked[0] and 'role="canary",rev="v2"' in asked[1]
         assert 'namespace="shop",name="checkout"' in asked[2]
+        assert scenario.canary_pods == [1.0] * 91 and scenario.stable_pods == [10.0] * 91  # the operator's own gauge
         outcome = backtest.replay(scenario)
         assert outcome.verdict == "rollback" and outcome.decided_index > 80  # the last ten intervals are slow
 
-    def test_without_the_operators_metric_the_status_weights_fill_the_end(self) -> None:
+    def test_without_the_operators_metrics_the_status_fills_the_end(self) -> None:
         series, _ = self._prometheus(weights=False)
         [scenario] = replay_release.from_prometheus(self._release(), series)
         assert scenario.canary_weights is not None
         assert scenario.canary_weights[:31] == [None] * 31 and scenario.canary_weights[31:] == [5.0] * 60
+        assert scenario.canary_pods is not None and scenario.canary_pods[31:] == [1] * 60  # as the status kept them
 
     def test_a_promoted_release_needs_the_old_stable_revision(self) -> None:
         series, asked = self._prometheus()

@@ -13,6 +13,7 @@ from grayrelease import kube
 from grayrelease.analysis import prometheus as _query_histogram  # noqa: F401 - registers its histogram
 from grayrelease.api.status import GrayReleaseStatus
 from grayrelease.controller import metrics
+from grayrelease.engine.observations import DeploymentObservation
 from grayrelease.engine import actions as act
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -48,6 +49,14 @@ def test_phase_is_a_state_set_with_weight_and_step() -> None:
     metrics.release_state(KEY, status(phase="Paused", canaryWeight=25, currentStepIndex=2))
     assert sample("grayrelease_release_phase", **LABELS, phase="Progressing") == 0
     assert sample("grayrelease_release_phase", **LABELS, phase="Paused") == 1
+
+
+def test_ready_pods_per_side() -> None:
+    metrics.ready_pods(KEY, DeploymentObservation("a", 10, 10, 10, 10, True), DeploymentObservation("b", 2, 1, 1, 2, False))
+    assert sample("grayrelease_release_ready_pods", **LABELS, role="stable") == 10
+    assert sample("grayrelease_release_ready_pods", **LABELS, role="canary") == 1
+    metrics.ready_pods(KEY, DeploymentObservation("a", 10, 10, 10, 10, True), None)  # the canary scaled away
+    assert sample("grayrelease_release_ready_pods", **LABELS, role="canary") == 0
 
 
 def test_a_completed_step_observes_its_duration() -> None:
