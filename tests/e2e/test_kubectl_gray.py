@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from grayrelease.workloads import manifests
 from grayrelease.workloads.revision import template_revision
@@ -204,3 +205,30 @@ def test_flags_choose_kubeconfig_context_and_namespace(crds: harness.Cluster, un
     assert result.returncode == 0, result.stderr
     assert f"Namespace:      {unmanaged_namespace}" in result.stdout
     assert os.path.exists(path)
+
+
+def test_replay_judges_the_recorded_analysis_again(crds: harness.Cluster, unmanaged_namespace: str, gray) -> None:
+    """``kubectl gray replay`` reads the release's compare history from the API server and judges it
+    again, with the release's settings or others."""
+    manifest = yaml.safe_load(MANIFEST)
+    manifest["metadata"]["name"] = "judged"
+    manifest["spec"]["analysis"] = {"interval": "30s", "metrics": [{
+        "name": "latency", "provider": {"prometheus": {"address": "http://prometheus:9090"}},
+        "query": 'histogram_quantile(0.99, sum(rate(latency_bucket{role="{{ side.role }}"}[30s])) by (le))',
+        "compare": {"kind": "latency"}}]}
+    crds.apply(json.dumps(manifest), unmanaged_namespace)
+    assert gray("replay", "judged", check=False).returncode == 1  # nothing measured yet: said, not judged
+
+    wobble = [1.0, 1.02, 0.99, 1.01, 0.98, 1.0, 1.03, 0.99, 1.0, 1.01, 0.97, 1.02]
+    history = {"stable": [0.2 * w for w in wobble], "canary": [0.3 * w for w in reversed(wobble)],
+               "canaryWeights": [25.0] * 12, "canaryPods": [1] * 12, "stablePods": [3] * 12}
+    _write_status(crds, unmanaged_namespace, {
+        "phase": "RolledBack", "stableRevision": "a", "canaryRevision": "b", "abortedRevision": "b",
+        "releaseStartedAt": "2025-03-01T12:00:00Z",
+        "analysis": {"latency": {"phase": "Failed", "failures": 1, "lastMeasuredAt": "2025-03-01T12:06:00Z",
+                                 "history": history}}}, name="judged")
+
+    table = gray("replay", "judged").stdout
+    assert f"{unmanaged_namespace}/judged  rollback" in table and "latency: canary 50% higher" in table
+    lenient = gray("replay", "judged", "--max-degradation", "0.8", "--json").stdout
+    assert json.loads(lenient)["scenarios"][0]["verdict"] == "promote"

@@ -14,10 +14,11 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
+from grayrelease.api.compare import RatePer
 from grayrelease.api.durations import parse_duration
 from grayrelease.api.status import CommandAction
 from grayrelease.cli import gray_actions, gray_cluster, gray_completion, gray_table, gray_tree, gray_wait
@@ -91,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("-t", "--timeout", type=_duration, default=0.0,
                         help="give up after this long, exit 2 (e.g. 10m; default 0: wait forever)")
     status.add_argument("--interval", type=_duration, default=2.0, help="time between reads (default 2s)")
+
+    replay = add("replay")
+    replay.add_argument("name")
+    replay.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    # The judge's flags, as grayrelease replay takes them (imported when replay runs: scipy is heavy).
+    replay.add_argument("--confidence", type=float, help="judge with this confidence for every metric")
+    replay.add_argument("--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%)")
+    replay.add_argument("--per", choices=get_args(RatePer), help="how every throughput's values are taken")
 
     completion = add("completion")
     completion.add_argument("shell", choices=gray_completion.SHELLS)
@@ -199,6 +208,24 @@ def cmd_status(ctx: Context) -> int:
     return gray_wait.status(ctx.read, timeout=ctx.args.timeout, interval=ctx.args.interval)
 
 
+def cmd_replay(ctx: Context) -> int:
+    """The judge, offline, on what the release's status recorded (``grayrelease replay --from-release``)."""
+    from grayrelease.analysis import recorded  # noqa: PLC0415 - the judge's scipy only for this command
+    from grayrelease.cli import replay  # noqa: PLC0415
+
+    release = ctx.read()
+    scenarios = recorded.scenarios_from_release(release.model)
+    if not scenarios:
+        raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
+    try:
+        overrides = replay.judge_overrides(ctx.args)
+        replay.CompareConfig(**overrides)
+    except ValueError as error:
+        raise gray_cluster.CliError(" ".join(str(error).split())) from error
+    replay.report(scenarios, overrides, explain=True, as_json=ctx.args.json, jobs=1)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Context], int]] = {
     "get": cmd_get,
     "list": cmd_list,
@@ -211,6 +238,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "undo": cmd_undo,
     "set": cmd_set,
     "status": cmd_status,
+    "replay": cmd_replay,
 }
 
 

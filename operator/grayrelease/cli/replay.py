@@ -46,19 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = "Judge recorded or generated release scenarios offline, as the operator would have."
     parser.add_argument("path", nargs="?", type=Path, help="a scenario file or a folder of *.json scenarios")
     parser.add_argument("--json", action="store_true", help="print one JSON object: per-scenario verdicts and a summary")
-    parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
+    add_judge_flags(parser)
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="replay on N processes (default: every core, up to 8; 1 for none); the answers do not depend on it")
     parser.add_argument("--explain", action="store_true",
                         help="say why each release ended as it did: the deciding metrics and the judge's reasons")
-    parser.add_argument(
-        "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
-    )
-    parser.add_argument(
-        "--per", choices=get_args(RatePer),
-        help="how every throughput's values are taken: side (summed over a side's pods, read by the canary's share), "
-             "pod (per pod, compared as they are); default auto: read off the data",
-    )
     parser.add_argument(
         "--query-window", metavar="DURATION",
         help="the range (e.g. 5m) the queries' rates span, for request metrics whose scenario records none "
@@ -95,13 +87,7 @@ def run(args: argparse.Namespace) -> int:
     """Judge the scenarios and print the report. A folder's unreadable or invalid files are named on
     stderr and left out, the rest judged; the exit code is then 1, as ``kubectl apply -f DIR`` does."""
     skipped: list[str] = []
-    overrides: dict[str, Any] = {}
-    if args.confidence is not None:
-        overrides["confidence"] = args.confidence
-    if args.max_degradation is not None:
-        overrides["max_degradation"] = args.max_degradation
-    if args.per is not None:
-        overrides["per"] = args.per
+    overrides = judge_overrides(args)
     try:
         CompareConfig(**overrides)  # a setting out of range is said here, before any release is judged
         if args.query_window and not parse_duration(args.query_window) > 0:
@@ -141,19 +127,45 @@ def run(args: argparse.Namespace) -> int:
         window = parse_duration(args.query_window)
         scenarios = [with_query_window(s, window) for s in scenarios]
 
+    report(scenarios, overrides, explain=args.explain, as_json=args.json, jobs=args.jobs)
+    return 1 if skipped else 0
+
+
+def judge_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings ``--confidence``, ``--max-degradation`` and ``--per`` put on every metric."""
+    names = {"confidence": args.confidence, "max_degradation": args.max_degradation, "per": args.per}
+    return {name: value for name, value in names.items() if value is not None}
+
+
+def add_judge_flags(parser: argparse.ArgumentParser) -> None:
+    """``--confidence``, ``--max-degradation`` and ``--per``: settings to judge every metric with."""
+    parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
+    parser.add_argument(
+        "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
+    )
+    parser.add_argument(
+        "--per", choices=get_args(RatePer),
+        help="how every throughput's values are taken: side (summed over a side's pods, read by the canary's share), "
+             "pod (per pod, read by what a canary pod is due); default auto: read off the data",
+    )
+
+
+def report(scenarios: list[Scenario], overrides: dict[str, Any], *, explain: bool = False, as_json: bool = False,
+           jobs: int | None = None) -> None:
+    """Judge ``scenarios`` online with ``overrides`` on every metric's settings, and print the
+    verdicts (with why, if ``explain``) and the summary: a table, or one JSON object."""
     rule = backtest.judge_rule(overrides) if overrides else backtest.default_rule
-    outcomes = backtest.replay_all(scenarios, rule, jobs=args.jobs)
+    outcomes = backtest.replay_all(scenarios, rule, jobs=jobs)
     summary = backtest.score(scenarios, outcomes)
     rows: list[dict[str, Any]] = [{"name": o.name, "verdict": o.verdict, "decided_index": o.decided_index} for o in outcomes]
-    if args.explain:
+    if explain:
         for row, scenario, outcome in zip(rows, scenarios, outcomes):
             row["reason"] = backtest.explain(scenario, outcome, overrides)
-    report = {"scenarios": rows, "summary": summary.as_dict()}
-    if args.json:
-        print(json.dumps(report, indent=2))
+    printed = {"scenarios": rows, "summary": summary.as_dict()}
+    if as_json:
+        print(json.dumps(printed, indent=2))
     else:
-        _print_table(report)
-    return 1 if skipped else 0
+        _print_table(printed)
 
 
 def save(scenarios: list[Scenario], path: Path) -> None:
