@@ -37,6 +37,9 @@ release 1.1.0 0.002 82
 sleep 1
 kubectl gray get checkout -n demo --watch --until-done || true
 
+say "the statistical judge, offline, on what that release recorded (kubectl gray replay)"
+kubectl gray replay checkout -n demo || true
+
 say "release checkout 1.2.0: 15% of its requests fail; the analysis rolls it back"
 release 1.2.0 0.15 85
 sleep 1
