@@ -53,12 +53,14 @@ def body(step: int = 0, phase: str = "Progressing") -> dict[str, Any]:
     ("ProgressDeadlineExceeded", 2, "Progressing", {"onFailure": "pause"}, E.PAUSED),
     ("ProgressDeadlineExceeded", 4, "Progressing", {"onFailure": "pause"}, E.DEGRADED),
     ("SomethingNew", 0, "Progressing", {}, None),
+    ("AnalysisDryRunFailed", 2, "Progressing", {}, E.DRY_RUN_FAILED),
 ], ids=[
     "Promoted -> promoted", "RolledBack -> rolledBack", "Aborted -> aborted", "Paused by command -> paused",
     "no data -> paused", "marginal mid-release -> held", "marginal before promotion -> paused", "step completed into a manual gate -> paused", "manual gate left -> stepCompleted",
     "step completed into a weight -> stepCompleted", "promote into a manual gate -> paused",
     "promote-full -> stepCompleted", "retry -> started", "deadline, onFailure rollback -> degraded",
     "deadline in a step, onFailure pause -> paused", "deadline while promoting -> degraded", "unknown reason -> none",
+    "a dry-run metric failing -> dryRunFailed",
 ])
 def test_classify(reason: str, step: int, phase: str, strategy: dict[str, Any], event: E | None) -> None:
     assert payload.classify(reason, spec(**strategy), body(step, phase)["status"]) is event
@@ -114,6 +116,11 @@ def test_release_webhook_gets_its_chosen_events() -> None:
     assert urls("Promoted", own) == [CLUSTER, OWN]
     assert urls("RolledBack", own) == [CLUSTER]
     assert urls("Promoted", spec({"webhook": {"url": CLUSTER}})) == [CLUSTER]  # one POST per URL
+
+
+def test_a_dry_run_failure_goes_only_where_it_was_asked_for() -> None:
+    assert urls("AnalysisDryRunFailed", spec()) == []  # not a default event: the release goes on
+    assert urls("AnalysisDryRunFailed", spec({"webhook": {"url": OWN, "events": ["dryRunFailed"]}})) == [OWN]
 
 
 def test_release_webhook_defaults() -> None:
