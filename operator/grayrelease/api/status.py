@@ -155,6 +155,9 @@ class MetricStatus(Model):
     inconclusives: int = 0
     consecutive_errors: int = 0
     marginal: bool = False  # compare metrics: the canary looked worse at the last judged look; holds the step
+    dry_run: bool = Field(
+        False, description="The counters count measurements taken in dryRun: they decide nothing, even once dryRun is off.",
+    )
     measurements: list[MeasurementRecord] = Field(default_factory=list, max_length=MAX_MEASUREMENTS)
     history: CompareHistory | None = None
 

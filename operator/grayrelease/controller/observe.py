@@ -77,6 +77,7 @@ class _Queried:
     requests: dict[str, float | None] | None
     interval: timedelta
     pods: tuple[int | None, int | None] = (None, None)  # ready canary and stable pods at this look
+    weight: float | None = None  # the canary's share at this look (percent)
 
 
 def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta, at: datetime,
@@ -94,7 +95,7 @@ def _history(metric: Metric, status: GrayReleaseStatus, interval: timedelta, at:
     values = now.values if now else None
     requests = now.requests if now else None
     counted = bool(requests) if now else bool(past and past.stable_requests is not None)
-    weight = status.canary_weight or None
+    weight = now.weight if now is not None and now.weight is not None else (status.canary_weight or None)
     stable = series(past.stable if past else None, values, "stable")
     canary_pods, stable_pods = past.pods() if past else ([], [])
     return judge.MetricHistory(
@@ -135,11 +136,14 @@ def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: l
         if now - record.last_measured_at <= interval:
             recent[metric.name] = (interval, _history(metric, status, interval, record.last_measured_at))
     configs = {m.name: m.compare for m in spec.analysis.metrics if m.compare is not None}
+    # A dry-run metric decides nothing, also not through what it tells about a live one's canary.
+    dry = {m.name for m in spec.analysis.metrics if m.dry_run}
     out = {}
     for item in queried:
         name = item.metric.name
         interval, history = fresh[name]
-        context = [h.aligned(len(history.stable)) for other, (every, h) in recent.items() if other != name and every == interval]
+        context = [h.aligned(len(history.stable)) for other, (every, h) in recent.items()
+                   if other != name and every == interval and (other not in dry or name in dry)]
         verdict = judge.judge_together([history, *context], configs, judged={name})[0]
         out[name] = _result(item, verdict)
     return out
@@ -174,7 +178,8 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
     meta = body["metadata"]
     results: dict[str, measure.Result] = {}
     queried: list[_Queried] = []
-    pods = (canary_workload.ready_replicas if canary_workload else 0, stable_workload.ready_replicas if stable_workload else 0)
+    pods = (canary_workload.ready_replicas if canary_workload else None, stable_workload.ready_replicas if stable_workload else None)
+    weight = _measured_weight(spec, status, pods)
     metrics: dict[str, Metric] = {}
     for request in due:
         metric = spec.analysis.metric(request.metric)
@@ -194,7 +199,8 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         if error:
             results[metric.name] = measure.Result("Error", None, error)
         else:
-            queried.append(_Queried(metric, values, requests, parse_duration(metric.interval or spec.analysis.interval), pods))
+            queried.append(_Queried(metric, values, requests, parse_duration(metric.interval or spec.analysis.interval),
+                                    pods, weight))
     results.update(_judge_compares(spec, status, queried, now))
     out = []
     for metric in metrics.values():
@@ -202,11 +208,24 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
                                    stable_requests=result.stable_requests, canary_requests=result.canary_requests,
-                                   canary_weight=(status.canary_weight or None) if metric.compare is not None else None,
+                                   canary_weight=weight if metric.compare is not None else None,
                                    canary_pods=pods[0] if metric.compare is not None else None,
                                    stable_pods=pods[1] if metric.compare is not None else None,
                                    marginal=result.marginal))
     return tuple(out)
+
+
+def _measured_weight(spec: GrayReleaseSpec, status: GrayReleaseStatus, pods: tuple[int | None, int | None]) -> float | None:
+    """The canary's share of the traffic at this look, in percent: the router's weight, or without a
+    router the exact share of the ready pods. ``status.canary_weight`` rounds that share to a whole
+    percent, which for one canary pod beside 64 (1.5%, read 2%) would put a third of a rate per
+    side, or per pod, on the canary's account."""
+    if not status.canary_weight:
+        return None
+    canary, stable = pods
+    if spec.router_mode != "replicas" or not canary or stable is None:
+        return float(status.canary_weight)
+    return 100.0 * canary / (canary + stable)
 
 
 def inspection(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus) -> obs.InspectionObservation | None:

@@ -120,11 +120,14 @@ def fold(situation: Situation) -> None:
         record = status.analysis.get(m.metric) or MetricStatus()
         if record.last_measured_at is not None and m.measured_at <= record.last_measured_at:
             continue  # already counted: deciding twice must not count twice
-        if metric.dry_run and m.phase is MeasurementPhase.FAILED and record.phase is not MetricPhase.FAILED:
+        if metric.dry_run and m.phase is MeasurementPhase.FAILED and _last_verdict(record) is not MeasurementPhase.FAILED:
             situation.effects.append(actions.Emit(
                 type="Warning", reason="AnalysisDryRunFailed",
                 message=f"dry-run metric {metric.name} would have failed the release: {_describe(m)}",
             ))
+        if record.dry_run != metric.dry_run:
+            # dryRun turned on or off mid-release: what was counted the other way counts for nothing now.
+            _restart_counters(situation, m.metric, record, metric.dry_run)
         _record(record, metric, m)
         if background_started(situation, metric):
             _count(record, m.phase)
@@ -133,6 +136,21 @@ def fold(situation: Situation) -> None:
             gate = status.step_analysis.metrics.setdefault(m.metric, GateCounters())
             _count(gate, m.phase)
             gate.last_measured_at = m.measured_at
+
+
+def _last_verdict(record: MetricStatus) -> MeasurementPhase | None:
+    """The last Successful or Failed of the metric's measurements kept (query errors and gaps say nothing)."""
+    verdicts = (MeasurementPhase.SUCCESSFUL, MeasurementPhase.FAILED)
+    return next((e.phase for e in reversed(record.measurements) if e.phase in verdicts), None)
+
+
+def _restart_counters(situation: Situation, name: str, record: MetricStatus, dry_run: bool) -> None:
+    record.successes = record.failures = record.inconclusives = record.consecutive_errors = 0
+    record.marginal = False
+    record.dry_run = dry_run
+    gate = situation.status.step_analysis
+    if gate is not None and name in gate.metrics:
+        gate.metrics[name] = GateCounters()
 
 
 def _record(record: MetricStatus, metric: Metric, m: Measurement) -> None:
@@ -186,19 +204,22 @@ def _uses(situation: Situation) -> list[tuple[Metric, str, MetricStatus | GateCo
     uses: list[tuple[Metric, str, MetricStatus | GateCounters]] = []
     for metric in situation.spec.analysis.metrics:
         record = situation.status.analysis.get(metric.name)
-        if record is not None and metric.background and not metric.dry_run:
+        if record is not None and metric.background and not _dry_run(situation, metric.name):
             uses.append((metric, "background analysis", record))
     gate = situation.status.step_analysis
     for name in gate_metrics(situation):
         metric = situation.spec.analysis.metric(name)
-        if metric is not None and not metric.dry_run and gate is not None and name in gate.metrics:
+        if metric is not None and not _dry_run(situation, name) and gate is not None and name in gate.metrics:
             uses.append((metric, "analysis step", gate.metrics[name]))
     return uses
 
 
 def _dry_run(situation: Situation, name: str) -> bool:
+    """The metric is in dryRun, or its counters still count what it measured in dryRun (until its
+    next measurement restarts them)."""
     metric = situation.spec.analysis.metric(name)
-    return metric is not None and metric.dry_run
+    record = situation.status.analysis.get(name)
+    return (metric is not None and metric.dry_run) or (record is not None and record.dry_run)
 
 
 def _describe(m: Measurement) -> str:

@@ -416,6 +416,16 @@ class TestRatesPerPodBehindARouter:
         assert judge.judge_metric(counted) == judge.judge_metric(plain)
         assert judge.judge_metric(counted).failed is False
 
+    @pytest.mark.parametrize(("stable_pods", "drop", "fails"), [(64, 1.0, False), (150, 1.0, False), (39, 0.75, True)])
+    def test_many_pods_without_a_router(self, stable_pods: int, drop: float, fails: bool) -> None:
+        """Without a router one canary pod among many gets the pods' share, 1/65 = 1.5%: the weight
+        the operator records (exact, not the status's whole percent) and the pods then agree."""
+        weight = 100.0 / (stable_pods + 1)
+        stable, canary = _noisy(10.0, 12, 0.03, 1), [v * drop for v in _noisy(10.0, 12, 0.03, 2)]
+        history = MetricHistory("rps", stable, canary, kind="throughput", canary_weight=weight,
+                                canary_pods=[1] * 12, stable_pods=[stable_pods] * 12)
+        assert judge.judge_metric(history, CompareConfig(per="pod")).failed is fails
+
     def test_a_sum_per_side_is_not_read_per_pod(self) -> None:
         stable, canary = _noisy(95.0, 12, 0.03, 1), _noisy(5.0, 12, 0.03, 2)
         history = MetricHistory("rps", stable, canary, kind="throughput", canary_weight=5.0, canary_pods=[1] * 12,

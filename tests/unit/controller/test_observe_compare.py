@@ -68,6 +68,16 @@ def test_a_canary_whose_pods_still_report_a_gauge_is_not_taken_for_dead() -> Non
     assert alone["latency"].phase == "Failed"  # nothing says the canary is alive
 
 
+def test_a_dry_run_gauge_says_nothing_about_a_live_metrics_canary() -> None:
+    spec = _spec(_metric("latency", "latency"), {**_metric("memory", "gauge"), "dryRun": True})
+    status = GrayReleaseStatus(canary_weight=5, analysis={
+        "latency": _record(LATENCY, SILENT),
+        "memory": _record([5e8] * 6, [5e8] * 6),
+    })
+    both = [_queried(spec, "latency", 0.2, None), _queried(spec, "memory", 5e8, 5.1e8)]
+    assert observe._judge_compares(spec, status, both, NOW)["latency"].phase == "Failed"
+
+
 def test_a_gauge_measured_within_the_last_interval_counts_as_context() -> None:
     """Metrics that started at different times are measured at different looks; the latest values line up."""
     spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge"))
@@ -177,3 +187,15 @@ def test_a_rate_per_pod_is_read_by_the_pods_recorded_with_it() -> None:
     assert counted["rps"].phase == "Successful", counted["rps"].message
     unknown = observe._judge_compares(spec, status(False), [look], NOW)
     assert unknown["rps"].phase == "Failed"  # taken as due a stable pod's rate: 47% low
+
+
+def test_without_a_router_the_weight_measured_is_the_exact_share_of_the_pods() -> None:
+    spec = _spec(_metric("rps", "throughput"))
+    status = GrayReleaseStatus(canary_weight=2)  # 1 pod of 65, rounded
+    assert observe._measured_weight(spec, status, (1, 64)) == 100 / 65
+    assert observe._measured_weight(spec, status, (None, 64)) == 2.0
+    assert observe._measured_weight(spec, GrayReleaseStatus(canary_weight=0), (1, 64)) is None
+    routed = spec.model_copy(update={"traffic_routing": GrayReleaseSpec.model_validate({
+        **spec.to_dict(), "service": {"name": "a", "port": 80}, "trafficRouting": {"gatewayAPI": {"httpRoute": "r"}},
+    }).traffic_routing})
+    assert observe._measured_weight(routed, status, (1, 64)) == 2.0  # the router's weight is the split

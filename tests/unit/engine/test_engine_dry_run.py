@@ -69,3 +69,28 @@ def test_an_analysis_step_is_gated_by_its_other_metrics() -> None:
     assert decision.rule == "step complete" and decision.status.current_step_index == 3
     [event] = _events(decision)
     assert "error-rate 2/2 successful" in event.message and "judge (dry run) 0 successful, 3 failed" in event.message
+
+
+def test_turning_dry_run_off_does_not_fail_the_release_on_what_it_counted() -> None:
+    failed = decide(SPEC, _pausing(), obs(**READY_25, measurements=(measured("Failed", value=0.2, at=T0 + MIN, name="judge"),)),
+                    T0 + MIN)
+    assert failed.status.analysis["judge"].failures == 1 and failed.status.analysis["judge"].dry_run is True
+    live = spec(steps=STEPS, metrics=[metric(), metric("judge")])  # dryRun taken out of the spec mid-release
+    assert decide(live, failed.status, obs(**READY_25), T0 + 2 * MIN).rule is None  # the dry run's failure counts for nothing
+    passed = decide(live, failed.status, obs(**READY_25, measurements=(measured("Successful", at=T0 + 2 * MIN, name="judge"),)),
+                    T0 + 2 * MIN)
+    record = passed.status.analysis["judge"]
+    assert (record.dry_run, record.successes, record.failures) == (False, 1, 0)  # counted afresh, live
+    failing = decide(live, passed.status, obs(**READY_25, measurements=(measured("Failed", value=0.3, at=T0 + 3 * MIN, name="judge"),)),
+                     T0 + 3 * MIN)
+    assert failing.rule == "analysis failed"
+
+
+def test_a_query_error_between_two_failures_is_no_new_turn() -> None:
+    first = decide(SPEC, _pausing(), obs(**READY_25, measurements=(measured("Failed", value=0.2, at=T0 + MIN, name="judge"),)),
+                   T0 + MIN)
+    error = decide(SPEC, first.status, obs(**READY_25, measurements=(measured("Error", value=None, at=T0 + 2 * MIN, name="judge"),)),
+                   T0 + 2 * MIN)
+    again = decide(SPEC, error.status, obs(**READY_25, measurements=(measured("Failed", value=0.2, at=T0 + 3 * MIN, name="judge"),)),
+                   T0 + 3 * MIN)
+    assert [len(_events(d)) for d in (first, error, again)] == [1, 0, 0]
