@@ -42,12 +42,15 @@ class Looks:
         return sum(self.runs)
 
 
-def marginal_looks(scenario: Scenario, verdict_of: Judge = judge.judge) -> Looks:
-    """Judge every look of ``scenario`` as ``backtest.replay`` does, until a rollback, and note the marginal ones."""
+def marginal_looks(scenario: Scenario, verdict_of: Judge | None = None) -> Looks:
+    """Judge every look of ``scenario`` as ``backtest.replay`` does (with the settings the scenario
+    records), until a rollback, and note the marginal ones."""
     runs: list[int] = []
     run = looks = 0
+    settings = backtest.settings_of(scenario) or None
     for index in range(scenario.intervals):
-        verdict = verdict_of(backtest.histories_at(scenario, index))
+        histories = backtest.histories_at(scenario, index)
+        verdict = verdict_of(histories) if verdict_of is not None else judge.judge(histories, settings)
         looks += 1
         if verdict.decision == "rollback":
             break

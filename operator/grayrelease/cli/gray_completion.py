@@ -9,6 +9,9 @@ Release names come from the cluster; a slow or unreachable cluster gives no name
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import get_args
+
+from grayrelease.api.compare import RatePer
 
 NO_FILE_COMPLETION = 4
 
@@ -28,8 +31,10 @@ COMMANDS: dict[str, str] = {
     "version": "print the version",
 }
 TAKES_NAME = frozenset({"get", "promote", "abort", "retry", "pause", "resume", "undo", "status", "replay"})
-FLAG_VALUES: dict[str, tuple[str, ...]] = {"-o": ("json", "yaml", "wide"), "--output": ("json", "yaml", "wide")}
-VALUE_FLAGS = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "-o", "--output", "--timeout", "--interval"})
+FLAG_VALUES: dict[str, tuple[str, ...]] = {"-o": ("json", "yaml", "wide"), "--output": ("json", "yaml", "wide"),
+                                           "--per": get_args(RatePer)}
+VALUE_FLAGS = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "-o", "--output", "--timeout", "--interval",
+                         "--confidence", "--max-degradation", "--per"})
 SHELLS = ("bash", "zsh", "kubectl-plugin")
 
 

@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             print("grayrelease replay: give a scenario PATH, --from-release FILE or --from-prometheus URL",
                   file=sys.stderr)
             return 2
+        _refuse_ignored(args)
         if args.from_release:
             series = _range_query(_client(args.from_prometheus)) if args.from_prometheus else None
             span = replay_release.Window(
@@ -129,6 +130,24 @@ def run(args: argparse.Namespace) -> int:
 
     report(scenarios, overrides, explain=args.explain, as_json=args.json, jobs=args.jobs)
     return 1 if skipped else 0
+
+
+def _refuse_ignored(args: argparse.Namespace) -> None:
+    """A flag the chosen source would not use is an error, not silently nothing."""
+    ignored = []
+    if args.save and args.path is not None:
+        ignored.append("--save (scenario files are saved already)")
+    if not args.from_prometheus:
+        ignored += [flag for flag, value in (("--start", args.start), ("--end", args.end)) if value]
+    if not args.from_release:
+        ignored += [flag for flag, value in (("--stable-revision", args.stable_revision),
+                                             ("--canary-revision", args.canary_revision)) if value]
+    if args.from_release or not args.from_prometheus:
+        ignored += [flag for flag, value in (("--metric", args.metric), ("--stable", args.stable), ("--canary", args.canary),
+                                             ("--stable-requests", args.stable_requests),
+                                             ("--canary-requests", args.canary_requests), ("--name", args.name)) if value]
+    if ignored:
+        raise ValueError(f"not used with this source: {', '.join(ignored)}")
 
 
 def judge_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -169,8 +188,11 @@ def report(scenarios: list[Scenario], overrides: dict[str, Any], *, explain: boo
 
 
 def save(scenarios: list[Scenario], path: Path) -> None:
-    """One scenario to the file ``path``; several into the folder ``path``, one file each."""
-    if len(scenarios) == 1 and not path.is_dir():
+    """The scenarios to the file ``path`` if it is named ``*.json`` (one scenario), else into the
+    folder ``path``, one file each."""
+    if path.suffix == ".json" and not path.is_dir():
+        if len(scenarios) != 1:
+            raise ValueError(f"--save {path}: {len(scenarios)} scenarios do not fit one file; give a folder")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_scenario(scenarios[0]) + "\n", encoding="utf-8")
         return
@@ -181,10 +203,12 @@ def save(scenarios: list[Scenario], path: Path) -> None:
 
 
 def _rates_without_split(scenario: Scenario) -> bool:
-    """A throughput metric in a scenario whose traffic split neither its weight nor any request counts tell."""
+    """A throughput metric, not said to be per pod, in a scenario whose traffic split neither its
+    weights nor any request counts tell."""
     return (
         scenario.canary_weight is None
-        and any(m.kind == "throughput" for m in scenario.metrics)
+        and not any(w is not None for w in scenario.canary_weights or [])
+        and any(m.kind == "throughput" and (m.compare is None or m.compare.per != "pod") for m in scenario.metrics)
         and backtest.weight_from_requests(scenario, scenario.intervals) is None
     )
 

@@ -51,7 +51,7 @@ def read_releases(path: str) -> list[dict[str, Any]]:
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     objects: list[dict[str, Any]] = []
     for document in yaml.safe_load_all(text):
-        if isinstance(document, dict) and document.get("kind") == "List":
+        if isinstance(document, dict) and str(document.get("kind", "")).endswith("List"):  # List, GrayReleaseList
             objects.extend(item for item in document.get("items") or [] if isinstance(item, dict))
         elif isinstance(document, dict):
             objects.append(document)

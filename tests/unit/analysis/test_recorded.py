@@ -325,3 +325,34 @@ class TestFromPrometheus:
         window = replay_release.Window(start=START, end=START + 10 * INTERVAL)
         [scenario] = replay_release.from_prometheus(fresh, series, window)
         assert scenario.intervals == 11 and [m.name for m in scenario.metrics] == ["latency", "memory"]
+
+
+def test_cli_refuses_flags_its_source_does_not_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = _operate(SPEC, _noisy(13, None, 1.0), 6)
+    source = tmp_path / "release.json"
+    source.write_text(json.dumps(_resource(SPEC, status)), encoding="utf-8")
+    assert cli_replay.run(_args("--from-release", str(source), "--start", "2025-06-01T12:00:00Z")) == 2
+    assert "not used with this source: --start" in capsys.readouterr().err
+    assert cli_replay.run(_args("--from-release", str(source), "--metric", "x=latency")) == 2
+    assert "--metric" in capsys.readouterr().err
+
+
+def test_cli_saves_into_a_folder_unless_given_a_json_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = _operate(SPEC, _noisy(14, None, 1.0), 6)
+    listing = {"apiVersion": "grayrelease.io/v1alpha1", "kind": "GrayReleaseList", "items": [_resource(SPEC, status)]}
+    source = tmp_path / "list.yaml"
+    source.write_text(yaml.safe_dump(listing), encoding="utf-8")
+    assert cli_replay.run(_args("--from-release", str(source), "--save", str(tmp_path / "corpus"))) == 0
+    assert [p.name for p in (tmp_path / "corpus").iterdir()] == ["shop.checkout.json"]  # one release, still a folder
+    assert cli_replay.run(_args("--from-release", str(source), "--save", str(tmp_path / "one.json"))) == 0
+    assert load_scenarios(tmp_path / "one.json")[0].name == "shop/checkout"
+    capsys.readouterr()
+
+
+def test_recorded_weights_or_per_pod_need_no_weight_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _spec(_metric("rps", "throughput"))
+    status, _ = _operate(spec, lambda look: {"rps": (95.0 * (1 + 0.01 * (look % 3)), 5.0)}, 8)
+    source = tmp_path / "rates.json"
+    source.write_text(json.dumps(_resource(spec, status)), encoding="utf-8")
+    assert cli_replay.run(_args("--from-release", str(source))) == 0
+    assert "canary_weight" not in capsys.readouterr().err

@@ -174,8 +174,10 @@ NAMES = ["checkout", "payments"]
     (["set", ""], ["image"]),
     (["set", "image", "ch"], ["checkout"]),
     (["promote", "checkout", ""], []),
+    (["replay", "--per", ""], ["auto", "side", "pod"]),
+    (["replay", "--confidence", "0.999", "ch"], ["checkout"]),
 ], ids=["command prefix", "release names", "names after a namespace flag", "output formats", "shells",
-        "set subcommand", "set image name", "nothing after the name"])
+        "set subcommand", "set image name", "nothing after the name", "replay --per", "a name after a judge flag's value"])
 def test_completion_candidates(words: list[str], expected: list[str]) -> None:
     asked: list[str | None] = []
 
