@@ -14,14 +14,13 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
 import yaml
 
-from grayrelease.api.compare import RatePer
 from grayrelease.api.durations import parse_duration
 from grayrelease.api.status import CommandAction
-from grayrelease.cli import gray_actions, gray_cluster, gray_completion, gray_table, gray_tree, gray_wait
+from grayrelease.cli import gray_actions, gray_cluster, gray_completion, gray_table, gray_tree, gray_wait, replay_release
 from grayrelease.cli.gray_text import Painter, use_colour
 
 PROG = "kubectl gray"
@@ -96,10 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = add("replay")
     replay.add_argument("name")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    # The judge's flags, as grayrelease replay takes them (imported when replay runs: scipy is heavy).
-    replay.add_argument("--confidence", type=float, help="judge with this confidence for every metric")
-    replay.add_argument("--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%)")
-    replay.add_argument("--per", choices=get_args(RatePer), help="how every throughput's values are taken")
+    replay_release.add_judge_flags(replay)
 
     completion = add("completion")
     completion.add_argument("shell", choices=gray_completion.SHELLS)
@@ -218,8 +214,7 @@ def cmd_replay(ctx: Context) -> int:
     if not scenarios:
         raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
     try:
-        overrides = replay.judge_overrides(ctx.args)
-        replay.CompareConfig(**overrides)
+        overrides = replay_release.judge_overrides(ctx.args)
     except ValueError as error:
         raise gray_cluster.CliError(" ".join(str(error).split())) from error
     replay.report(scenarios, overrides, explain=True, as_json=ctx.args.json, jobs=1)

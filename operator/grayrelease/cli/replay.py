@@ -32,9 +32,8 @@ from typing import Any, get_args
 import yaml
 
 from grayrelease.analysis import backtest
-from grayrelease.analysis.judge import CompareConfig
 from grayrelease.analysis.scenario import FORMAT, Scenario, dump_scenario, load_scenarios_tolerant
-from grayrelease.api.compare import MetricKind, RatePer, query_window
+from grayrelease.api.compare import MetricKind, query_window
 from grayrelease.cli import replay_release
 
 _KINDS: tuple[str, ...] = get_args(MetricKind)
@@ -46,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = "Judge recorded or generated release scenarios offline, as the operator would have."
     parser.add_argument("path", nargs="?", type=Path, help="a scenario file or a folder of *.json scenarios")
     parser.add_argument("--json", action="store_true", help="print one JSON object: per-scenario verdicts and a summary")
-    add_judge_flags(parser)
+    replay_release.add_judge_flags(parser)
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="replay on N processes (default: every core, up to 8; 1 for none); the answers do not depend on it")
     parser.add_argument("--explain", action="store_true",
@@ -87,9 +86,8 @@ def run(args: argparse.Namespace) -> int:
     """Judge the scenarios and print the report. A folder's unreadable or invalid files are named on
     stderr and left out, the rest judged; the exit code is then 1, as ``kubectl apply -f DIR`` does."""
     skipped: list[str] = []
-    overrides = judge_overrides(args)
     try:
-        CompareConfig(**overrides)  # a setting out of range is said here, before any release is judged
+        overrides = replay_release.judge_overrides(args)
         if args.query_window and not parse_duration(args.query_window) > 0:
             raise ValueError(f"--query-window must be positive: {args.query_window}")
         if (args.path is not None) + bool(args.from_prometheus or args.from_release) != 1:
@@ -148,25 +146,6 @@ def _refuse_ignored(args: argparse.Namespace) -> None:
                                              ("--canary-requests", args.canary_requests), ("--name", args.name)) if value]
     if ignored:
         raise ValueError(f"not used with this source: {', '.join(ignored)}")
-
-
-def judge_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings ``--confidence``, ``--max-degradation`` and ``--per`` put on every metric."""
-    names = {"confidence": args.confidence, "max_degradation": args.max_degradation, "per": args.per}
-    return {name: value for name, value in names.items() if value is not None}
-
-
-def add_judge_flags(parser: argparse.ArgumentParser) -> None:
-    """``--confidence``, ``--max-degradation`` and ``--per``: settings to judge every metric with."""
-    parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
-    parser.add_argument(
-        "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
-    )
-    parser.add_argument(
-        "--per", choices=get_args(RatePer),
-        help="how every throughput's values are taken: side (summed over a side's pods, read by the canary's share), "
-             "pod (per pod, read by what a canary pod is due); default auto: read off the data",
-    )
 
 
 def report(scenarios: list[Scenario], overrides: dict[str, Any], *, explain: bool = False, as_json: bool = False,

@@ -11,28 +11,53 @@ otherwise from the status for the intervals it kept.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
 from grayrelease.analysis import recorded, templating
 from grayrelease.analysis.scenario import FORMAT, Scenario
+from grayrelease.api.compare import CompareConfig, RatePer
 from grayrelease.api.durations import parse_duration
 from grayrelease.api.resource import KIND, GrayRelease
 from grayrelease.api.spec import Metric
-from grayrelease.api.status import Phase
+from grayrelease.api.status import CompareHistory, Phase
 from grayrelease.cli.gray_resource import parse_release
 
 RangeSeries = Callable[[str, datetime, datetime, float, int], list[float | None]]
 """(query, start, end, step seconds, length) -> one value per grid point start + k*step."""
 
 _REVISION_VARIABLES = ("stable.revision", "side.revision")
+
+
+def add_judge_flags(parser: argparse.ArgumentParser) -> None:
+    """``--confidence``, ``--max-degradation`` and ``--per``: settings to judge every metric with
+    (``grayrelease replay`` and ``kubectl gray replay``; this module spares the plugin scipy)."""
+    parser.add_argument("--confidence", type=float, help="judge with this confidence for every metric (default 0.99)")
+    parser.add_argument(
+        "--max-degradation", type=float, help="judge with this tolerated relative degradation (0.1 = 10%%) for every metric"
+    )
+    parser.add_argument(
+        "--per", choices=get_args(RatePer),
+        help="how every throughput's values are taken: side (summed over a side's pods, read by the canary's share), "
+             "pod (per pod, read by what a canary pod is due); default auto: read off the data",
+    )
+
+
+def judge_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the judge flags put on every metric; ValueError for one out of range, said
+    before any release is judged."""
+    names = {"confidence": args.confidence, "max_degradation": args.max_degradation, "per": args.per}
+    overrides = {name: value for name, value in names.items() if value is not None}
+    CompareConfig(**overrides)
+    return overrides
 
 
 @dataclass(frozen=True)
@@ -126,9 +151,9 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
             "format": FORMAT,
             "name": name if len(groups) == 1 else f"{name}@{step:g}s",
             "interval_seconds": step,
-            "canary_weights": recorded.known(weights) or _status_tail(release, metrics, length, 0),
-            "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, 1),
-            "stable_pods": recorded.known(pods[1]) or _status_tail(release, metrics, length, 2),
+            "canary_weights": recorded.known(weights) or _status_tail(release, metrics, length, CompareHistory.weights),
+            "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, lambda h: h.pods()[0]),
+            "stable_pods": recorded.known(pods[1]) or _status_tail(release, metrics, length, lambda h: h.pods()[1]),
             "first_age_seconds": max(0.0, (start - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
             "metrics": entries,
         }))
@@ -151,14 +176,14 @@ def _revisions(release: GrayRelease, metrics: list[Metric], window: Window) -> t
     return stable, canary
 
 
-def _status_tail(release: GrayRelease, metrics: list[Metric], length: int, which: int) -> list[Any] | None:
-    """What the status recorded per interval for its last intervals, lined up with the end of the
-    window: the weights (``which`` 0, where Prometheus has none of the operator's), the ready
-    canary (1) or stable (2) pods."""
+def _status_tail(release: GrayRelease, metrics: list[Metric], length: int,
+                 pick: Callable[[CompareHistory], list[Any]]) -> list[Any] | None:
+    """What the status recorded per interval (``pick`` of a compare history: its weights, or one
+    side's ready pods) for its last intervals, lined up with the end of the window."""
     for metric in metrics:
         record = release.status.analysis.get(metric.name)
         if record is not None and record.history is not None:
-            kept = [record.history.weights(), *record.history.pods()][which][-length:]
-            if any(v is not None for v in kept):
+            kept = pick(record.history)[-length:]
+            if recorded.known(kept):
                 return [None] * (length - len(kept)) + kept
     return None

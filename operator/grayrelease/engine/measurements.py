@@ -120,11 +120,7 @@ def fold(situation: Situation) -> None:
         record = status.analysis.get(m.metric) or MetricStatus()
         if record.last_measured_at is not None and m.measured_at <= record.last_measured_at:
             continue  # already counted: deciding twice must not count twice
-        if metric.dry_run and m.phase is MeasurementPhase.FAILED and _last_verdict(record) is not MeasurementPhase.FAILED:
-            situation.effects.append(actions.Emit(
-                type="Warning", reason="AnalysisDryRunFailed",
-                message=f"dry-run metric {metric.name} would have failed the release: {_describe(m)}",
-            ))
+        turned = metric.dry_run and m.phase is MeasurementPhase.FAILED and _last_verdict(record) is not MeasurementPhase.FAILED
         if record.dry_run != metric.dry_run:
             # dryRun turned on or off mid-release: what was counted the other way counts for nothing now.
             _restart_counters(situation, m.metric, record, metric.dry_run)
@@ -132,6 +128,11 @@ def fold(situation: Situation) -> None:
         if background_started(situation, metric):
             _count(record, m.phase)
         status.analysis[m.metric] = record
+        if turned:
+            situation.effects.append(actions.Emit(
+                type="Warning", reason="AnalysisDryRunFailed",
+                message=f"dry-run metric {metric.name} would have failed the release: {_last(situation, m.metric)}",
+            ))
         if m.metric in gate_names and status.step_started_at is not None and m.measured_at >= status.step_started_at:
             gate = status.step_analysis.metrics.setdefault(m.metric, GateCounters())
             _count(gate, m.phase)
@@ -220,11 +221,6 @@ def _dry_run(situation: Situation, name: str) -> bool:
     metric = situation.spec.analysis.metric(name)
     record = situation.status.analysis.get(name)
     return (metric is not None and metric.dry_run) or (record is not None and record.dry_run)
-
-
-def _describe(m: Measurement) -> str:
-    value = "no value" if m.value is None else f"value {m.value:g}"
-    return f"{value} ({m.message})" if m.message else value
 
 
 def failures(situation: Situation) -> list[Finding]:
