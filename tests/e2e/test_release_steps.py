@@ -335,6 +335,19 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
     assert 2 in window["canary_pods"] and 8 in window["stable_pods"], "the pods come from grayrelease_release_ready_pods"
 
+    # kubectl gray replay reads the release from the API server and, with --prometheus, judges the
+    # same whole window: the rollback with the deciding metric's reason.
+    plugin_env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
+    gray = subprocess.run(["kubectl", "gray", "replay", "ratio", "-n", namespace, "--prometheus", prometheus.url, "--json"],
+                          capture_output=True, text=True, env=plugin_env, timeout=120)
+    assert gray.returncode == 0, gray.stderr
+    [outcome] = json.loads(gray.stdout)["scenarios"]
+    assert outcome["verdict"] == "rollback" and "availability" in outcome["reason"], gray.stdout
+    assert outcome["decided_index"] >= len(availability["history"]["canary"]) - 1  # the window is the whole one
+    refused = subprocess.run(["kubectl", "gray", "replay", "ratio", "-n", namespace, "--stable-revision", "x"],
+                             capture_output=True, text=True, env=plugin_env, timeout=60)
+    assert refused.returncode != 0 and "only with --prometheus" in refused.stderr
+
 
 def test_a_rate_per_pod_behind_a_router_is_judged_by_what_a_canary_pod_is_due(
         cluster: Cluster, namespace: str, operator: Process, simulator: Process, prometheus: Prometheus,

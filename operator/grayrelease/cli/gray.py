@@ -96,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("name")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     replay_release.add_judge_flags(replay)
+    replay.add_argument("--prometheus", metavar="URL",
+                        help="run the release's compare queries again against this Prometheus over its whole analysis "
+                             "window, rather than judge the last 60 values per side its status keeps")
+    replay.add_argument("--stable-revision", help="with --prometheus: the stable revision the queries compared against "
+                                                  "(a promoted release's status no longer names it)")
+    replay.add_argument("--canary-revision", help="with --prometheus: the canary revision (default: the status's)")
+    replay.add_argument("--start", help="with --prometheus: window start, RFC 3339 or Unix seconds (default: the analysis start)")
+    replay.add_argument("--end", help="with --prometheus: window end, RFC 3339 or Unix seconds (default: the last measurement)")
 
     completion = add("completion")
     completion.add_argument("shell", choices=gray_completion.SHELLS)
@@ -205,19 +213,32 @@ def cmd_status(ctx: Context) -> int:
 
 
 def cmd_replay(ctx: Context) -> int:
-    """The judge, offline, on what the release's status recorded (``grayrelease replay --from-release``)."""
+    """The judge, offline, on what the release's status recorded (``grayrelease replay --from-release``),
+    or with ``--prometheus`` on its queries over its whole analysis window (``--from-prometheus`` too)."""
     from grayrelease.analysis import recorded  # noqa: PLC0415 - the judge's scipy only for this command
     from grayrelease.cli import replay  # noqa: PLC0415
 
-    release = ctx.read()
-    scenarios = recorded.scenarios_from_release(release.model)
-    if not scenarios:
-        raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
+    args = ctx.args
+    window_flags = {"--stable-revision": args.stable_revision, "--canary-revision": args.canary_revision,
+                    "--start": args.start, "--end": args.end}
+    if not args.prometheus and (unused := [flag for flag, value in window_flags.items() if value]):
+        raise gray_cluster.CliError(f"{', '.join(unused)}: only with --prometheus (the status keeps its own window)")
     try:
-        overrides = replay_release.judge_overrides(ctx.args)
+        overrides = replay_release.judge_overrides(args)
+        release = ctx.read()
+        if args.prometheus:
+            window = replay_release.Window(
+                start=replay.parse_time(args.start) if args.start else None,
+                end=replay.parse_time(args.end) if args.end else None,
+                stable_revision=args.stable_revision, canary_revision=args.canary_revision)
+            scenarios = replay_release.from_prometheus(release.model, replay.prometheus_series(args.prometheus), window)
+        else:
+            scenarios = recorded.scenarios_from_release(release.model)
     except ValueError as error:
         raise gray_cluster.CliError(" ".join(str(error).split())) from error
-    replay.report(scenarios, overrides, explain=True, as_json=ctx.args.json, jobs=1)
+    if not scenarios:
+        raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
+    replay.report(scenarios, overrides, explain=True, as_json=args.json, jobs=1)
     return 0
 
 

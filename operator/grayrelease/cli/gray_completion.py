@@ -26,7 +26,7 @@ COMMANDS: dict[str, str] = {
     "undo": "set spec.template back to the stable revision's",
     "set": "change the release: set image NAME CONTAINER=IMAGE",
     "status": "wait until the release is done; exit 0 succeeded, 1 failed, 2 timed out",
-    "replay": "judge the release's recorded analysis again (--confidence, --max-degradation, --per)",
+    "replay": "judge the release's recorded analysis again (--confidence, --max-degradation, --per, --prometheus)",
     "completion": "print a shell completion script: bash, zsh or kubectl-plugin",
     "version": "print the version",
 }
@@ -34,7 +34,8 @@ TAKES_NAME = frozenset({"get", "promote", "abort", "retry", "pause", "resume", "
 FLAG_VALUES: dict[str, tuple[str, ...]] = {"-o": ("json", "yaml", "wide"), "--output": ("json", "yaml", "wide"),
                                            "--per": get_args(RatePer)}
 VALUE_FLAGS = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "-o", "--output", "--timeout", "--interval",
-                         "--confidence", "--max-degradation", "--per"})
+                         "--confidence", "--max-degradation", "--per", "--prometheus", "--stable-revision",
+                         "--canary-revision", "--start", "--end"})
 SHELLS = ("bash", "zsh", "kubectl-plugin")
 
 

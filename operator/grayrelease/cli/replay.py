@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         _refuse_ignored(args)
         if args.from_release:
-            series = _range_query(_client(args.from_prometheus)) if args.from_prometheus else None
+            series = prometheus_series(args.from_prometheus) if args.from_prometheus else None
             span = replay_release.Window(
                 start=parse_time(args.start) if args.start else None, end=parse_time(args.end) if args.end else None,
                 stable_revision=args.stable_revision, canary_revision=args.canary_revision)
@@ -307,7 +307,9 @@ def _client(url: str) -> Any:
     return PrometheusConnect(url=url, disable_ssl=True)
 
 
-def _range_query(client: Any) -> replay_release.RangeSeries:
+def prometheus_series(url: str) -> replay_release.RangeSeries:
+    """Range queries against the Prometheus at ``url``, one value per grid point."""
+    client = _client(url)
     return lambda query, start, end, step, length: _range_series(client, query, start, end, step, length)
 
 

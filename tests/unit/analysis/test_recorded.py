@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import numpy as np
 import pytest
@@ -25,8 +26,10 @@ from grayrelease.analysis.scenario import load_scenarios
 from grayrelease.api.resource import API_VERSION, KIND, GrayRelease
 from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import GrayReleaseStatus, MeasurementPhase, MetricStatus, Phase
+from grayrelease.cli import gray as gray_cli
+from grayrelease.cli import gray_cluster, replay_release
 from grayrelease.cli import replay as cli_replay
-from grayrelease.cli import replay_release
+from grayrelease.cli.gray_resource import Release
 from grayrelease.controller import observe
 from grayrelease.engine import measurements
 from grayrelease.engine.observations import Measurement
@@ -316,6 +319,34 @@ class TestFromPrometheus:
         assert 'rev="v0"' in asked[0] and 'rev="v1"' in asked[1]
         by_role = self._release("Succeeded", query='avg(latency{role="{{side.role}}"})')
         assert replay_release.from_prometheus(by_role, series)  # no revision in the query: nothing missing
+
+    def test_kubectl_gray_replay_with_prometheus_judges_the_whole_window(
+            self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        """The plugin's ``--prometheus``: the same scenario as ``--from-release --from-prometheus``,
+        where the status alone keeps 60 of the 91 intervals."""
+        series, asked = self._prometheus()
+        release = self._release("Succeeded")
+        urls: list[str] = []
+        monkeypatch.setattr(gray_cluster, "connect", lambda *_: None)
+        monkeypatch.setattr(gray_cluster, "read", lambda namespace, name: Release(raw=_resource(_spec(_metric(
+            "latency", "latency")), release.status), model=release))
+        monkeypatch.setattr(cli_replay, "prometheus_series", lambda url: urls.append(url) or series)
+
+        def gray(*args: str) -> int:
+            return gray_cli.main(["replay", "checkout", "-n", "shop", "--json", *args])
+
+        assert gray("--prometheus", "http://prom:9090") == 1  # a promoted release: its old stable is not named
+        assert "--stable-revision" in capsys.readouterr().err
+        assert gray("--prometheus", "http://prom:9090", "--stable-revision", "v0", "--end", "2025-06-01T12:20:00Z") == 0
+        [outcome] = json.loads(capsys.readouterr().out)["scenarios"]
+        assert urls == ["http://prom:9090"] * 2 and 'rev="v0"' in asked[0]
+        # 20 minutes of 30 s intervals, both ends, as the flags gave; the fake's canary is slow in the last ten
+        assert outcome["verdict"] == "rollback" and 41 - 10 <= outcome["decided_index"] < 41
+        assert gray("--start", "2025-06-01T12:00:00Z") == 1
+        assert "--start: only with --prometheus" in capsys.readouterr().err
+        assert gray() == 0  # the status alone: its 60 kept intervals, where the canary was as fast
+        assert json.loads(capsys.readouterr().out)["scenarios"][0] == {
+            "name": "shop/checkout", "verdict": "promote", "decided_index": 59, "reason": ANY}
 
     def test_a_release_that_never_measured_needs_a_window(self) -> None:
         series, _ = self._prometheus()

@@ -176,8 +176,10 @@ NAMES = ["checkout", "payments"]
     (["promote", "checkout", ""], []),
     (["replay", "--per", ""], ["auto", "side", "pod"]),
     (["replay", "--confidence", "0.999", "ch"], ["checkout"]),
+    (["replay", "--prometheus", "http://localhost:9090", "--stable-revision", "v1", "pa"], ["payments"]),
 ], ids=["command prefix", "release names", "names after a namespace flag", "output formats", "shells",
-        "set subcommand", "set image name", "nothing after the name", "replay --per", "a name after a judge flag's value"])
+        "set subcommand", "set image name", "nothing after the name", "replay --per", "a name after a judge flag's value",
+        "a name after --prometheus and a revision"])
 def test_completion_candidates(words: list[str], expected: list[str]) -> None:
     asked: list[str | None] = []
 
