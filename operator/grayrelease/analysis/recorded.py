@@ -122,6 +122,7 @@ def _scenario(name: str, interval: timedelta, members: list[tuple[Metric, Metric
         "canary_pods": known(canary_pods),
         "stable_pods": known(stable_pods),
         "first_age_seconds": first_age(status.release_started_at, length, interval, latest) if latest else 0.0,
+        "start_time": latest - (length - 1) * interval if latest else None,
         "metrics": metrics,
     })
 

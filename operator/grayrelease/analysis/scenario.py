@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -84,6 +85,10 @@ class Scenario(BaseModel):
     its start, more for one whose first intervals are gone (a GrayRelease's status keeps the last
     60). A canary older than a minute is not starting up, and one older than its query window has
     filled it. Optional, a grayrelease addition to v1."""
+    start_time: datetime | None = None
+    """When the first interval's values were measured, for a scenario recorded from a release or
+    Prometheus: places a regression's onset given as a time (``grayrelease replay --onset``) at
+    its interval. Optional, a grayrelease addition to v1."""
     metrics: list[ScenarioMetric]
     truth: Truth | None = None
 
@@ -106,6 +111,22 @@ class Scenario(BaseModel):
     @property
     def intervals(self) -> int:
         return len(self.metrics[0].stable)
+
+    def labelled(self, bad: bool, onset: datetime | None = None, note: str | None = None) -> Scenario:
+        """The scenario with what really happened, for scoring: a bad release's regression from the
+        first interval measured at or after ``onset`` (from the first interval if None or earlier).
+        ValueError for an onset after the last interval, or one the scenario cannot place."""
+        index = 0 if bad else None
+        if bad and onset is not None:
+            if self.start_time is None:
+                raise ValueError(f"scenario {self.name!r} records no start_time: the onset cannot be placed")
+            step = timedelta(seconds=self.interval_seconds)
+            last = self.start_time + (self.intervals - 1) * step
+            if onset > last:
+                raise ValueError(f"scenario {self.name!r}: the onset {onset.isoformat()} is after its last interval, "
+                                 f"measured at {last.isoformat()}")
+            index = max(0, math.ceil((onset - self.start_time) / step - 1e-9))
+        return self.model_copy(update={"truth": Truth(bad=bad, onset_index=index, note=note)})
 
 
 def load_scenario(path: Path | str) -> Scenario:

@@ -64,6 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", type=Path, metavar="PATH",
                         help="also write the scenarios built with --from-release or --from-prometheus: "
                              "to the file PATH if there is one, else into the folder PATH")
+    truth = parser.add_argument_group(
+        "what really happened, to score a judge on your own releases (with --from-release or --from-prometheus; "
+        "saved with --save)")
+    truth.add_argument("--truth", choices=("good", "bad"),
+                       help="label the release: bad if it caused harm (an incident, a revert), good if not; "
+                            "the summary then gives precision, recall and time to detect")
+    truth.add_argument("--onset", metavar="TIME",
+                       help="with --truth bad: when the harm began, RFC 3339 or Unix seconds (default: the first interval)")
+    truth.add_argument("--truth-note", metavar="TEXT", help="with --truth: what happened, kept in the saved scenario")
     prom = parser.add_argument_group("from Prometheus (a finished release's window)")
     prom.add_argument("--from-prometheus", metavar="URL", help="build the scenario from range queries against this Prometheus")
     prom.add_argument("--start", help="window start: RFC 3339 time or Unix seconds (with --from-release: default its analysis start)")
@@ -107,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
             scenarios = [scenario_from_prometheus(args)]
         else:
             scenarios, skipped = load_scenarios_tolerant(args.path)
+        if args.truth:
+            scenarios = _labelled(scenarios, args)
         if args.save and args.path is None:
             save(scenarios, args.save)
     except (OSError, ValueError, yaml.YAMLError) as error:
@@ -144,8 +155,24 @@ def _refuse_ignored(args: argparse.Namespace) -> None:
         ignored += [flag for flag, value in (("--metric", args.metric), ("--stable", args.stable), ("--canary", args.canary),
                                              ("--stable-requests", args.stable_requests),
                                              ("--canary-requests", args.canary_requests), ("--name", args.name)) if value]
+    if args.path is not None and args.truth:
+        ignored.append("--truth (a scenario file holds its own)")
     if ignored:
         raise ValueError(f"not used with this source: {', '.join(ignored)}")
+    if (args.onset and args.truth != "bad") or (args.truth_note and not args.truth):
+        raise ValueError("--onset needs --truth bad, and --truth-note needs --truth")
+
+
+def _labelled(scenarios: list[Scenario], args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios with ``--truth``: those of one release only (its scenarios per interval,
+    ``NS/NAME@30s``, or per group of metrics, ``NS/NAME:a+b``, are one release; a List of several is
+    labelled one release at a time)."""
+    releases = sorted({re.split(r"[@:]", s.name, maxsplit=1)[0] for s in scenarios})
+    if len(releases) > 1:
+        raise ValueError(f"--truth labels one release, and these are {len(releases)}: {', '.join(releases)}; "
+                         "replay and label them one at a time")
+    onset = parse_time(args.onset) if args.onset else None
+    return [s.labelled(args.truth == "bad", onset, args.truth_note) for s in scenarios]
 
 
 def report(scenarios: list[Scenario], overrides: dict[str, Any], *, explain: bool = False, as_json: bool = False,
@@ -284,6 +311,7 @@ def scenario_from_prometheus(args: argparse.Namespace, client: Any = None) -> Sc
             "name": args.name or f"prometheus-{start.strftime('%Y%m%dT%H%M%SZ')}",
             "interval_seconds": step,
             "canary_weight": args.canary_weight,
+            "start_time": start,
             "metrics": metrics,
         }
     )

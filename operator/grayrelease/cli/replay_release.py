@@ -155,6 +155,7 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
             "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, lambda h: h.pods()[0]),
             "stable_pods": recorded.known(pods[1]) or _status_tail(release, metrics, length, lambda h: h.pods()[1]),
             "first_age_seconds": max(0.0, (start - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
+            "start_time": start,
             "metrics": entries,
         }))
     return out

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from grayrelease.analysis import backtest, recorded
-from grayrelease.analysis.scenario import load_scenarios
+from grayrelease.analysis.scenario import Truth, load_scenarios
 from grayrelease.api.resource import API_VERSION, KIND, GrayRelease
 from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import GrayReleaseStatus, MeasurementPhase, MetricStatus, Phase
@@ -296,6 +296,7 @@ class TestFromPrometheus:
         series, asked = self._prometheus()
         [scenario] = replay_release.from_prometheus(self._release(), series)
         assert scenario.intervals == 90 + 1  # from the analysis start to the last measurement, both ends
+        assert scenario.start_time == START
         assert scenario.first_age_seconds == 0 and scenario.metrics[0].compare is not None
         assert scenario.canary_weights is not None and {5.0, 20.0} == set(scenario.canary_weights)
         assert 'role="stable",rev="v1"' in asked[0] and 'role="canary",rev="v2"' in asked[1]
@@ -366,6 +367,78 @@ def test_cli_refuses_flags_its_source_does_not_use(tmp_path: Path, capsys: pytes
     assert "not used with this source: --start" in capsys.readouterr().err
     assert cli_replay.run(_args("--from-release", str(source), "--metric", "x=latency")) == 2
     assert "--metric" in capsys.readouterr().err
+
+
+def test_cli_scores_releases_labelled_with_what_happened(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A team's own history as a corpus: each release replayed once with ``--truth`` and saved, then the
+    folder scored, as a judge change would be."""
+    bad, failed = _operate(SPEC, _noisy(7, 3, 1.6), 15)
+    good, _ = _operate(SPEC, _noisy(8, None, 1.0), 15)
+    assert failed is not None
+    sources = {}
+    for name, status in (("bad", bad), ("good", good)):
+        sources[name] = tmp_path / f"{name}.json"
+        sources[name].write_text(json.dumps(_resource(SPEC, status, name)), encoding="utf-8")
+    history = tmp_path / "history"
+    onset = (START + 3.5 * INTERVAL).isoformat()  # during look 3, whose value is measured at START + 4 intervals
+    assert cli_replay.run(_args("--from-release", str(sources["bad"]), "--truth", "bad", "--onset", onset,
+                                "--truth-note", "checkout 5xx, incident 42", "--save", str(history), "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["recall"] == 1.0 and report["summary"]["false_alarms"] == 0
+    assert report["summary"]["median_detect_seconds"] == (failed - 3) * 30
+    assert cli_replay.run(_args("--from-release", str(sources["good"]), "--truth", "good", "--save", str(history))) == 0
+    capsys.readouterr()
+
+    saved = json.loads((history / "shop.bad.json").read_text())
+    assert saved["start_time"] == (START + INTERVAL).isoformat().replace("+00:00", "Z")  # the first look's measurement
+    assert saved["truth"] == {"bad": True, "onset_index": 3, "note": "checkout 5xx, incident 42"}
+    assert cli_replay.run(_args(str(history), "--json", "--confidence", "0.999")) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert (summary["precision"], summary["recall"], summary["false_alarms"]) == (1.0, 1.0, 0)
+
+
+def test_cli_labels_one_release_at_a_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = _operate(SPEC, _noisy(15, None, 1.0), 6)
+    listing = {"apiVersion": "v1", "kind": "List", "items": [_resource(SPEC, status, "a"), _resource(SPEC, status, "b")]}
+    source = tmp_path / "two.yaml"
+    source.write_text(yaml.safe_dump(listing), encoding="utf-8")
+    assert cli_replay.run(_args("--from-release", str(source), "--truth", "bad")) == 2
+    assert "--truth labels one release, and these are 2: shop/a, shop/b" in capsys.readouterr().err
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(_resource(SPEC, status)), encoding="utf-8")
+    assert cli_replay.run(_args("--from-release", str(one), "--onset", "2025-06-01T12:01:00Z")) == 2
+    assert "--onset needs --truth bad" in capsys.readouterr().err
+    assert cli_replay.run(_args("--from-release", str(one), "--truth", "bad", "--onset", "2025-06-01T13:00:00Z")) == 2
+    assert "is after its last interval, measured at 2025-06-01T12:03:00+00:00" in capsys.readouterr().err
+    assert cli_replay.run(_args(str(tmp_path), "--truth", "good")) == 2
+    assert "not used with this source: --truth (a scenario file holds its own)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("names", "releases"), [
+    (["shop/a"], 1), (["shop/a", "shop/a:memory"], 1), (["shop/a@30s", "shop/a@1m"], 1), (["shop/a", "shop/b@30s"], 2)])
+def test_truth_labels_every_scenario_of_one_release(names: list[str], releases: int) -> None:
+    status, _ = _operate(SPEC, _noisy(17, None, 1.0), 4)
+    [scenario] = recorded.scenarios_from_release(_model(SPEC, status))
+    scenarios = [scenario.model_copy(update={"name": name}) for name in names]
+    args = _args("--from-release", "-", "--truth", "good")
+    if releases > 1:
+        with pytest.raises(ValueError, match=f"these are {releases}"):
+            cli_replay._labelled(scenarios, args)
+    else:
+        assert [s.truth for s in cli_replay._labelled(scenarios, args)] == [Truth(bad=False)] * len(names)
+
+
+@pytest.mark.parametrize(("onset_seconds", "index"), [(None, 0), (-600, 0), (0, 0), (1, 1), (30, 1), (31, 2), (150, 5)])
+def test_an_onset_time_is_the_first_interval_measured_at_or_after_it(onset_seconds: int | None, index: int) -> None:
+    status, _ = _operate(SPEC, _noisy(16, None, 1.0), 6)
+    [scenario] = recorded.scenarios_from_release(_model(SPEC, status))
+    assert scenario.start_time == START + INTERVAL
+    onset = None if onset_seconds is None else scenario.start_time + timedelta(seconds=onset_seconds)
+    truth = scenario.labelled(True, onset).truth
+    assert truth is not None and truth.bad and truth.onset_index == index
+    assert scenario.labelled(False, onset).truth == Truth(bad=False)  # a good release has no onset
+    with pytest.raises(ValueError, match="records no start_time"):
+        scenario.model_copy(update={"start_time": None}).labelled(True, START)
 
 
 def test_cli_saves_into_a_folder_unless_given_a_json_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
