@@ -340,10 +340,10 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
     assert 2 in window["canary_pods"] and 8 in window["stable_pods"], "the pods come from grayrelease_release_ready_pods"
 
-    # kubectl gray replay reads the release from the API server and, with --prometheus, judges the
-    # same whole window: the same answer, with the deciding metric's reason.
+    # kubectl gray replay reads the release from the API server and, with --prometheus (no URL: the
+    # one its metrics query), judges the same whole window: the same answer, with the deciding reason.
     plugin_env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
-    gray = subprocess.run(["kubectl", "gray", "replay", "ratio", "-n", namespace, "--prometheus", prometheus.url,
+    gray = subprocess.run(["kubectl", "gray", "replay", "ratio", "-n", namespace, "--prometheus",
                            "--confidence", "0.95", "--json"], capture_output=True, text=True, env=plugin_env, timeout=120)
     assert gray.returncode == 0, gray.stderr
     assert json.loads(gray.stdout)["scenarios"] == [outcome], gray.stdout

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from grayrelease.api.durations import parse_duration
+from grayrelease.api.resource import GrayRelease
 from grayrelease.api.status import CommandAction
 from grayrelease.cli import gray_actions, gray_cluster, gray_completion, gray_table, gray_tree, gray_wait, replay_release
 from grayrelease.cli.gray_text import Painter, use_colour
@@ -96,9 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("name")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     replay_release.add_judge_flags(replay)
-    replay.add_argument("--prometheus", metavar="URL",
+    replay.add_argument("--prometheus", metavar="URL", nargs="?", const="",
                         help="run the release's compare queries again against this Prometheus over its whole analysis "
-                             "window, rather than judge the last 60 values per side its status keeps")
+                             "window, rather than judge the last 60 values per side its status keeps; without URL, "
+                             "the address its compare metrics query")
     replay.add_argument("--stable-revision", help="with --prometheus: the stable revision the queries compared against "
                                                   "(a promoted release's status no longer names it)")
     replay.add_argument("--canary-revision", help="with --prometheus: the canary revision (default: the status's)")
@@ -221,17 +223,20 @@ def cmd_replay(ctx: Context) -> int:
     args = ctx.args
     window_flags = {"--stable-revision": args.stable_revision, "--canary-revision": args.canary_revision,
                     "--start": args.start, "--end": args.end}
-    if not args.prometheus and (unused := [flag for flag, value in window_flags.items() if value]):
+    if args.prometheus is None and (unused := [flag for flag, value in window_flags.items() if value]):
         raise gray_cluster.CliError(f"{', '.join(unused)}: only with --prometheus (the status keeps its own window)")
     try:
         overrides = replay_release.judge_overrides(args)
         release = ctx.read()
-        if args.prometheus:
+        if args.prometheus is not None:
+            if args.prometheus and "://" not in args.prometheus:
+                raise ValueError(f"--prometheus takes a URL such as http://prometheus:9090, not {args.prometheus!r}")
+            url = args.prometheus or _prometheus_address(release.model)
             window = replay_release.Window(
                 start=replay.parse_time(args.start) if args.start else None,
                 end=replay.parse_time(args.end) if args.end else None,
                 stable_revision=args.stable_revision, canary_revision=args.canary_revision)
-            scenarios = replay_release.from_prometheus(release.model, replay.prometheus_series(args.prometheus), window)
+            scenarios = replay_release.from_prometheus(release.model, replay.prometheus_series(url), window)
         else:
             scenarios = recorded.scenarios_from_release(release.model)
     except ValueError as error:
@@ -240,6 +245,17 @@ def cmd_replay(ctx: Context) -> int:
         raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
     replay.report(scenarios, overrides, explain=True, as_json=args.json, jobs=1)
     return 0
+
+
+def _prometheus_address(release: GrayRelease) -> str:
+    """The one Prometheus the release's compare metrics query (``--prometheus`` without a URL)."""
+    addresses = sorted({m.provider.prometheus.address for m in release.spec.analysis.metrics if m.compare is not None})
+    if not addresses:
+        raise ValueError("no metric with compare: nothing the judge compares")
+    if len(addresses) > 1:
+        raise ValueError(f"the compare metrics query {len(addresses)} Prometheus servers ({', '.join(addresses)}): "
+                         "give one with --prometheus URL")
+    return addresses[0]
 
 
 COMMANDS: dict[str, Callable[[Context], int]] = {

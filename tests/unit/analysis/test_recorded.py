@@ -345,9 +345,22 @@ class TestFromPrometheus:
         assert outcome["verdict"] == "rollback" and 41 - 10 <= outcome["decided_index"] < 41
         assert gray("--start", "2025-06-01T12:00:00Z") == 1
         assert "--start: only with --prometheus" in capsys.readouterr().err
+        assert gray("--stable-revision", "v0", "--prometheus") == 0  # no URL: the one the release's metrics query
+        assert urls[-1] == "http://p:9090"
+        capsys.readouterr()
+        assert gray("--prometheus", "prom:9090") == 1
+        assert "--prometheus takes a URL such as http://prometheus:9090" in capsys.readouterr().err
         assert gray() == 0  # the status alone: its 60 kept intervals, where the canary was as fast
         assert json.loads(capsys.readouterr().out)["scenarios"][0] == {
             "name": "shop/checkout", "verdict": "promote", "decided_index": 59, "reason": ANY}
+
+    def test_kubectl_gray_replay_needs_one_prometheus_to_default_to(self) -> None:
+        other = {**_metric("memory", "gauge"), "provider": {"prometheus": {"address": "http://q:9090"}}}
+        for spec, error in ((_spec(_metric("latency", "latency"), other), "query 2 Prometheus servers"),
+                            (_spec({**_metric("x", "gauge"), "compare": None, "successCondition": "result < 1"}),
+                             "no metric with compare")):
+            with pytest.raises(ValueError, match=error):
+                gray_cli._prometheus_address(_model(spec, GrayReleaseStatus()))
 
     def test_a_release_that_never_measured_needs_a_window(self) -> None:
         series, _ = self._prometheus()
