@@ -339,6 +339,9 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     assert len(window["metrics"][1]["canary"]) >= len(availability["history"]["canary"])
     assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
     assert 2 in window["canary_pods"] and 8 in window["stable_pods"], "the pods come from grayrelease_release_ready_pods"
+    # The operator exports each compare metric's stable side beside the canary's (the dashboard divides them).
+    stable_served = prometheus.query(f'grayrelease_analysis_stable_value{{namespace="{namespace}",name="ratio",metric="served"}}')
+    assert stable_served and float(stable_served[0]["value"][1]) > 0, stable_served
 
     # kubectl gray replay reads the release from the API server and, with --prometheus (no URL: the
     # one its metrics query), judges the same whole window: the same answer, with the deciding reason.

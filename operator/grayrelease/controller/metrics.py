@@ -77,6 +77,10 @@ RELEASE_DURATION = prometheus_client.Histogram(
     [*RELEASE, "result"], buckets=(10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200))
 ANALYSIS_VALUE = prometheus_client.Gauge(
     "grayrelease_analysis_metric_value", "Last value measured for each analysis metric of a release.", [*RELEASE, "metric"])
+STABLE_VALUE = prometheus_client.Gauge(
+    "grayrelease_analysis_stable_value",
+    "Last value measured on the stable side for each compare metric of a release (the canary's is "
+    "grayrelease_analysis_metric_value).", [*RELEASE, "metric"])
 MEASUREMENTS = prometheus_client.Counter(
     "grayrelease_analysis_measurements", "Analysis measurements taken, by verdict (Successful, Failed, Inconclusive, Error).",
     [*RELEASE, "metric", "phase"])
@@ -154,6 +158,9 @@ def reconciled(key: Key, before: GrayReleaseStatus, after: GrayReleaseStatus, ac
     for metric, analysis in after.analysis.items():
         if analysis.last_value is not None:
             _child(ANALYSIS_VALUE, key, metric).set(analysis.last_value)
+        latest = analysis.measurements[-1] if analysis.measurements else None
+        if latest is not None and latest.stable_value is not None:
+            _child(STABLE_VALUE, key, metric).set(latest.stable_value)
         previous = before.analysis.get(metric)
         seen = previous.last_measured_at if previous is not None else None
         for record in analysis.measurements:

@@ -115,6 +115,23 @@ def test_only_new_measurements_are_counted_by_verdict() -> None:
     assert sample("grayrelease_analysis_metric_value", **labels) == 0.2
 
 
+def test_a_compare_metric_exports_the_stable_side_beside_the_canary() -> None:
+    """Only a stable value of the latest measurement: one left from an earlier look is no current value."""
+    t1, t2 = NOW - timedelta(seconds=10), NOW
+    judged = {"latency": {"phase": "Successful", "lastValue": 0.3, "lastMeasuredAt": t1.isoformat(),
+                          "measurements": [{**measurement(0.3, "Successful", t1), "stableValue": 0.25}]},
+              "errors": {"phase": "Successful", "lastValue": 0.01, "lastMeasuredAt": t1.isoformat(),
+                         "measurements": [measurement(0.01, "Successful", t1)]}}
+    metrics.reconciled(KEY, status(), status(phase="Progressing", analysis=judged), [], NOW)
+    assert sample("grayrelease_analysis_stable_value", **LABELS, metric="latency") == 0.25
+    assert sample("grayrelease_analysis_metric_value", **LABELS, metric="latency") == 0.3
+    assert sample("grayrelease_analysis_stable_value", **LABELS, metric="errors") is None  # no compare: no stable side
+    errored = {"latency": {**judged["latency"], "lastValue": 0.3, "lastMeasuredAt": t2.isoformat(), "measurements": [
+        *judged["latency"]["measurements"], {**measurement(0.3, "Error", t2), "stableValue": None}]}}
+    metrics.reconciled(KEY, status(), status(phase="Progressing", analysis=errored), [], NOW)
+    assert sample("grayrelease_analysis_stable_value", **LABELS, metric="latency") == 0.25  # kept, not overwritten
+
+
 def test_decisions_are_counted_by_kind_and_reason() -> None:
     before = sample("grayrelease_decisions_total", kind="rollback", reason="RolledBack") or 0
     promoted = sample("grayrelease_decisions_total", kind="promote", reason="Promoted") or 0
