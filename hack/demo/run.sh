@@ -39,6 +39,8 @@ kubectl gray get checkout -n demo --watch --until-done || true
 
 say "the statistical judge, offline, on what that release recorded (kubectl gray replay)"
 kubectl gray replay checkout -n demo || true
+say "the same, over the release's whole window: its own queries again in Prometheus (kubectl gray replay --prometheus)"
+kubectl gray replay checkout -n demo --prometheus || true
 
 say "release checkout 1.2.0: 15% of its requests fail; the analysis rolls it back"
 release 1.2.0 0.15 85
