@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from bench import fleet, generator, heldout, mesh, oracle, production, rangequeries, windowed
-from grayrelease.analysis import backtest
+from grayrelease.analysis import backtest, judge
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.analysis.threshold import Limit, ThresholdRule
 
@@ -349,6 +349,27 @@ def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: d
     print(_worse_line(scenarios, outcomes))
 
 
+COST_RELEASES = 300
+"""Releases whose last look ``judge_cost`` times: enough for a p99, a couple of seconds on one core."""
+
+
+def judge_cost(scenarios: Sequence[Scenario], count: int = COST_RELEASES) -> dict[str, float]:
+    """What one look of the judge costs the operator, per compare metric: wall milliseconds of
+    ``judge.judge`` on each release's whole history at its last interval (the status keeps up to
+    60 values per side), on one core; percentiles over the metrics of the first ``count`` releases.
+    The operator runs this once per compare metric per analysis interval of every active release."""
+    per_metric = []
+    for scenario in scenarios[:count]:
+        histories = backtest.histories_at(scenario, scenario.intervals - 1)
+        if not histories:
+            continue
+        start = time.perf_counter()
+        judge.judge(histories, backtest.settings_of(scenario))
+        per_metric.append((time.perf_counter() - start) * 1000 / len(histories))
+    p50, p90, p99 = np.percentile(per_metric, [50, 90, 99]) if per_metric else (0.0, 0.0, 0.0)
+    return {"looks": len(per_metric), "p50_ms": float(p50), "p90_ms": float(p90), "p99_ms": float(p99)}
+
+
 def _visible_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], meta: dict[str, generator.Generated]) -> str:
     """Recall on the bad releases the oracle could tell from good ones, overall and at 5% canary.
 
@@ -412,6 +433,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in _family_table(scenarios, results):
         print(line)
     _plot(args.plot, scenarios, meta, results)
+    cost = judge_cost(scenarios)
+    print(f"\njudge cost per compare metric and look, at each release's last interval (one core, {cost['looks']:.0f}"
+          f" releases): p50 {cost['p50_ms']:.1f} ms, p90 {cost['p90_ms']:.1f} ms, p99 {cost['p99_ms']:.1f} ms;"
+          f" one core judges about {1000 / max(cost['p50_ms'], 1e-3):.0f} metric-looks a second")
 
     if not args.corpus and args.heldout_count > 0:
         held = heldout.generate(args.heldout_count, args.heldout_seed)

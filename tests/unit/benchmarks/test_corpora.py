@@ -169,6 +169,14 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert "fleet corpus: 20 scenarios" in out and "mesh corpus: 20 scenarios" in out
     assert plot.stat().st_size > 10_000
+    assert "judge cost per compare metric and look, at each release's last interval (one core, 40 releases)" in out
+
+
+def test_judge_cost_times_one_look_per_release() -> None:
+    """Figures only, never a time asserted: percentiles over as many looks as releases asked for."""
+    scenarios = [Scenario.model_validate(g.scenario) for g in generator.generate(12, seed=5)]
+    cost = detection.judge_cost(scenarios, count=10)
+    assert cost["looks"] == 10 and 0 < cost["p50_ms"] <= cost["p90_ms"] <= cost["p99_ms"]
 
 
 class TestLargeSteps:
