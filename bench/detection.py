@@ -28,7 +28,8 @@ every corpus but the main one, the judge's recall is also printed on the bad rel
 recorded error counts show their regression (``bench.oracle.counts_visible``) and on the others.
 Every corpus also counts its good releases whose canary is worse than stable beyond the default
 tolerance in most intervals (``bench.oracle.persistently_worse``), and how many of the judge's
-false alarms they are: in its data, such a release is a small regression.
+false alarms they are: in its data, such a release is a small regression. Last, what one look of
+the judge costs the operator per compare metric (``judge_cost``).
 
     python -m bench.detection [--count 600] [--seed N] [--noise 1.0] [--heldout-seed N] [--windowed-seed N]
                               [--rangequeries-seed N] [--production-seed N] [--fleet-seed N] [--mesh-seed N]
