@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -347,6 +348,10 @@ class TestFromPrometheus:
         metric = scenario.metrics[0]
         assert (metric.stable, metric.canary) == ([0.2, 0.21, None, 0.2], [0.3, None, None, 0.31])
         assert scenario.interval_seconds == 30
+        assert scenario.start_time is not None and scenario.start_time.timestamp() == 1000
+        # An onset given as a time lands on the first grid point at or after it: 1045 -> the one at 1060.
+        truth = scenario.labelled(True, datetime.fromtimestamp(1045, tz=UTC)).truth
+        assert truth is not None and truth.onset_index == 2
 
     def test_the_query_window_is_recorded_where_values_overlap(self) -> None:
         values = [{"metric": {}, "values": [[1000, "0.2"]]}]
