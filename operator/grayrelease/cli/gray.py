@@ -232,11 +232,8 @@ def cmd_replay(ctx: Context) -> int:
             if args.prometheus and "://" not in args.prometheus:
                 raise ValueError(f"--prometheus takes a URL such as http://prometheus:9090, not {args.prometheus!r}")
             url = args.prometheus or _prometheus_address(release.model)
-            window = replay_release.Window(
-                start=replay.parse_time(args.start) if args.start else None,
-                end=replay.parse_time(args.end) if args.end else None,
-                stable_revision=args.stable_revision, canary_revision=args.canary_revision)
-            scenarios = replay_release.from_prometheus(release.model, replay.prometheus_series(url), window)
+            series = replay.prometheus_series(url)
+            scenarios = replay_release.from_prometheus(release.model, series, replay.release_window(args))
         else:
             scenarios = recorded.scenarios_from_release(release.model)
     except ValueError as error:

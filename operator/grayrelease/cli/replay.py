@@ -104,20 +104,21 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         _refuse_ignored(args)
+        releases: list[str] = []  # the releases the scenarios were built from (none for scenario files)
         if args.from_release:
             series = prometheus_series(args.from_prometheus) if args.from_prometheus else None
-            span = replay_release.Window(
-                start=parse_time(args.start) if args.start else None, end=parse_time(args.end) if args.end else None,
-                stable_revision=args.stable_revision, canary_revision=args.canary_revision)
-            scenarios, skipped = replay_release.scenarios(args.from_release, series, span)
+            by_release, skipped = replay_release.scenarios(args.from_release, series, release_window(args))
+            releases = list(by_release)
+            scenarios = [s for found in by_release.values() for s in found]
             if args.canary_weight is not None:
                 scenarios = [s.model_copy(update={"canary_weight": args.canary_weight}) for s in scenarios]
         elif args.from_prometheus:
             scenarios = [scenario_from_prometheus(args)]
+            releases = [scenarios[0].name]
         else:
             scenarios, skipped = load_scenarios_tolerant(args.path)
         if args.truth:
-            scenarios = _labelled(scenarios, args)
+            scenarios = _labelled(scenarios, releases, args)
         if args.save and args.path is None:
             save(scenarios, args.save)
     except (OSError, ValueError, yaml.YAMLError) as error:
@@ -163,11 +164,16 @@ def _refuse_ignored(args: argparse.Namespace) -> None:
         raise ValueError("--onset needs --truth bad, and --truth-note needs --truth")
 
 
-def _labelled(scenarios: list[Scenario], args: argparse.Namespace) -> list[Scenario]:
-    """The scenarios with ``--truth``: those of one release only (its scenarios per interval,
-    ``NS/NAME@30s``, or per group of metrics, ``NS/NAME:a+b``, are one release; a List of several is
-    labelled one release at a time)."""
-    releases = sorted({re.split(r"[@:]", s.name, maxsplit=1)[0] for s in scenarios})
+def release_window(args: argparse.Namespace) -> replay_release.Window:
+    """What ``--start``, ``--end`` and the revision flags say about a release's window and sides."""
+    return replay_release.Window(
+        start=parse_time(args.start) if args.start else None, end=parse_time(args.end) if args.end else None,
+        stable_revision=args.stable_revision, canary_revision=args.canary_revision)
+
+
+def _labelled(scenarios: list[Scenario], releases: list[str], args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios with ``--truth``: those of one release only (all of its scenarios, one per
+    interval or group of metrics; a List of several is labelled one release at a time)."""
     if len(releases) > 1:
         raise ValueError(f"--truth labels one release, and these are {len(releases)}: {', '.join(releases)}; "
                          "replay and label them one at a time")

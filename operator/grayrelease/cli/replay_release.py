@@ -88,11 +88,14 @@ def label(obj: Mapping[str, Any]) -> str:
     return f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
 
 
-def scenarios(path: str, series: RangeSeries | None = None, window: Window = Window()) -> tuple[list[Scenario], list[str]]:
-    """Scenarios of every GrayRelease in the file: from their status, or, given ``series`` (range
-    queries against Prometheus), from their queries over their analysis window. A release without
-    anything to replay, or an object that is no GrayRelease, is named in the second list."""
-    made, skipped = [], []
+def scenarios(path: str, series: RangeSeries | None = None,
+              window: Window = Window()) -> tuple[dict[str, list[Scenario]], list[str]]:
+    """Scenarios of every GrayRelease in the file, by release (``NS/NAME``): from their status, or,
+    given ``series`` (range queries against Prometheus), from their queries over their analysis
+    window. A release without anything to replay, or an object that is no GrayRelease, is named in
+    the second list."""
+    made: dict[str, list[Scenario]] = {}
+    skipped: list[str] = []
     for obj in read_releases(path):
         try:
             if obj.get("kind") != KIND:
@@ -104,7 +107,8 @@ def scenarios(path: str, series: RangeSeries | None = None, window: Window = Win
             continue
         if not found:
             skipped.append(f"{label(obj)}: no compare metric has a history in its status (none measured yet)")
-        made.extend(found)
+            continue
+        made.setdefault(label(obj), []).extend(found)
     if not made and skipped:
         raise ValueError(f"nothing to replay in {path}: {'; '.join(skipped)}")
     return made, skipped

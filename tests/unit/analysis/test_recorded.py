@@ -427,18 +427,18 @@ def test_cli_labels_one_release_at_a_time(tmp_path: Path, capsys: pytest.Capture
     assert "not used with this source: --truth (a scenario file holds its own)" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("names", "releases"), [
-    (["shop/a"], 1), (["shop/a", "shop/a:memory"], 1), (["shop/a@30s", "shop/a@1m"], 1), (["shop/a", "shop/b@30s"], 2)])
-def test_truth_labels_every_scenario_of_one_release(names: list[str], releases: int) -> None:
-    status, _ = _operate(SPEC, _noisy(17, None, 1.0), 4)
-    [scenario] = recorded.scenarios_from_release(_model(SPEC, status))
-    scenarios = [scenario.model_copy(update={"name": name}) for name in names]
-    args = _args("--from-release", "-", "--truth", "good")
-    if releases > 1:
-        with pytest.raises(ValueError, match=f"these are {releases}"):
-            cli_replay._labelled(scenarios, args)
-    else:
-        assert [s.truth for s in cli_replay._labelled(scenarios, args)] == [Truth(bad=False)] * len(names)
+def test_truth_labels_every_scenario_of_one_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A release whose metrics run at two intervals is two scenarios, and still one release to label."""
+    spec = _spec(_metric("latency", "latency"), _metric("memory", "gauge", interval="1m"))
+    status, _ = _operate(spec, _noisy(17, None, 1.0), 8)
+    source = tmp_path / "one.json"
+    source.write_text(json.dumps(_resource(spec, status)), encoding="utf-8")
+    by_release, _ = replay_release.scenarios(str(source))
+    assert list(by_release) == ["shop/checkout"] and len(by_release["shop/checkout"]) == 2
+    saved = tmp_path / "labelled"
+    assert cli_replay.run(_args("--from-release", str(source), "--truth", "good", "--save", str(saved))) == 0
+    capsys.readouterr()
+    assert [s.truth for s in load_scenarios(saved)] == [Truth(bad=False)] * 2
 
 
 @pytest.mark.parametrize(("onset_seconds", "index"), [(None, 0), (-600, 0), (0, 0), (1, 1), (30, 1), (31, 2), (150, 5)])
