@@ -1,9 +1,9 @@
 """Traffic simulator for the demo and the e2e tests: pods do not run under kwok, so this
 process plays their part on the wire that Prometheus sees.
 
-Every tick it reads the real routing state from the API server (the stable and canary
+Every tick it reads the real routing state from the API server (the stable, canary and baseline
 Deployments' ready pods and the HTTPRoute backend weights of each GrayRelease), splits a
-steady request rate between the two sides accordingly, and decides each side's errors and
+steady request rate between the sides accordingly, and decides each side's errors and
 latencies from a per-revision model set by annotations on the pod template:
 
     sim.grayrelease.io/error-ratio: "0.2"    # fraction of requests answered 5xx (default 0.001)
@@ -72,14 +72,19 @@ def _side(deployment: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _route_share(route: dict[str, Any] | None, stable: str, canary: str) -> float | None:
+ROLES = ("stable", "canary", "baseline")
+
+
+def _route_shares(route: dict[str, Any] | None, release: str) -> dict[str, float] | None:
+    """Each role's share of the first rule that routes to the release's stable Service."""
     if not route:
         return None
     for rule in route.get("spec", {}).get("rules", []):
         weights = {r.get("name"): int(r.get("weight", 1)) for r in rule.get("backendRefs") or []}
-        if stable in weights:
-            total = weights[stable] + weights.get(canary, 0)
-            return weights.get(canary, 0) / total if total else 0.0
+        if f"{release}-stable" in weights:
+            per_role = {role: weights.get(f"{release}-{role}", 0) for role in ROLES}
+            total = sum(per_role.values())
+            return {role: weight / total if total else 0.0 for role, weight in per_role.items()}
     return None
 
 
@@ -119,20 +124,20 @@ class Simulator:
             self.model.ready.labels(namespace=ns, deployment=deployment).set((body.get("status") or {}).get("readyReplicas") or 0)
         for release in self._releases():
             ns, name = release["metadata"]["namespace"], release["metadata"]["name"]
-            stable = _side(deployments.get((ns, f"{name}-stable")))
-            canary = _side(deployments.get((ns, f"{name}-canary")))
-            routing = (release["spec"].get("trafficRouting") or {}).get("gatewayAPI")
-            share = None
-            if routing:
-                share = _route_share(self._route(ns, routing["httpRoute"]), f"{name}-stable", f"{name}-canary")
-            ready = (stable["ready"] if stable else 0) + (canary["ready"] if canary else 0)
-            if share is None:
-                share = (canary["ready"] / ready) if canary and ready else 0.0
-            if ready == 0:
+            sides = {role: _side(deployments.get((ns, f"{name}-{role}"))) for role in ROLES}
+            ready = {role: side["ready"] if side else 0 for role, side in sides.items()}
+            if sum(ready.values()) == 0:
                 continue
-            total = self.rng.poisson(self.rps * dt)
-            to_canary = self.rng.binomial(total, share) if canary and canary["ready"] else 0
-            for role, side, n in (("stable", stable, total - to_canary), ("canary", canary, to_canary)):
+            routing = (release["spec"].get("trafficRouting") or {}).get("gatewayAPI")
+            shares = _route_shares(self._route(ns, routing["httpRoute"]), name) if routing else None
+            if shares is None:  # the user's Service spreads requests over every ready pod
+                shares = {role: n / sum(ready.values()) for role, n in ready.items()}
+            # a role with no ready pod answers nothing: its share goes to the stable
+            served = {role: share if ready[role] else 0.0 for role, share in shares.items() if role != "stable"}
+            served["stable"] = max(0.0, 1.0 - sum(served.values()))
+            counts = self.rng.multinomial(self.rng.poisson(self.rps * dt), [served[role] for role in ROLES])
+            for role, n in zip(ROLES, counts):
+                side = sides[role]
                 if side is None or n <= 0 or side["ready"] == 0:
                     continue
                 errors = int(self.rng.binomial(n, min(max(side["error_ratio"], 0.0), 1.0)))

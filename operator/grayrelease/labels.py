@@ -1,6 +1,7 @@
 """Labels, names and owner references of what the operator creates, so queries can tell versions apart.
 
-Pods of a release carry ``grayrelease.io/role`` (stable or canary) and ``grayrelease.io/revision``
+Pods of a release carry ``grayrelease.io/role`` (stable, canary, or baseline: the stable's
+revision started beside the canary, as young and as small as it) and ``grayrelease.io/revision``
 (the template hash) next to the user's own labels; PromQL queries and the traffic simulator
 select on them.
 """
@@ -16,7 +17,7 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "grayrelease"
 OPERATOR_LABELS = (ROLE, REVISION, RELEASE)
 
-Role = Literal["stable", "canary"]
+Role = Literal["stable", "canary", "baseline"]
 ROLES: tuple[Role, Role] = ("stable", "canary")
 
 

@@ -37,20 +37,25 @@ def scenarios_from_release(release: GrayRelease) -> list[Scenario]:
     """The release's compare histories as scenarios (none recorded: empty)."""
     meta = release.metadata
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
-    groups: dict[timedelta, list[tuple[Metric, MetricStatus]]] = {}
+    # Apart per interval, and per side compared with: a baseline's weight and pods are not the stable's.
+    groups: dict[tuple[timedelta, bool], list[tuple[Metric, MetricStatus]]] = {}
     for metric in release.spec.analysis.metrics:
         record = release.status.analysis.get(metric.name)
         if metric.compare is None or record is None or record.history is None or not record.history.stable:
             continue
         interval = parse_duration(metric.interval or release.spec.analysis.interval)
-        groups.setdefault(interval, []).append((metric, record))
-    looks = [(interval, look) for interval, members in sorted(groups.items()) for look in _by_look(members, interval)]
+        groups.setdefault((interval, metric.against_baseline), []).append((metric, record))
+    looks = [(key, look) for key, members in sorted(groups.items()) for look in _by_look(members, key[0])]
+    several_intervals = len({interval for interval, _ in groups}) > 1
+    mixed = len({baseline for _, baseline in groups}) > 1
     scenarios = []
-    for index, (interval, members) in enumerate(looks):
+    for index, ((interval, baseline), members) in enumerate(looks):
         label = name
-        if len(groups) > 1:
+        if several_intervals:
             label += f"@{interval.total_seconds():g}s"
-        if index and looks[index - 1][0] == interval:
+        if baseline and mixed:
+            label += "~baseline"
+        if index and looks[index - 1][0] == (interval, baseline):
             label += ":" + "+".join(m.name for m, _ in members)
         scenarios.append(_scenario(label, interval, members, release.status))
     return scenarios

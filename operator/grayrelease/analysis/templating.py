@@ -24,14 +24,17 @@ def escape_promql_string(value: str) -> str:
 
 def variables(namespace: str, name: str, stable_revision: str | None, canary_revision: str | None,
               side: str | None = None) -> dict[str, str]:
-    """The variables of one release; ``side`` (stable|canary) adds ``side.*`` for compare metrics."""
+    """The variables of one release; ``side`` (stable|canary|baseline) adds ``side.*`` for compare
+    metrics. The baseline runs the stable's revision."""
     out = {
         "namespace": namespace,
         "name": name,
         "stable.revision": stable_revision or "",
         "canary.revision": canary_revision or "",
+        "baseline.revision": stable_revision or "",
         "stable.role": "stable",
         "canary.role": "canary",
+        "baseline.role": "baseline",
     }
     if side is not None:
         out["side.role"] = side

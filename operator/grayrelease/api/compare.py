@@ -1,4 +1,4 @@
-"""``compare:`` of a metric: judge the canary against the stable with a statistical test.
+"""``compare:`` of a metric: judge the canary against the stable (or a baseline) with a statistical test.
 
 The model belongs to the API (it is part of the CRD schema); the statistical judge in
 ``grayrelease.analysis.judge`` reads it. The metric's ``query`` is run once per side with
@@ -20,6 +20,7 @@ from grayrelease.api.durations import PositiveDuration, longest_promql_range, pa
 
 MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
 Better = Literal["lower", "higher"]
+Against = Literal["stable", "baseline"]
 TestName = Literal["auto", "two-proportion", "paired", "mann-whitney"]
 RatePer = Literal["auto", "side", "pod"]
 WINDOW_FILLING_KINDS: tuple[MetricKind, ...] = ("latency", "throughput")
@@ -52,7 +53,16 @@ class CompareConfig(Model):
     Every field has a default that works for the metric's kind; unset fields follow the kind.
     """
 
-    against: Literal["stable"] = Field(default="stable", description="The baseline the canary is compared with.")
+    against: Against = Field(
+        default="stable",
+        description=(
+            "What the canary is compared with. stable: the stable pods serving the rest of the traffic. baseline: "
+            "pods of the stable revision the operator starts beside the canary, as many and as fresh as the "
+            "canary's and given the same share of traffic, so a fresh pod's warm-up, a pod's share of the load or "
+            "a node's speed weigh alike on both sides. The query then selects a side by {{ side.role }} "
+            "(baseline and stable run the same revision)."
+        ),
+    )
     kind: MetricKind | None = Field(
         default=None,
         description="error-ratio, latency, throughput or gauge; picks the defaults. Unset: taken from the metric.",

@@ -339,11 +339,23 @@ class MetricProvider(Model):
     prometheus: PrometheusProvider
 
 
+BASELINE_ROLE_MESSAGE = (
+    "a compare metric against baseline must select its side by {{ side.role }} in query and requestsQuery: "
+    "the baseline runs the stable's revision"
+)
+
+
 class Metric(Model):
     model_config = {"json_schema_extra": _validations(
         _rule(
             "has(self.successCondition) || has(self.failureCondition) || has(self.compare)",
             "a metric needs successCondition, failureCondition or compare",
+        ),
+        _rule(
+            "!has(self.compare) || !has(self.compare.against) || self.compare.against != 'baseline'"
+            " || (self.query.contains('side.role')"
+            " && (!has(self.compare.requestsQuery) || self.compare.requestsQuery.contains('side.role')))",
+            BASELINE_ROLE_MESSAGE,
         ),
     )}
 
@@ -393,10 +405,19 @@ class Metric(Model):
             return None
         return max(1.0, window / interval) if interval > timedelta(0) else 1.0
 
+    @property
+    def against_baseline(self) -> bool:
+        return self.compare is not None and self.compare.against == "baseline"
+
     @model_validator(mode="after")
     def _has_verdict(self) -> Metric:
         if _count_set(self.success_condition, self.failure_condition, self.compare) == 0:
             raise ValueError("a metric needs successCondition, failureCondition or compare")
+        if self.against_baseline and self.compare is not None and (
+            "side.role" not in self.query
+            or (self.compare.requests_query is not None and "side.role" not in self.compare.requests_query)
+        ):
+            raise ValueError(BASELINE_ROLE_MESSAGE)
         return self
 
 
@@ -498,6 +519,11 @@ class GrayReleaseSpec(Model):
             if step.analysis is not None and all(self.analysis.metric(name).dry_run for name in step.analysis.metrics):  # type: ignore[union-attr]
                 raise ValueError("an analysis step needs a metric that is not dryRun: a dry-run metric never passes or fails a step")
         return self
+
+    @property
+    def uses_baseline(self) -> bool:
+        """A compare metric is judged against a baseline, so the release runs one beside its canary."""
+        return any(m.against_baseline for m in self.analysis.metrics)
 
     @property
     def router_mode(self) -> Literal["replicas", "gatewayAPI"]:

@@ -126,18 +126,23 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
     if start is None or end is None or end <= start:
         raise ValueError("the release's status has no analysis window (not started, or nothing measured): give --start and --end")
     stable, canary = _revisions(release, compares, window)
-    groups: dict[timedelta, list[Metric]] = {}
+    # One scenario per interval and per side compared with: a baseline's weight and pods are not the stable's.
+    groups: dict[tuple[timedelta, bool], list[Metric]] = {}
     for metric in compares:
-        groups.setdefault(parse_duration(metric.interval or release.spec.analysis.interval), []).append(metric)
+        interval = parse_duration(metric.interval or release.spec.analysis.interval)
+        groups.setdefault((interval, metric.against_baseline), []).append(metric)
+    intervals = {interval for interval, _ in groups}
+    mixed = len({baseline for _, baseline in groups}) > 1
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
     release_labels = (f'namespace="{templating.escape_promql_string(meta.get("namespace", ""))}",'
                       f'name="{templating.escape_promql_string(meta.get("name", ""))}"')
     weight_query = f"100 * max(grayrelease_release_canary_weight_ratio{{{release_labels}}})"
     out = []
-    for interval, metrics in sorted(groups.items()):
+    for (interval, baseline), metrics in sorted(groups.items()):
         step = interval.total_seconds()
         length = int(math.floor((end - start).total_seconds() / step + 1e-9)) + 1
-        variables = {side: templating.variables(meta.get("namespace", ""), meta.get("name", ""), stable, canary, side=side)
+        variables = {side: templating.variables(meta.get("namespace", ""), meta.get("name", ""), stable, canary,
+                                                side="baseline" if baseline and side == "stable" else side)
                      for side in ("stable", "canary")}
         entries = []
         for metric in metrics:
@@ -148,12 +153,16 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
                 if counted:
                     values[f"{side}_requests"] = series(templating.render(counted, variables[side]), start, end, step, length)
             entries.append(recorded.metric_entry(metric, step, values))
-        weights = [None if w is None else round(w, 6) for w in series(weight_query, start, end, step, length)]
-        pods = [series(f'max(grayrelease_release_ready_pods{{{release_labels},role="{role}"}})', start, end, step, length)
-                for role in ("canary", "stable")]
+        if baseline:  # the operator's gauges give the canary's share of all traffic: the status has the pair's
+            weights, pods = [None], [[None], [None]]
+        else:
+            weights = [None if w is None else round(w, 6) for w in series(weight_query, start, end, step, length)]
+            pods = [series(f'max(grayrelease_release_ready_pods{{{release_labels},role="{role}"}})', start, end, step, length)
+                    for role in ("canary", "stable")]
+        label = name + (f"@{step:g}s" if len(intervals) > 1 else "") + ("~baseline" if baseline and mixed else "")
         out.append(Scenario.model_validate({
             "format": FORMAT,
-            "name": name if len(groups) == 1 else f"{name}@{step:g}s",
+            "name": label,
             "interval_seconds": step,
             "canary_weights": recorded.known(weights) or _status_tail(release, metrics, length, CompareHistory.weights),
             "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, lambda h: h.pods()[0]),

@@ -27,13 +27,16 @@ class ActionError(Exception):
     """An action could not be applied; the reconcile reports it and retries."""
 
 
+def _revision_of(deployment: dict[str, Any]) -> str | None:
+    return deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {}).get(labels.REVISION)
+
+
 def _deployment(body: dict[str, Any], spec: GrayReleaseSpec, role: labels.Role, revision: str, replicas: int,
                 template: dict[str, Any]) -> None:
     meta = body["metadata"]
     name = labels.deployment_name(meta["name"], role)
     live = store.deployments.get((meta["namespace"], name))
-    live_revision = (live or {}).get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {}).get(labels.REVISION)
-    if live is not None and live_revision == revision:
+    if live is not None and _revision_of(live) == revision:
         if int(live["spec"].get("replicas", 1)) != replicas:
             kube.patch("apps/v1", "Deployment", meta["namespace"], name, {"spec": {"replicas": replicas}})
         return
@@ -42,13 +45,30 @@ def _deployment(body: dict[str, Any], spec: GrayReleaseSpec, role: labels.Role, 
     kube.apply(manifests.deployment(body, role, revision, template, replicas, spec.selector.match_labels))
 
 
+def _baseline(body: dict[str, Any], spec: GrayReleaseSpec, revision: str, replicas: int) -> None:
+    """The baseline runs the stable Deployment's own pod template, so it is the stable's revision
+    exactly as it runs (spec.template is already the canary's); while the stable runs another
+    revision there is nothing to copy, and the next reconcile tries again."""
+    meta = body["metadata"]
+    live = store.deployments.get((meta["namespace"], labels.deployment_name(meta["name"], "baseline")))
+    if replicas == 0 or live is not None and _revision_of(live) == revision:
+        if live is not None and int(live["spec"].get("replicas", 1)) != replicas:
+            kube.patch("apps/v1", "Deployment", meta["namespace"], live["metadata"]["name"], {"spec": {"replicas": replicas}})
+        return
+    stable = store.deployments.get((meta["namespace"], labels.deployment_name(meta["name"], "stable")))
+    if stable is None or _revision_of(stable) != revision:
+        return
+    template = stable["spec"]["template"]
+    kube.apply(manifests.deployment(body, "baseline", revision, template, replicas, spec.selector.match_labels))
+
+
 def ensure_services(body: dict[str, Any], spec: GrayReleaseSpec) -> None:
     """The per-role Services, and the user-facing one when the user has not made it."""
     if spec.service is None:
         return
     meta = body["metadata"]
     target = spec.service.target_port or spec.service.port
-    for role in labels.ROLES:
+    for role in (*labels.ROLES, *(("baseline",) if spec.uses_baseline else ())):
         kube.apply(manifests.role_service(body, role, spec.selector.match_labels, spec.service.port, target))
     if kube.get_or_none("v1", "Service", meta["namespace"], spec.service.name) is None:
         service = manifests.role_service(body, "stable", spec.selector.match_labels, spec.service.port, target)
@@ -66,12 +86,14 @@ def apply(action: act.Action, *, body: dict[str, Any], spec: GrayReleaseSpec, te
             _deployment(body, spec, "stable", revision, replicas, template)
         case act.EnsureCanary(revision=revision, replicas=replicas):
             _deployment(body, spec, "canary", revision, replicas, template)
+        case act.EnsureBaseline(revision=revision, replicas=replicas):
+            _baseline(body, spec, revision, replicas)
         case act.PromoteStable(revision=revision):
             live = store.deployments.get((meta["namespace"], labels.deployment_name(meta["name"], "stable")))
             replicas = int((live or {}).get("spec", {}).get("replicas", spec.replicas))
             _deployment(body, spec, "stable", revision, max(replicas, spec.replicas), template)
-        case act.SetWeight(canary_weight=weight):
-            router.set_weight(body, observe.backends(body, spec), weight)
+        case act.SetWeight(canary_weight=weight, baseline_weight=baseline):
+            router.set_weight(body, observe.backends(body, spec), weight, baseline)
         case act.StartInspection(step_index=index, name=name):
             step = spec.strategy.steps[index].inspect
             if step is not None and step.job is not None:

@@ -46,26 +46,39 @@ def deployment(body: dict[str, Any] | None) -> obs.DeploymentObservation | None:
     )
 
 
-def workload_pair(namespace: str, name: str) -> tuple[obs.DeploymentObservation | None, obs.DeploymentObservation | None]:
-    return (deployment(store.deployments.get((namespace, labels.deployment_name(name, "stable")))),
-            deployment(store.deployments.get((namespace, labels.deployment_name(name, "canary")))))
+@dataclass(frozen=True)
+class Workloads:
+    """The release's Deployments as last seen by the watch, one per role (None where there is none)."""
+
+    stable: obs.DeploymentObservation | None
+    canary: obs.DeploymentObservation | None
+    baseline: obs.DeploymentObservation | None = None
+
+    def ready(self, role: labels.Role) -> int:
+        workload = getattr(self, role)
+        return workload.ready_replicas if workload is not None else 0
+
+
+def workloads(namespace: str, name: str) -> Workloads:
+    return Workloads(*(deployment(store.deployments.get((namespace, labels.deployment_name(name, role))))
+                       for role in ("stable", "canary", "baseline")))
 
 
 def backends(body: dict[str, Any], spec: GrayReleaseSpec) -> Backends:
     name = body["metadata"]["name"]
     return Backends(namespace=body["metadata"]["namespace"], stable_service=labels.service_name(name, "stable"),
-                    canary_service=labels.service_name(name, "canary"), port=spec.service.port if spec.service else 80)
+                    canary_service=labels.service_name(name, "canary"), port=spec.service.port if spec.service else 80,
+                    baseline_service=labels.service_name(name, "baseline"))
 
 
-def traffic(router: Router, body: dict[str, Any], spec: GrayReleaseSpec,
-            stable: obs.DeploymentObservation | None, canary: obs.DeploymentObservation | None) -> obs.TrafficObservation:
+def traffic(router: Router, body: dict[str, Any], spec: GrayReleaseSpec, pods: Workloads) -> obs.TrafficObservation:
     try:
-        weight = router.read_weight(body, backends(body, spec), stable.ready_replicas if stable else 0,
-                                    canary.ready_replicas if canary else 0)
+        weight, baseline = router.read_weights(body, backends(body, spec), pods.ready("stable"), pods.ready("canary"),
+                                               pods.ready("baseline"))
     except Exception as error:  # noqa: BLE001 - an unreadable router is an unknown weight, not a crash
         log.warning("cannot read the traffic weight of %s: %s", body["metadata"]["name"], error)
-        weight = None
-    return obs.TrafficObservation(canary_weight=weight)
+        weight = baseline = None
+    return obs.TrafficObservation(canary_weight=weight, baseline_weight=baseline)
 
 
 @dataclass(frozen=True)
@@ -169,17 +182,24 @@ def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
 
 
 def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus, due: list[Any],
-                 now: datetime, stable_workload: obs.DeploymentObservation | None = None,
-                 canary_workload: obs.DeploymentObservation | None = None) -> tuple[obs.Measurement, ...]:
+                 now: datetime, workloads: Workloads | None = None,
+                 traffic: obs.TrafficObservation | None = None) -> tuple[obs.Measurement, ...]:
     """Query every due metric, then judge: plain metrics by their conditions, compare metrics together.
 
     The workloads' ready pods are recorded with each compare measurement: a rate per pod is due
-    what the router gives a side, over that side's pods."""
+    what the router gives a side, over that side's pods. A metric compared against the baseline
+    queries the baseline in the stable's place, and records its pods and the canary's share of
+    the two."""
     meta = body["metadata"]
     results: dict[str, measure.Result] = {}
     queried: list[_Queried] = []
-    pods = (canary_workload.ready_replicas if canary_workload else None, stable_workload.ready_replicas if stable_workload else None)
-    weight = _measured_weight(spec, status, pods)
+    workloads = workloads or Workloads(None, None)
+    baseline_weight = (traffic.baseline_weight if traffic is not None else None) or 0
+    present = {role: getattr(workloads, role).ready_replicas if getattr(workloads, role) else None
+               for role in ("stable", "canary", "baseline")}
+    pods_against = {other: (present["canary"], present[other]) for other in ("stable", "baseline")}
+    weights = {other: _measured_weight(spec, status, pods_against[other], baseline_weight, other)
+               for other in ("stable", "baseline")}
     metrics: dict[str, Metric] = {}
     for request in due:
         metric = spec.analysis.metric(request.metric)
@@ -191,7 +211,9 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         if metric.compare is None:
             results[metric.name] = measure.measure_plain(metric, templating.variables(**base))
             continue
-        sides = {side: templating.variables(**base, side=side) for side in ("stable", "canary")}
+        other = "baseline" if metric.against_baseline else "stable"
+        pods, weight = pods_against[other], weights[other]
+        sides = {"stable": templating.variables(**base, side=other), "canary": templating.variables(**base, side="canary")}
         values, error = measure.query_sides(metric, sides)
         requests = None
         if error is None and metric.compare.requests_query:
@@ -205,27 +227,34 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
     out = []
     for metric in metrics.values():
         result = results[metric.name]
+        compared = metric.compare is not None
+        other = "baseline" if metric.against_baseline else "stable"
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
                                    stable_requests=result.stable_requests, canary_requests=result.canary_requests,
-                                   canary_weight=weight if metric.compare is not None else None,
-                                   canary_pods=pods[0] if metric.compare is not None else None,
-                                   stable_pods=pods[1] if metric.compare is not None else None,
+                                   canary_weight=weights[other] if compared else None,
+                                   canary_pods=pods_against[other][0] if compared else None,
+                                   stable_pods=pods_against[other][1] if compared else None,
                                    marginal=result.marginal))
     return tuple(out)
 
 
-def _measured_weight(spec: GrayReleaseSpec, status: GrayReleaseStatus, pods: tuple[int | None, int | None]) -> float | None:
-    """The canary's share of the traffic at this look, in percent: the router's weight, or without a
-    router the exact share of the ready pods. ``status.canary_weight`` rounds that share to a whole
-    percent, which for one canary pod beside 64 (1.5%, read 2%) would put a third of a rate per
-    side, or per pod, on the canary's account."""
+def _measured_weight(spec: GrayReleaseSpec, status: GrayReleaseStatus, pods: tuple[int | None, int | None],
+                     baseline_weight: int = 0, against: str = "stable") -> float | None:
+    """The canary's share of the traffic of the two sides compared at this look, in percent: the
+    router's weight, or without a router the exact share of the ready pods. ``status.canary_weight``
+    rounds that share to a whole percent, which for one canary pod beside 64 (1.5%, read 2%) would
+    put a third of a rate per side, or per pod, on the canary's account. Beside a baseline, the
+    stable serves what canary and baseline leave, and the baseline what its weight gives it."""
     if not status.canary_weight:
         return None
-    canary, stable = pods
-    if spec.router_mode != "replicas" or not canary or stable is None:
-        return float(status.canary_weight)
-    return 100.0 * canary / (canary + stable)
+    canary, other = pods
+    if spec.router_mode == "replicas" and canary and other is not None:
+        return 100.0 * canary / (canary + other)
+    weight = float(status.canary_weight)
+    if against == "baseline":
+        return 100.0 * weight / (weight + baseline_weight) if baseline_weight else None
+    return 100.0 * weight / (100.0 - baseline_weight) if baseline_weight < 100 else weight
 
 
 def inspection(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleaseStatus) -> obs.InspectionObservation | None:

@@ -72,22 +72,25 @@ def reconcile(key: store.Key) -> float | None:
         return 10.0
     revision = template_revision(template)
     generation = int(meta.get("generation", 0))
-    stable, canary = observe.workload_pair(meta["namespace"], meta["name"])
+    pods = observe.workloads(meta["namespace"], meta["name"])
+    stable, canary = pods.stable, pods.canary
     metrics.release_state(key, status)
     metrics.ready_pods(key, stable, canary)
-    if _settled(status, generation, revision, canary):
+    if _settled(status, generation, revision, pods):
         return None  # idle: nothing to do until the resource or its workloads change
 
     router = router_for(spec.router_mode, lookup=store.route_lookup)
     now = datetime.now(UTC)
     due = plan.due_measurements(spec, status, now)
+    traffic = observe.traffic(router, body, spec, pods)
     observations = obs.Observations(
         generation=generation,
         template_revision=revision,
         stable=stable,
         canary=canary,
-        traffic=observe.traffic(router, body, spec, stable, canary),
-        measurements=observe.measurements(body, spec, status, due, now, stable, canary),
+        baseline=pods.baseline,
+        traffic=traffic,
+        measurements=observe.measurements(body, spec, status, due, now, pods, traffic),
         inspection=observe.inspection(body, spec, status),
         router_mode=spec.router_mode,
     )
@@ -106,11 +109,11 @@ def reconcile(key: store.Key) -> float | None:
         except kube.Conflict:
             return 0.2  # a command arrived meanwhile: look again with it
     metrics.reconciled(key, status, decision.status, decision.actions, now)
-    return None if _settled(decision.status, generation, revision, canary) else ACTIVE_REQUEUE
+    return None if _settled(decision.status, generation, revision, pods) else ACTIVE_REQUEUE
 
 
-def _settled(status: GrayReleaseStatus, generation: int, revision: str, canary: obs.DeploymentObservation | None) -> bool:
-    """A finished release whose world is at rest: no command, no canary pods, no canary traffic."""
+def _settled(status: GrayReleaseStatus, generation: int, revision: str, pods: observe.Workloads) -> bool:
+    """A finished release whose world is at rest: no command, no canary or baseline pods, no canary traffic."""
     return (status.phase in TERMINAL and not status.command and status.observed_generation == generation
             and revision in (status.stable_revision, status.aborted_revision) and status.canary_weight == 0
-            and (canary is None or (canary.replicas == 0 and canary.ready_replicas == 0)))
+            and all(w is None or (w.replicas == 0 and w.ready_replicas == 0) for w in (pods.canary, pods.baseline)))

@@ -33,6 +33,15 @@ class EnsureCanary:
 
 
 @dataclass(frozen=True)
+class EnsureBaseline:
+    """The baseline Deployment runs ``revision`` (the stable's, copied from the stable Deployment) with
+    ``replicas``; 0 keeps it, scaled down. Not created while the stable runs another revision."""
+
+    revision: str
+    replicas: int
+
+
+@dataclass(frozen=True)
 class PromoteStable:
     """The stable Deployment takes the canary's template (spec.template): a surge rollout, maxUnavailable 0."""
 
@@ -41,9 +50,11 @@ class PromoteStable:
 
 @dataclass(frozen=True)
 class SetWeight:
-    """The router sends ``canary_weight`` percent of traffic to the canary (router mode only)."""
+    """The router sends ``canary_weight`` percent of traffic to the canary, ``baseline_weight`` to the
+    baseline and the rest to stable (router mode only)."""
 
     canary_weight: int
+    baseline_weight: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,4 +80,4 @@ class Emit:
     message: str
 
 
-Action = EnsureStable | EnsureCanary | PromoteStable | SetWeight | StartInspection | DeleteInspection | Emit
+Action = EnsureStable | EnsureCanary | EnsureBaseline | PromoteStable | SetWeight | StartInspection | DeleteInspection | Emit

@@ -19,7 +19,7 @@ RouterMode = Literal["replicas", "gatewayAPI"]
 
 @dataclass(frozen=True)
 class DeploymentObservation:
-    """One of the two Deployments (`<name>-stable` or `<name>-canary`) as last read."""
+    """One of the Deployments (`<name>-stable`, `<name>-canary`, `<name>-baseline`) as last read."""
 
     revision: str  # template revision its pod template carries
     replicas: int  # spec.replicas
@@ -31,9 +31,10 @@ class DeploymentObservation:
 
 @dataclass(frozen=True)
 class TrafficObservation:
-    """The canary's weight as read back from the router; None when unknown or never applied."""
+    """The canary's (and baseline's) weight as read back from the router; None when unknown or never applied."""
 
     canary_weight: int | None = None
+    baseline_weight: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Observations:
     stable: DeploymentObservation | None
     canary: DeploymentObservation | None
     traffic: TrafficObservation = TrafficObservation()
+    baseline: DeploymentObservation | None = None
     measurements: tuple[Measurement, ...] = ()
     inspection: InspectionObservation | None = None
     router_mode: RouterMode = "replicas"

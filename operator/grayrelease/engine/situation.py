@@ -83,6 +83,13 @@ class Situation:
             return 0
         return min(self.replicas, max(1, math.ceil(self.replicas * weight / 100)))
 
+    def baseline_weight(self, weight: int) -> int:
+        """The baseline's share beside a canary at ``weight``: as much as the canary's, but never more
+        than half of what the canary leaves, so the stable keeps serving (0 without a baseline)."""
+        if not self.spec.uses_baseline or weight <= 0:
+            return 0
+        return min(weight, (100 - weight) // 2)
+
     # --- readings of the world ----------------------------------------------------------------
 
     @property
@@ -100,6 +107,16 @@ class Situation:
             and canary.rolled_out and canary.available_replicas >= replicas
         )
 
+    def baseline_ready(self, replicas: int) -> bool:
+        """The baseline runs the stable's revision with ``replicas`` pods, all available (no baseline: ready)."""
+        baseline = self.obs.baseline
+        if replicas == 0:
+            return baseline is None or baseline.replicas == 0
+        return (
+            baseline is not None and baseline.revision == self.status.stable_revision
+            and baseline.replicas == replicas and baseline.rolled_out and baseline.available_replicas >= replicas
+        )
+
     def stable_at(self, revision: str | None, replicas: int) -> bool:
         stable = self.obs.stable
         return (
@@ -111,10 +128,12 @@ class Situation:
         """The world serves the current step's weight: pods ready and, with a router, weight read back."""
         weight = self.target_weight
         canary = self.canary_replicas(weight)
-        if not self.canary_ready(canary):
+        baseline = self.baseline_weight(weight)
+        if not self.canary_ready(canary) or not self.baseline_ready(self.canary_replicas(baseline)):
             return False
         if self.router:
-            return self.obs.traffic.canary_weight == weight
+            return self.obs.traffic.canary_weight == weight and (
+                not baseline or self.obs.traffic.baseline_weight == baseline)
         return self.stable_at(self.status.stable_revision, self.replicas - canary)
 
     def observed_weight(self) -> int:
@@ -128,6 +147,7 @@ class Situation:
             return self.obs.traffic.canary_weight or 0
         canary = self.obs.canary.ready_replicas if self.obs.canary and self.canary_on_revision else 0
         stable = self.obs.stable.ready_replicas if self.obs.stable else 0
+        stable += self.obs.baseline.ready_replicas if self.obs.baseline else 0  # baseline pods serve too
         return round(100 * canary / (canary + stable)) if canary + stable else 0
 
     def inspection_name(self, index: int) -> str:

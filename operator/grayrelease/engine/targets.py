@@ -9,6 +9,11 @@ Two capacity rules shape them:
   goes back to all replicas meanwhile;
 - router mode: the stable keeps all replicas; the weight rises only once the canary is ready,
   and drops to 0 while the canary runs another revision than the release's.
+
+A release with a compare metric against a baseline also runs ``<name>-baseline`` during its steps:
+the stable's revision with the pods of the baseline's weight (``Situation.baseline_weight``), in
+router mode given that weight once both it and the canary are ready, in replicas mode as pods
+added beside the stable's. It is scaled to zero when the steps end.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ def _installing(s: Situation) -> list[actions.Action]:
     return [actions.EnsureStable(revision=s.obs.template_revision, replicas=s.replicas)]
 
 
+def _baseline_down(s: Situation) -> list[actions.Action]:
+    """A baseline left from the steps, scaled to zero (nothing when there is none)."""
+    if s.obs.baseline is None or s.status.stable_revision is None:
+        return []
+    return [actions.EnsureBaseline(revision=s.status.stable_revision, replicas=0)]
+
+
 def _steady(s: Situation) -> list[actions.Action]:
     """After a success: traffic back to the stable first, then the canary scaled to zero."""
     out: list[actions.Action] = [actions.EnsureStable(revision=s.status.stable_revision, replicas=s.replicas)]
@@ -35,6 +47,8 @@ def _steady(s: Situation) -> list[actions.Action]:
         out.append(actions.SetWeight(canary_weight=0))
     if s.status.canary_revision is not None and (not s.router or not s.obs.traffic.canary_weight):
         out.append(actions.EnsureCanary(revision=s.status.canary_revision, replicas=0))
+    if not s.router or not s.obs.traffic.baseline_weight:
+        out += _baseline_down(s)
     return out
 
 
@@ -46,24 +60,27 @@ def _stopped(s: Situation) -> list[actions.Action]:
     out.append(actions.EnsureStable(revision=s.status.stable_revision, replicas=s.replicas))
     if s.status.canary_revision is not None:
         out.append(actions.EnsureCanary(revision=s.status.canary_revision, replicas=0))
-    return out
+    return out + _baseline_down(s)
 
 
-def _weighted(s: Situation, stable_revision: str | None) -> list[actions.Action]:
+def _weighted(s: Situation, stable_revision: str | None, baseline_weight: int = 0) -> list[actions.Action]:
     weight = s.target_weight
     canary = s.canary_replicas(weight)
+    baseline = s.canary_replicas(baseline_weight)
     ready = s.canary_ready(canary)
     ensure_canary = actions.EnsureCanary(revision=s.status.canary_revision, replicas=canary)
     if s.router:
         current = s.obs.traffic.canary_weight or 0
-        if ready:
-            weight_now = weight
+        if ready and s.baseline_ready(baseline):
+            weight_now, baseline_now = weight, baseline_weight
         elif s.canary_on_revision:
-            weight_now = min(weight, current)  # scaling up: wait for the pods; scaling down: at once
+            # scaling up: wait for the pods; scaling down: at once
+            weight_now = min(weight, current)
+            baseline_now = min(baseline_weight, s.obs.traffic.baseline_weight or 0)
         else:
-            weight_now = 0  # the canary's pods are being replaced: send them nothing
+            weight_now = baseline_now = 0  # the canary's pods are being replaced: send them nothing
         stable = actions.EnsureStable(revision=stable_revision, replicas=s.replicas)
-        return [stable, actions.SetWeight(canary_weight=weight_now), ensure_canary]
+        return [stable, actions.SetWeight(canary_weight=weight_now, baseline_weight=baseline_now), ensure_canary]
     if ready:
         stable_replicas = s.replicas - canary
     elif s.canary_on_revision:
@@ -75,7 +92,11 @@ def _weighted(s: Situation, stable_revision: str | None) -> list[actions.Action]
 
 
 def _step(s: Situation) -> list[actions.Action]:
-    out = _weighted(s, s.status.stable_revision)
+    baseline_weight = s.baseline_weight(s.target_weight)
+    out = _weighted(s, s.status.stable_revision, baseline_weight)
+    if s.status.stable_revision is not None and (baseline_weight or s.obs.baseline is not None):
+        out.append(actions.EnsureBaseline(revision=s.status.stable_revision,
+                                          replicas=s.canary_replicas(baseline_weight)))
     inspection = s.status.inspection
     step = s.step
     if (
@@ -93,6 +114,7 @@ def _promoting(s: Situation) -> list[actions.Action]:
         actions.PromoteStable(revision=s.status.canary_revision),
         actions.EnsureStable(revision=s.status.canary_revision, replicas=s.replicas),
         *weighted,
+        *_baseline_down(s),
     ]
 
 

@@ -16,12 +16,13 @@ ObjectLookup = Callable[[str, str], dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class Backends:
-    """The two Services a router splits traffic between."""
+    """The Services a router splits traffic between (the baseline's only gets weight beside a baseline)."""
 
     namespace: str
     stable_service: str
     canary_service: str
     port: int
+    baseline_service: str | None = None
 
 
 class Router(Protocol):
@@ -29,11 +30,13 @@ class Router(Protocol):
 
     name: str
 
-    def set_weight(self, release: dict[str, Any], backends: Backends, canary_weight: int) -> None:
-        """Route ``canary_weight`` percent to the canary and the rest to stable (no write when already so)."""
+    def set_weight(self, release: dict[str, Any], backends: Backends, canary_weight: int, baseline_weight: int = 0) -> None:
+        """Route ``canary_weight`` percent to the canary, ``baseline_weight`` to the baseline and the rest
+        to stable (no write when already so)."""
 
-    def read_weight(self, release: dict[str, Any], backends: Backends, stable_ready: int, canary_ready: int) -> int | None:
-        """The canary's share in effect, 0-100, or None when it cannot be known."""
+    def read_weights(self, release: dict[str, Any], backends: Backends, stable_ready: int, canary_ready: int,
+                     baseline_ready: int = 0) -> tuple[int | None, int | None]:
+        """The canary's and the baseline's shares in effect, 0-100, each None when it cannot be known."""
 
 
 def _registry() -> dict[str, type]:

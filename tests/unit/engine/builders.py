@@ -78,11 +78,12 @@ def dep(revision: str, replicas: int, ready: int | None = None) -> DeploymentObs
 
 def obs(*, template: str = "B", stable: DeploymentObservation | None = None,
         canary: DeploymentObservation | None = None, weight: int | None = None, router: bool = False,
-        measurements: tuple[Measurement, ...] = (), inspection: InspectionObservation | None = None) -> Observations:
+        measurements: tuple[Measurement, ...] = (), inspection: InspectionObservation | None = None,
+        baseline: DeploymentObservation | None = None, baseline_weight: int | None = None) -> Observations:
     return Observations(
-        generation=1, template_revision=template, stable=stable, canary=canary,
-        traffic=TrafficObservation(canary_weight=weight), measurements=measurements, inspection=inspection,
-        router_mode="gatewayAPI" if router else "replicas",
+        generation=1, template_revision=template, stable=stable, canary=canary, baseline=baseline,
+        traffic=TrafficObservation(canary_weight=weight, baseline_weight=baseline_weight), measurements=measurements,
+        inspection=inspection, router_mode="gatewayAPI" if router else "replicas",
     )
 
 
