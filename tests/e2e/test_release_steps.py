@@ -189,6 +189,9 @@ INVALID = [
     ("analysis step of dry-run metrics only", {"strategy": {"steps": [{"analysis": {"metrics": ["m"]}}]}, "analysis": {"metrics": [
         {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": "up", "successCondition": "result > 0",
          "dryRun": True}]}}, "an analysis step needs a metric that is not dryRun"),
+    ("baseline compare selecting by revision", {"analysis": {"metrics": [
+        {"name": "m", "provider": {"prometheus": {"address": "http://p:9090"}}, "query": 'p99{revision="{{ side.revision }}"}',
+         "compare": {"against": "baseline", "kind": "latency"}}]}}, "must select its side by {{ side.role }}"),
 ]
 
 
@@ -501,3 +504,65 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
             assert told["phase"] == "Paused" and told["analysis"]["latency"]["failures"] == 0
         else:
             assert record["failures"] >= 1
+
+
+BASELINE_ROUTE = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: base}
+spec:
+  parentRefs: [{name: public}]
+  rules:
+  - backendRefs: [{name: base-stable, port: 80}]
+"""
+
+
+def test_a_canary_judged_against_a_baseline(cluster: Cluster, namespace: str, operator: Process,
+                                            simulator: Process, prometheus: Prometheus) -> None:
+    """compare.against: baseline runs the stable's revision beside the canary with the canary's pods
+    and weight, and judges the canary against it: a good canary is promoted and the baseline goes
+    away with it; a slow one is rolled back."""
+    cluster.apply(BASELINE_ROUTE, namespace)
+    routing = {"gatewayAPI": {"httpRoute": "base"}}
+    analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [{
+        "name": "latency", "provider": {"prometheus": {"address": prometheus.url}}, "query": LATENCY_QUERY,
+        "compare": {"against": "baseline", "kind": "latency"}}]}
+    steps = [{"setWeight": 20}, {"pause": {"duration": "20s"}}, {"setWeight": 40}, {"pause": {"duration": "10s"}}]
+    cluster.apply(gr.grayrelease("base", replicas=5, steps=steps, analysis=analysis, traffic=routing), namespace)
+    first = gr.wait_phase(cluster, namespace, "base", "Succeeded", timeout=60)
+
+    def weights() -> dict[str, int]:
+        refs = cluster.get("httproute", "base", namespace)["spec"]["rules"][0]["backendRefs"]
+        return {r["name"]: r.get("weight", 1) for r in refs}
+
+    cluster.apply(gr.grayrelease("base", image="example.com/app:2", replicas=5, steps=steps, analysis=analysis,
+                                 traffic=routing), namespace)
+    seen = wait_until(lambda: weights().get("base-baseline") == 20 and weights(), timeout=60, what="20% on the baseline")
+    assert seen == {"base-stable": 60, "base-canary": 20, "base-baseline": 20}
+    baseline = gr.deployment(cluster, namespace, "base-baseline")
+    stable = gr.deployment(cluster, namespace, "base-stable")
+    assert baseline["spec"]["replicas"] == 1  # the canary's pods at 20% of 5
+    assert baseline["spec"]["template"]["spec"] == stable["spec"]["template"]["spec"]  # the stable's revision
+    assert baseline["spec"]["template"]["metadata"]["labels"]["grayrelease.io/role"] == "baseline"
+    # at 40% the baseline gets half of what the canary leaves, so the stable keeps as much as the baseline
+    wait_until(lambda: weights() == {"base-stable": 30, "base-canary": 40, "base-baseline": 30}, timeout=60,
+               what="40/30/30")
+    done = gr.wait_status(cluster, namespace, "base", lambda s: s.get("phase") == "Succeeded"
+                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    history = done["analysis"]["latency"]["history"]
+    assert 50.0 in history["canaryWeights"]  # the canary's share of the two sides compared at 20/20
+    assert all(c == b for c, b in zip(history["canaryPods"], history["stablePods"]) if c == 1)
+    wait_until(lambda: gr.deployment(cluster, namespace, "base-baseline")["spec"]["replicas"] == 0, timeout=60,
+               what="the baseline scaled to zero")
+    assert weights() == {"base-stable": 100, "base-canary": 0, "base-baseline": 0}
+
+    slow = json.loads(gr.grayrelease("base", image="example.com/app:3", replicas=5, steps=steps, analysis=analysis,
+                                     traffic=routing))
+    slow["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/latency-ms"] = "150"
+    cluster.apply(json.dumps(slow), namespace)
+    rolled = gr.wait_phase(cluster, namespace, "base", "RolledBack", timeout=120)
+    history = rolled["analysis"]["latency"]["history"]
+    assert history["canary"][-1] > 2 * history["stable"][-1]  # the slow canary against the baseline's 50 ms
+    wait_until(lambda: gr.deployment(cluster, namespace, "base-baseline")["spec"]["replicas"] == 0, timeout=60,
+               what="the baseline scaled to zero after the rollback")
+    print(f"\n[figure] +200% latency against a baseline caught after {len(history['canary'])} intervals of 2s")

@@ -203,6 +203,15 @@ def test_metrics_of_different_intervals_are_scenarios_of_their_own() -> None:
     assert names == ["shop/checkout@30s", "shop/checkout@60s"]
 
 
+def test_metrics_against_a_baseline_are_a_scenario_apart_from_those_against_the_stable() -> None:
+    """Their weights and pods are the pair's (canary and baseline), not the canary's beside the stable."""
+    baseline = {**_metric("memory", "gauge", against="baseline"), "query": 'mem{role="{{ side.role }}"}'}
+    spec = _spec(_metric("latency", "latency"), baseline)
+    status, _ = _operate(spec, _noisy(6, None, 1.0), 4)
+    found = {s.name: [m.name for m in s.metrics] for s in recorded.scenarios_from_release(_model(spec, status))}
+    assert found == {"shop/checkout": ["latency"], "shop/checkout~baseline": ["memory"]}
+
+
 def test_a_release_without_histories() -> None:
     assert recorded.scenarios_from_release(_model(SPEC, GrayReleaseStatus())) == []
 

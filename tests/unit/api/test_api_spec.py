@@ -89,6 +89,13 @@ INVALID = [
     ("trafficRouting without router", _set("trafficRouting", {}), "trafficRouting needs a router"),
     ("analysis step of dry-run metrics only", _set("analysis.metrics.0.dryRun", True),
      "an analysis step needs a metric that is not dryRun"),
+    ("baseline compare that cannot tell the baseline from the stable",
+     _set("analysis.metrics.1.compare.against", "baseline"), "must select its side by {{ side.role }}"),
+    ("baseline compare whose requests query cannot tell them apart",
+     lambda s: s["analysis"]["metrics"][1].update(
+         query='p99{role="{{ side.role }}"}',
+         compare={"against": "baseline", "requestsQuery": 'requests{revision="{{ side.revision }}"}'}),
+     "must select its side by {{ side.role }}"),
 ]
 
 # Shape errors the OpenAPI schema catches before any CEL rule runs.
@@ -162,3 +169,12 @@ def test_metric_overlap_and_fill_window(query: str, requests_query: str | None, 
                                     "compare": compare})
     assert metric.overlap(parse_duration(interval)) == overlap
     assert metric.fill_window() == timedelta(seconds=fill)
+
+
+def test_a_baseline_compare_selecting_by_role_is_valid_and_runs_a_baseline(spec: dict[str, Any]) -> None:
+    assert not GrayReleaseSpec.model_validate(spec).uses_baseline
+    spec["analysis"]["metrics"][1].update(query='p99{role="{{side.role}}"}', compare={
+        "against": "baseline", "requestsQuery": 'sum(rate(requests{role="{{ side.role }}"}[1m]))'})
+    parsed = GrayReleaseSpec.model_validate(spec)
+    assert parsed.uses_baseline and parsed.analysis.metrics[1].against_baseline
+    assert crd_errors(spec) == []
