@@ -37,6 +37,13 @@ def grayrelease(name: str, *, image: str = "example.com/app:1", replicas: int = 
                        "spec": spec})
 
 
+def http_route(release: str) -> str:
+    """The user's HTTPRoute, named after the release: one rule sending everything to its stable Service."""
+    return json.dumps({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": release},
+                       "spec": {"parentRefs": [{"name": "public"}],
+                                "rules": [{"backendRefs": [{"name": f"{release}-stable", "port": 80}]}]}})
+
+
 def error_rate_analysis(prometheus_url: str, *, threshold: float = 0.05, interval: str = "2s",
                         initial_delay: str = "3s", **limits: int) -> dict[str, Any]:
     return {

@@ -136,17 +136,6 @@ def h_namespaces(installed: Cluster) -> Iterator[list[str]]:
         installed.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
-HTTP_ROUTE = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: shop}
-spec:
-  parentRefs: [{name: public}]
-  rules:
-  - backendRefs: [{name: shop-stable, port: 80}]
-"""
-
-
 def test_chart_service_account_is_enough_to_promote_and_roll_back(
         installed: Cluster, sa_operator: tuple[Process, int, int], h_namespaces: list[str],
         simulator: Process, prometheus: Prometheus) -> None:
@@ -155,7 +144,7 @@ def test_chart_service_account_is_enough_to_promote_and_roll_back(
     analysis = gr.error_rate_analysis(prometheus.url, threshold=0.05)
     # The good release uses every kind of object the operator writes: Deployments, Services, an
     # HTTPRoute's weights, a smoke-test Job (created, kept for its logs), Events, status.
-    cluster.apply(HTTP_ROUTE, good_ns)
+    cluster.apply(gr.http_route("shop"), good_ns)
     routing = {"gatewayAPI": {"httpRoute": "shop"}}
     smoke = {"inspect": {"job": {"spec": {"template": {"spec": {
         "containers": [{"name": "smoke", "image": "example.com/smoke:1"}]}}}}}}

@@ -39,20 +39,9 @@ def test_good_release_is_promoted_in_replicas_mode(cluster: Cluster, namespace: 
     assert {"ReleaseStarted", "Promoted"} <= set(gr.reasons(cluster, namespace, "shop"))
 
 
-HTTP_ROUTE = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web}
-spec:
-  parentRefs: [{name: public}]
-  rules:
-  - backendRefs: [{name: web-stable, port: 80}]
-"""
-
-
 def test_good_release_is_promoted_with_gateway_api(cluster: Cluster, namespace: str, operator: Process,
                                                     simulator: Process, prometheus: Prometheus) -> None:
-    cluster.apply(HTTP_ROUTE, namespace)
+    cluster.apply(gr.http_route("web"), namespace)
     routing = {"gatewayAPI": {"httpRoute": "web"}}
     steps = [{"setWeight": 10}, {"pause": {"duration": "2s"}}, {"setWeight": 60}, {"pause": {"duration": "2s"}}]
     first = _first_install(cluster, namespace, gr.grayrelease("web", steps=steps, traffic=routing), "web")

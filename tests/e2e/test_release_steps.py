@@ -506,23 +506,12 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
             assert record["failures"] >= 1
 
 
-BASELINE_ROUTE = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: base}
-spec:
-  parentRefs: [{name: public}]
-  rules:
-  - backendRefs: [{name: base-stable, port: 80}]
-"""
-
-
 def test_a_canary_judged_against_a_baseline(cluster: Cluster, namespace: str, operator: Process,
                                             simulator: Process, prometheus: Prometheus) -> None:
     """compare.against: baseline runs the stable's revision beside the canary with the canary's pods
     and weight, and judges the canary against it: a good canary is promoted and the baseline goes
     away with it; a slow one is rolled back."""
-    cluster.apply(BASELINE_ROUTE, namespace)
+    cluster.apply(gr.http_route("base"), namespace)
     routing = {"gatewayAPI": {"httpRoute": "base"}}
     analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [{
         "name": "latency", "provider": {"prometheus": {"address": prometheus.url}}, "query": LATENCY_QUERY,
