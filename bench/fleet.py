@@ -262,8 +262,21 @@ def generate(count: int, seed: int) -> list[dict[str, Any]]:
     return corpus.build_all(make_release, plan, seed)
 
 
-def make_release(seed: int, index: int, family: str) -> dict[str, Any]:
-    """One release scenario; depends only on its arguments."""
+def generate_against_baseline(count: int, seed: int) -> list[dict[str, Any]]:
+    """The same releases (same services, traffic, canaries and regressions, value for value on the
+    canary's side) judged against a baseline instead of the stable: see ``_baseline_side``."""
+    plan = [(index, family_for(seed, index)) for index in range(count)]
+    return corpus.build_all(make_baseline_release, plan, seed)
+
+
+def make_baseline_release(seed: int, index: int, family: str) -> dict[str, Any]:
+    return make_release(seed, index, family, against="baseline")
+
+
+def make_release(seed: int, index: int, family: str, against: str = "stable") -> dict[str, Any]:
+    """One release scenario; depends only on its arguments. ``against="baseline"`` compares the
+    canary with a baseline drawn from a generator of its own, so the canary's values are the
+    same as against the stable."""
     rng = np.random.default_rng([seed, index, 2031])
     bad = family.startswith("bad-")
     fam = family.split("-", 1)[1]
@@ -272,7 +285,7 @@ def make_release(seed: int, index: int, family: str) -> dict[str, Any]:
     env = _draw_environment(rng, svc, rel, fam)
     reg = _draw_regression(rng, svc, rel, fam) if bad else None
     specs = _draw_metric_set(rng, svc, rel, reg)
-    sim = _simulate(rng, svc, rel, env, reg)
+    sim = _simulate(rng, svc, rel, env, reg, np.random.default_rng([seed, index, 5150]) if against == "baseline" else None)
     metrics = [_evaluate(spec, sim, svc, rel) for spec in specs]
     if reg is not None and getattr(reg, "ooms", None):
         ooms = [x for x in reg.ooms if x < rel.n * rel.interval]
@@ -294,7 +307,8 @@ def make_release(seed: int, index: int, family: str) -> dict[str, Any]:
         "format": "grayrelease.scenario/v1",
         "name": f"{family}-{index:03d}",
         "interval_seconds": rel.interval,
-        "canary_weight": rel.weight,
+        # against a baseline the operator records the canary's share of the two sides compared
+        "canary_weight": rel.weight if against == "stable" else round(100 * rel.share / (rel.share + sim.baseline_share), 3),
         "metrics": metrics,
         "truth": truth,
     }
@@ -401,6 +415,7 @@ def _draw_release(rng: np.random.Generator, svc: NS, fam: str) -> NS:
         canary_parts = order[owner < rel.pods_c]
         rel.share = float(load[canary_parts].sum() / load.sum())
         rel.partitions = parts
+        rel.part_loads, rel.canary_parts = load, canary_parts
     rel.scrape = int(_pick(rng, {10: 0.1, 15: 0.55, 30: 0.3, 60: 0.05 if rel.interval >= 60 else 0.0}))
     window = _pick(rng, {300: 0.35, 60: 0.25, 120: 0.12, 180: 0.08, "interval": 0.2})
     rel.window = float(rel.interval if window == "interval" else window)
@@ -782,7 +797,10 @@ def _canary_memory(svc: NS, t: np.ndarray, ready: float) -> np.ndarray:
     return svc.mem * (svc.mem_f0 + (1 - svc.mem_f0) * (1 - np.exp(-age / svc.mem_tau)))
 
 
-def _simulate(rng: np.random.Generator, svc: NS, rel: NS, env: NS, reg: NS | None) -> NS:
+def _simulate(rng: np.random.Generator, svc: NS, rel: NS, env: NS, reg: NS | None,
+              rb: np.random.Generator | None = None) -> NS:
+    """The release's sides per scrape step. Given ``rb``, a baseline side too (drawn from ``rb``
+    alone, after the others, so they are the same as without it) takes the stable's place."""
     s = float(rel.scrape)
     T = rel.n * rel.interval
     hist = max(rel.window, rel.req_window, rel.rule) + 3 * s + 30
@@ -974,6 +992,13 @@ def _simulate(rng: np.random.Generator, svc: NS, rel: NS, env: NS, reg: NS | Non
     # counters as Prometheus scraped them, with presence of each group of series
     layout = NS(req=slice(0, 2), err=slice(2, 3), hist=slice(3, 4 + len(svc.buckets) + 1), cpu=-1)
     sim = NS(t=t, s=s, T=T, prom_ok=prom_ok, layout=layout, sides={}, bounds=np.array(svc.buckets))
+    if rb is not None:
+        world = NS(t=t, tm=tm, s=s, K=K, total=total, after0=after0, start=epochs[0][0], load=load,
+                   lat_shared=lat_shared, err_shared=err_shared, err_cluster=err_cluster, inc_err=inc_err,
+                   inc_to=inc_to, inc_slow=inc_slow, inc_factor=inc_factor, queue=queue, prom_ok=prom_ok, kube_ok=kube_ok)
+        baseline, sim.baseline_share = _baseline_side(rb, svc, rel, env, world)
+        sim.sides["stable"] = baseline
+        del sides["stable"]
     for side, data in sides.items():
         canary = side == "canary"
         inc = data.inc.astype(float)
@@ -1009,6 +1034,93 @@ def _simulate(rng: np.random.Generator, svc: NS, rel: NS, env: NS, reg: NS | Non
         pods_up = np.where(proc_c, data.pods, 0) if canary else np.full(K, data.pods)
         sim.sides[side] = NS(series=series, memory=data.memory, kube=kube, pods=data.pods, pods_up=pods_up)
     return sim
+
+
+def _baseline_side(rb: np.random.Generator, svc: NS, rel: NS, env: NS, w: NS) -> tuple[NS, float]:
+    """A baseline as grayrelease runs one (``compare.against: baseline``): the stable's version on
+    fresh pods started with the canary's first pods, as many as the canary's, routed the way the
+    canary is (a mesh's weight, never more than half of what the canary leaves; pods beside the
+    stable's, balanced by connection; partitions of its own), and measured as a fresh canary
+    target is. Everything the version does not decide is shared with the canary's world: load,
+    dependency wander, incidents, Prometheus outages; what is the pods' own is drawn again: the
+    nodes they landed on, their error clustering, tail weight and scrape failures. The version's
+    own behaviour (a regression, a harmless difference) is not there."""
+    t, tm, s, K = w.t, w.tm, w.s, w.K
+    if rel.split == "mesh":
+        share = min(rel.share, (1 - rel.share) / 2)
+    elif rel.split == "replica":
+        conn_sigma = 0.2 if svc.arch == "grpc" else 0.05
+        share = rel.pods_c / (rel.pods_c + rel.pods_s) * math.exp(rb.normal(0, conn_sigma))
+    else:  # a consumer group hands the baseline's consumers partitions of their own
+        rest = np.setdiff1d(np.arange(rel.partitions), rel.canary_parts)
+        mine = rb.choice(rest, size=max(1, min(len(rel.canary_parts), len(rest) // 2)), replace=False) if len(rest) else rest
+        share = float(rel.part_loads[mine].sum() / rel.part_loads.sum())
+    share = float(min(share, (1 - rel.share) / 2))
+    pods = max(1, round(rel.pods_c * share / rel.share)) if rel.split == "mesh" else rel.pods_c
+    serve = max(w.start + svc.startup, 0.0)  # it gets weight with the canary, at 0
+    ready = np.clip(_overlap(t, s, serve, INF), 0, 1)
+    age = np.where(tm >= serve, tm - serve, 1e9)
+    if rel.split == "mesh":
+        routed = rb.binomial(w.total, np.clip(share * w.after0, 0, 1))
+        served = rb.binomial(routed, np.clip(np.divide(ready, w.after0, out=np.zeros(K), where=w.after0 > 0), 0, 1))
+    else:
+        routed = served = rb.binomial(w.total, np.clip(share * ready, 0, 1))
+    refused = routed - served
+    rate_pod = svc.rps * w.load * share / pods
+    node = float(np.mean(np.exp(rb.normal(0, svc.node_sigma, pods))))
+    warm = (1 + svc.warm_a * np.exp(-age / svc.warm_tau)) * (1 + svc.cache_a * np.exp(-age / svc.cache_tau))
+    lat = svc.median * w.lat_shared * _ar_log(rb, K, s, 0.04 / math.sqrt(min(pods, 16)), 60) * w.queue(rate_pod) * node * warm
+    arrivals = served
+    if svc.arch == "consumer":
+        cap = svc.rps * share / svc.u0 / (lat / svc.median) * s * ready
+        done = np.zeros(K, dtype=np.int64)
+        backlog = 0
+        for k in range(K):
+            avail = arrivals[k] + backlog
+            done[k] = min(avail, int(cap[k]))
+            backlog = avail - done[k]
+        arrivals = done
+    own = svc.pod_err_shape * pods
+    p_base = svc.p0 * w.err_shared * w.err_cluster * rb.gamma(own, 1 / own, K)
+    warm_err = svc.warm_err * np.exp(-age / svc.warm_err_tau)
+    p = np.clip(p_base + w.inc_err + warm_err, 0, 1)
+    p_to = p_base * svc.timeout_share + w.inc_to + warm_err
+    errors = rb.binomial(arrivals, p)
+    instant = refused if rel.source == "mesh" else np.zeros(K, dtype=np.int64)
+    n, e_all = arrivals + instant, errors + instant
+    tail_w = np.clip(svc.tail_p * rb.gamma(3 * pods, 1 / (3 * pods), K), 0, 0.5)
+    body_w = np.clip(1 - tail_w - w.inc_slow, 0.01, 1)
+    ln = np.log(lat)
+    succ = (np.stack([body_w, tail_w, w.inc_slow], 1),
+            np.stack([ln, ln + math.log(svc.tail_k), ln + math.log(w.inc_factor)], 1),
+            np.array([svc.sigma, svc.tail_sigma, svc.sigma]))
+    to_share = np.clip(np.divide(p_to, p, out=np.zeros(K), where=p > 0), 0, 1)
+    inst_w = np.divide(instant, e_all, out=np.zeros(K), where=e_all > 0)
+    err = (np.stack([(1 - to_share) * (1 - inst_w), to_share * (1 - inst_w), inst_w], 1),
+           np.stack([np.log(svc.median * svc.fast_factor) + 0 * ln, np.full(K, math.log(svc.timeout)),
+                     np.full(K, math.log(0.0008))], 1),
+           np.array([0.6, 0.05, 0.3]))
+    buckets, lat_sum = _latency_histogram(rb, n - e_all, e_all, succ, err, svc.buckets)
+    up = t >= w.start + 1
+    jit = svc.jit_cpu * (svc.idle_cpu + svc.cpu_req * rate_pod) * np.exp(-age / svc.jit_tau) * pods * s
+    cpu = svc.idle_cpu * pods * s * (up | (ready > 0)) + svc.cpu_req * arrivals * np.clip(lat / svc.median, 0.5, 3) ** 0.3 \
+        + jit * (ready > 0)
+    cpu = cpu * np.exp(rb.normal(0, 0.05 / math.sqrt(pods), K))
+    memory = _canary_memory(svc, t, serve) * (1 + svc.mem_saw * rb.uniform(-1, 1, K) / math.sqrt(pods))
+    inc = np.column_stack([n, n - e_all, e_all, lat_sum, np.cumsum(buckets, axis=1), cpu]).astype(float)
+    V = np.cumsum(inc, axis=0)  # a fresh process: its counters start at 0, like the canary's
+    scraped = np.ones(K, bool)
+    if env.scrape_fail and pods <= 3:
+        scraped &= rb.random(K) >= env.scrape_fail
+    base = w.prom_ok & up & scraped
+    groups = {"req": base & (V[:, 0] > 0),
+              "err": base & (V[:, 2] > 0) if rel.lazy_errors else base & (V[:, 0] > 0),
+              "hist": base & (V[:, 0] > 0)}
+    layout = NS(req=slice(0, 2), err=slice(2, 3), hist=slice(3, 4 + len(svc.buckets) + 1))
+    series = {name: _counter(t, present, V[:, getattr(layout, name)]) for name, present in groups.items()}
+    kube = w.prom_ok & w.kube_ok & up
+    series["cpu"] = _counter(t, kube, V[:, -1:])
+    return NS(series=series, memory=memory, kube=kube, pods=pods, pods_up=np.where(up, pods, 0)), share
 
 
 def _latency_histogram(rng: np.random.Generator, n_ok: np.ndarray, n_err: np.ndarray, succ: tuple, err: tuple,

@@ -100,3 +100,25 @@ def test_families_fill_each_block_exactly() -> None:
     block = [fleet.family_for(31, i) for i in range(fleet.BLOCK, 2 * fleet.BLOCK)]
     assert sorted(block) == sorted(fleet.SLOTS)
     assert sum(name.startswith("bad-") for name in fleet.SLOTS) == 18  # 45 % of 40
+
+
+def test_against_a_baseline_the_canary_is_the_same_and_the_baseline_as_fresh_as_it() -> None:
+    """The baseline variant changes the other side only: same releases, same canary values, and a
+    baseline of the stable's version whose fresh pods warm up with the canary's."""
+    plain, baseline = fleet.generate(40, 31), fleet.generate_against_baseline(40, 31)
+    assert [s["name"] for s in plain] == [s["name"] for s in baseline]
+    warm_ups = 0
+    for a, b in zip(plain, baseline):
+        assert a["truth"] == b["truth"]
+        assert [m["canary"] for m in a["metrics"]] == [m["canary"] for m in b["metrics"]]
+        assert [m["stable"] for m in a["metrics"]] != [m["stable"] for m in b["metrics"]]
+        assert 0 < b["canary_weight"] < 100
+        Scenario.model_validate(b)
+        if a["name"].startswith("good-warmup"):
+            for m in (m for m in b["metrics"] if m["kind"] == "latency"):
+                first = [(c, s) for c, s in zip(m["canary"], m["stable"]) if c is not None and s is not None][:2]
+                old = [s for c, s in zip(m["canary"], next(x for x in a["metrics"] if x["name"] == m["name"])["stable"])
+                       if c is not None and s is not None][:2]
+                # the canary's warm-up shows on the baseline too, not on the long-running stable
+                warm_ups += sum(bs > st for (c, bs), st in zip(first, old))
+    assert warm_ups > 0
