@@ -226,8 +226,12 @@ def _plot(
     plt.close(fig)
 
 
-def _print_corpus(title: str, scenarios: Sequence[Scenario], results: dict[str, list[backtest.Outcome]], large: set[str]) -> None:
-    five = [i for i, s in enumerate(scenarios) if s.canary_weight == 5]
+def _print_corpus(title: str, scenarios: Sequence[Scenario], results: dict[str, list[backtest.Outcome]], large: set[str],
+                  weights: Sequence[float | None] | None = None) -> None:
+    """The rules' rows on ``scenarios``, and on those of a 5% canary (by ``weights`` where the
+    scenarios record another weight, as a comparison against a baseline does)."""
+    weights = weights if weights is not None else [s.canary_weight for s in scenarios]
+    five = [i for i, w in enumerate(weights) if w == 5]
     print(title)
     print("time to detect: seconds (s) and intervals (iv) after onset; large = steps of >= 2x error ratio or >= +30% latency")
     print(HEADER)
@@ -337,6 +341,16 @@ def _print_windows_unknown(corpus: list[dict[str, Any]], visibility: dict[str, b
         [{**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]} for d in corpus],
         visibility,
     )
+
+
+def _print_against_baseline(title: str, plain: Sequence[Scenario], corpus: list[dict[str, Any]]) -> None:
+    """The judge on the same releases judged against a baseline: each canary's values are those
+    of ``plain``, whose weights pick the 5% canaries and whose regressions the large ones."""
+    scenarios = [Scenario.model_validate(d) for d in corpus]
+    outcomes = backtest.map_releases(_judge_one, scenarios)
+    print()
+    _print_corpus(title, scenarios, {"judge": outcomes}, large_steps(plain), [s.canary_weight for s in plain])
+    print(_worse_line(scenarios, outcomes))
 
 
 def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None]) -> None:
@@ -468,8 +482,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus or count <= 0:
             continue
         name = module.__name__.split(".")[-1]
+        plain = module.generate(count, seed)
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
-                            module.generate(count, seed))
+                            plain)
+        if module is fleet:
+            _print_against_baseline(f"the same {name} releases, each canary judged against a baseline (compare.against: "
+                                    "baseline) instead of the stable:", [Scenario.model_validate(d) for d in plain],
+                                    fleet.generate_against_baseline(count, seed))
     print(f"\nplot: {args.plot}   elapsed: {time.monotonic() - started:.0f} s")
     return 0
 

@@ -105,15 +105,18 @@ def release_deployments(namespace: str | None) -> list[dict[str, Any]]:
 
 
 def read(namespace: str, name: str) -> Release:
-    """The release with its stable and canary Deployments."""
+    """The release with its stable and canary Deployments (and its baseline, where it compares with one)."""
     raw = get_raw(namespace, name)
+    model = parse_release(raw)
     stable = deployment(namespace, f"{name}-stable")
     canary = deployment(namespace, f"{name}-canary")
+    baseline = deployment(namespace, f"{name}-baseline") if model.spec.uses_baseline else None
     return Release(
-        raw=raw, model=parse_release(raw),
+        raw=raw, model=model,
         stable=Workload.from_deployment(stable) if stable else None,
         canary=Workload.from_deployment(canary) if canary else None,
         stable_deployment=stable,
+        baseline=Workload.from_deployment(baseline) if baseline else None,
     )
 
 

@@ -104,6 +104,7 @@ class Release:
     stable: Workload | None = None
     canary: Workload | None = None
     stable_deployment: dict[str, Any] | None = None
+    baseline: Workload | None = None  # read only for a release with a metric compared against a baseline
 
     @property
     def name(self) -> str:

@@ -145,6 +145,8 @@ def _workloads(release: Release, paint: Painter) -> list[str]:
     rows = [["NAME", "ROLE", "REVISION", "READY", "UP-TO-DATE", "IMAGES"],
             _workload_row("stable", release.stable, release, paint),
             _workload_row("canary", release.canary, release, paint)]
+    if release.model.spec.uses_baseline:
+        rows.append(_workload_row("baseline", release.baseline, release, paint))
     return ["Workloads:", *table(rows, indent="  ")]
 
 
@@ -165,7 +167,8 @@ def _analysis(release: Release, now: datetime, paint: Painter) -> list[str]:
         last = record.measurements[-1] if record.measurements else None
         value = number(record.last_value)
         if last is not None and last.stable_value is not None:
-            value += f" (stable {number(last.stable_value)})"
+            spec = release.model.spec.analysis.metric(name)
+            value += f" ({'baseline' if spec is not None and spec.against_baseline else 'stable'} {number(last.stable_value)})"
         measured = f"{age(record.last_measured_at, now)} ago" if record.last_measured_at else "-"
         rows.append([shown, paint.metric(record.phase.value), value, str(record.successes), str(record.failures),
                      str(record.inconclusives), str(record.consecutive_errors), measured])

@@ -66,7 +66,7 @@ CANARY_WEIGHT = prometheus_client.Gauge(
     "grayrelease_release_canary_weight_ratio", "Share of traffic (or ready replicas) the canary receives, 0 to 1.",
     RELEASE)
 READY_PODS = prometheus_client.Gauge(
-    "grayrelease_release_ready_pods", "Ready pods of each side of a release (role stable or canary).", [*RELEASE, "role"])
+    "grayrelease_release_ready_pods", "Ready pods of each side of a release (role stable, canary or baseline).", [*RELEASE, "role"])
 CURRENT_STEP = prometheus_client.Gauge(
     "grayrelease_release_current_step", "Index of the step the release is at (0-based).", RELEASE)
 STEP_DURATION = prometheus_client.Histogram(
@@ -138,9 +138,11 @@ def release_state(key: Key, status: GrayReleaseStatus) -> None:
     _child(CURRENT_STEP, key).set(status.current_step_index)
 
 
-def ready_pods(key: Key, stable: DeploymentObservation | None, canary: DeploymentObservation | None) -> None:
-    """Sets each side's ready pods: what a rate per pod is due behind a router, for queries and replays."""
-    for role, workload in (("stable", stable), ("canary", canary)):
+def ready_pods(key: Key, stable: DeploymentObservation | None, canary: DeploymentObservation | None,
+               baseline: DeploymentObservation | None = None) -> None:
+    """Sets each side's ready pods: what a rate per pod is due behind a router, for queries and replays
+    (a baseline's only where the release has one)."""
+    for role, workload in (("stable", stable), ("canary", canary), *((("baseline", baseline),) if baseline else ())):
         _child(READY_PODS, key, role).set(workload.ready_replicas if workload else 0)
 
 

@@ -75,7 +75,7 @@ def reconcile(key: store.Key) -> float | None:
     pods = observe.workloads(meta["namespace"], meta["name"])
     stable, canary = pods.stable, pods.canary
     metrics.release_state(key, status)
-    metrics.ready_pods(key, stable, canary)
+    metrics.ready_pods(key, stable, canary, pods.baseline)
     if _settled(status, generation, revision, pods):
         return None  # idle: nothing to do until the resource or its workloads change
 

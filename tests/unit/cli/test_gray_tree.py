@@ -74,6 +74,22 @@ def test_workloads_show_ready_over_desired_and_revision(paused_status: dict[str,
     assert rows[2] == ["checkout-canary", "canary", "5d2a99ee01", "0/1", "1", "example.com/checkout:2"]
 
 
+def test_a_release_against_a_baseline_shows_it_beside_stable_and_canary(paused_status: dict[str, Any]) -> None:
+    raw = release_object(paused_status)
+    raw["spec"]["analysis"]["metrics"][1].update(query='p99{role="{{ side.role }}"}', compare={"against": "baseline"})
+    raw["status"]["analysis"]["latency"]["measurements"] = [
+        {"value": 0.31, "stableValue": 0.3, "phase": "Successful", "time": "2025-03-01T12:09:50Z"}]
+    plain = render(_release(paused_status), NOW)
+    assert "checkout-baseline" not in plain
+    release = Release(raw=raw, model=parse_release(raw), stable=_release(paused_status).stable,
+                      canary=_release(paused_status).canary,
+                      baseline=Workload.from_deployment(deployment("baseline", "7c9f12ab34", "example.com/checkout:1", 1, 1)))
+    text = render(release, NOW)
+    rows = [line.split() for line in _section(text, "Workloads:")]
+    assert rows[3] == ["checkout-baseline", "baseline", "7c9f12ab34", "1/1", "1", "example.com/checkout:1"]
+    assert "(baseline 0.3)" in text
+
+
 def test_missing_deployments_read_as_absent(paused_status: dict[str, Any]) -> None:
     raw = release_object(paused_status)
     text = render(Release(raw=raw, model=parse_release(raw)), NOW)
