@@ -287,6 +287,9 @@ def make_release(seed: int, index: int, family: str, against: str = "stable") ->
     specs = _draw_metric_set(rng, svc, rel, reg)
     sim = _simulate(rng, svc, rel, env, reg, np.random.default_rng([seed, index, 5150]) if against == "baseline" else None)
     metrics = [_evaluate(spec, sim, svc, rel) for spec in specs]
+    if against == "baseline":
+        for metric in metrics:
+            metric["compare"] = {"against": "baseline"}
     if reg is not None and getattr(reg, "ooms", None):
         ooms = [x for x in reg.ooms if x < rel.n * rel.interval]
         if ooms:

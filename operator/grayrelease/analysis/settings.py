@@ -59,6 +59,8 @@ class Resolved:
     canary_events: float | None = None
     """Events behind one canary value of a throughput over one interval, at its median rate
     (``events_per_interval``); None for other kinds or where the interval is unknown."""
+    against_baseline: bool = False
+    """The other side is a baseline as small as the canary (``compare.against: baseline``), not a stable of many pods."""
 
 
 def resolve(history: series.MetricHistory, config: CompareConfig) -> Resolved:
@@ -80,6 +82,7 @@ def resolve(history: series.MetricHistory, config: CompareConfig) -> Resolved:
         overlap_known=history.overlap is not None and history.overlap_known,
         per=config.per,
         canary_events=events_per_interval(history) if kind == "throughput" else None,
+        against_baseline=config.against == "baseline",
     )
 
 

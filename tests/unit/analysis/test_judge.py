@@ -1273,3 +1273,36 @@ class TestValuesNoMetricProduces:
     def test_histories_of_different_lengths_are_still_a_caller_error(self) -> None:
         with pytest.raises(ValueError, match="differ in length"):
             judge.judge_metric(MetricHistory(name="p99", kind="latency", stable=[0.2, 0.2], canary=[0.2]))
+
+
+class TestAgainstABaseline:
+    """A baseline is as few pods as the canary and its errors cluster as much: the canary's share of
+    the two wanders about twice as much as beside a stable of many pods, and the count test allows
+    for it (``counttest.BASELINE_RATE_NOISE``)."""
+
+    @staticmethod
+    def _release(seed: int, factor: float, n: int = 1000, intervals: int = 12) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        # each side's error rate clusters per interval (gamma, shape 2: a pod's hiccup, a client's bad batch)
+        canary = rng.binomial(n, 0.005 * factor * rng.gamma(2.0, 0.5, intervals))
+        baseline = rng.binomial(n, 0.005 * rng.gamma(2.0, 0.5, intervals))
+        return canary / n, baseline / n
+
+    @staticmethod
+    def _fails(canary: np.ndarray, baseline: np.ndarray, against: str, n: int = 1000) -> bool:
+        """Judged at every interval, as the operator does, with equal weights on the two sides."""
+        config = {"errors": CompareConfig(against=against)}
+        for k in range(1, len(canary) + 1):
+            history = MetricHistory("errors", list(baseline[:k]), list(canary[:k]), kind="error-ratio",
+                                    stable_requests=[n + i for i in range(k)], canary_requests=[n + 2 * i for i in range(k)],
+                                    canary_weight=50.0)
+            if judge.judge_together([history], config)[0].failed:
+                return True
+        return False
+
+    def test_fewer_good_canaries_fail_and_a_tripled_error_ratio_is_still_caught(self) -> None:
+        seeds = range(80)
+        good = {against: sum(self._fails(*self._release(s, 1.0), against) for s in seeds) for against in ("stable", "baseline")}
+        bad = sum(self._fails(*self._release(s, 3.0), "baseline") for s in seeds)
+        assert good["baseline"] < good["stable"]
+        assert bad >= 0.75 * len(seeds)
