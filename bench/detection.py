@@ -275,13 +275,13 @@ def _counts_recall(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Ou
             f" {sized} bad releases with error counts; " + "; ".join(cells))
 
 
-def _worse_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome]) -> str:
+def _worse_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome], other: str = "stable") -> str:
     """How many good releases look like small regressions in their data, and how many of the judge's false alarms they are."""
     worse = {s.name for s in scenarios if oracle.persistently_worse(s)}
     alarms = [o for s, o in zip(scenarios, outcomes) if s.truth is not None and not s.truth.bad and o.verdict == "rollback"]
     among = sum(o.name in worse for o in alarms)
     good = sum(s.truth is not None and not s.truth.bad for s in scenarios)
-    return (f"good releases whose canary is worse than stable beyond the default tolerance in most intervals"
+    return (f"good releases whose canary is worse than {other} beyond the default tolerance in most intervals"
             f" (bench.oracle.persistently_worse): {len(worse)} of {good}; {among} of the judge's {len(alarms)} false alarms")
 
 
@@ -350,7 +350,7 @@ def _print_against_baseline(title: str, plain: Sequence[Scenario], corpus: list[
     outcomes = backtest.map_releases(_judge_one, scenarios)
     print()
     _print_corpus(title, scenarios, {"judge": outcomes}, large_steps(plain), [s.canary_weight for s in plain])
-    print(_worse_line(scenarios, outcomes))
+    print(_worse_line(scenarios, outcomes, "the baseline"))
 
 
 def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: dict[str, bool | None]) -> None:

@@ -555,3 +555,29 @@ def test_a_canary_judged_against_a_baseline(cluster: Cluster, namespace: str, op
     wait_until(lambda: gr.deployment(cluster, namespace, "base-baseline")["spec"]["replicas"] == 0, timeout=60,
                what="the baseline scaled to zero after the rollback")
     print(f"\n[figure] +200% latency against a baseline caught after {len(history['canary'])} intervals of 2s")
+
+
+def test_a_baseline_without_a_router_adds_pods_beside_the_stable(cluster: Cluster, namespace: str, operator: Process,
+                                                                  simulator: Process, prometheus: Prometheus) -> None:
+    """Without a router the baseline's pods join the stable's behind the user's Service: the canary's
+    share is its share of all ready pods, and the judge compares it with the baseline's pods, one for one."""
+    analysis = {"interval": "2s", "initialDelay": "2s", "metrics": [{
+        "name": "latency", "provider": {"prometheus": {"address": prometheus.url}}, "query": LATENCY_QUERY,
+        "compare": {"against": "baseline", "kind": "latency"}}]}
+    steps = [{"setWeight": 25}, {"pause": {"duration": "16s"}}]
+    cluster.apply(gr.grayrelease("pods", steps=steps, analysis=analysis), namespace)
+    first = gr.wait_phase(cluster, namespace, "pods", "Succeeded", timeout=60)
+    cluster.apply(gr.grayrelease("pods", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
+    during = gr.wait_status(cluster, namespace, "pods", lambda s: s.get("currentStepIndex") == 1
+                            and s.get("canaryWeight") == 20, timeout=60, what="the pause step at 1 canary pod of 5")
+    assert during["phase"] == "Progressing"
+    replicas = {role: gr.deployment(cluster, namespace, f"pods-{role}")["spec"]["replicas"]
+                for role in ("stable", "canary", "baseline")}
+    assert replicas == {"stable": 3, "canary": 1, "baseline": 1}
+    done = gr.wait_status(cluster, namespace, "pods", lambda s: s.get("phase") == "Succeeded"
+                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    history = done["analysis"]["latency"]["history"]
+    assert set(w for w in history["canaryWeights"] if w is not None) == {50.0}  # one canary pod against one baseline pod
+    assert set(zip(history["canaryPods"], history["stablePods"])) == {(1, 1)}
+    wait_until(lambda: gr.deployment(cluster, namespace, "pods-baseline")["spec"]["replicas"] == 0, timeout=60,
+               what="the baseline scaled to zero")
