@@ -13,6 +13,8 @@ from typing import Any, Literal
 RELEASE = "grayrelease.io/release"
 ROLE = "grayrelease.io/role"
 REVISION = "grayrelease.io/revision"
+BASELINE_FOR = "grayrelease.io/baseline-for"
+"""Pod annotation of a baseline: the canary revision it was started beside."""
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "grayrelease"
 OPERATOR_LABELS = (ROLE, REVISION, RELEASE)

@@ -533,6 +533,8 @@ def test_a_canary_judged_against_a_baseline(cluster: Cluster, namespace: str, op
     assert baseline["spec"]["replicas"] == 1  # the canary's pods at 20% of 5
     assert baseline["spec"]["template"]["spec"] == stable["spec"]["template"]["spec"]  # the stable's revision
     assert baseline["spec"]["template"]["metadata"]["labels"]["grayrelease.io/role"] == "baseline"
+    canary_revision = gr.status(cluster, namespace, "base")["canaryRevision"]
+    assert baseline["spec"]["template"]["metadata"]["annotations"]["grayrelease.io/baseline-for"] == canary_revision
     # at 40% the baseline gets half of what the canary leaves, so the stable keeps as much as the baseline
     wait_until(lambda: weights() == {"base-stable": 30, "base-canary": 40, "base-baseline": 30}, timeout=60,
                what="40/30/30")

@@ -45,13 +45,15 @@ def _deployment(body: dict[str, Any], spec: GrayReleaseSpec, role: labels.Role, 
     kube.apply(manifests.deployment(body, role, revision, template, replicas, spec.selector.match_labels))
 
 
-def _baseline(body: dict[str, Any], spec: GrayReleaseSpec, revision: str, replicas: int) -> None:
+def _baseline(body: dict[str, Any], spec: GrayReleaseSpec, revision: str, replicas: int, canary: str | None) -> None:
     """The baseline runs the stable Deployment's own pod template, so it is the stable's revision
     exactly as it runs (spec.template is already the canary's); while the stable runs another
-    revision there is nothing to copy, and the next reconcile tries again."""
+    revision there is nothing to copy, and the next reconcile tries again. A new canary revision
+    (a template changed mid-release) rolls its pods anew, so they stay as young as the canary's."""
     meta = body["metadata"]
     live = store.deployments.get((meta["namespace"], labels.deployment_name(meta["name"], "baseline")))
-    if replicas == 0 or live is not None and _revision_of(live) == revision:
+    beside = ((live or {}).get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}).get(labels.BASELINE_FOR)
+    if replicas == 0 or live is not None and _revision_of(live) == revision and beside == canary:
         if live is not None and int(live["spec"].get("replicas", 1)) != replicas:
             kube.patch("apps/v1", "Deployment", meta["namespace"], live["metadata"]["name"], {"spec": {"replicas": replicas}})
         return
@@ -59,7 +61,8 @@ def _baseline(body: dict[str, Any], spec: GrayReleaseSpec, revision: str, replic
     if stable is None or _revision_of(stable) != revision:
         return
     template = stable["spec"]["template"]
-    kube.apply(manifests.deployment(body, "baseline", revision, template, replicas, spec.selector.match_labels))
+    kube.apply(manifests.deployment(body, "baseline", revision, template, replicas, spec.selector.match_labels,
+                                    {labels.BASELINE_FOR: canary or ""}))
 
 
 def ensure_services(body: dict[str, Any], spec: GrayReleaseSpec) -> None:
@@ -86,8 +89,8 @@ def apply(action: act.Action, *, body: dict[str, Any], spec: GrayReleaseSpec, te
             _deployment(body, spec, "stable", revision, replicas, template)
         case act.EnsureCanary(revision=revision, replicas=replicas):
             _deployment(body, spec, "canary", revision, replicas, template)
-        case act.EnsureBaseline(revision=revision, replicas=replicas):
-            _baseline(body, spec, revision, replicas)
+        case act.EnsureBaseline(revision=revision, replicas=replicas, canary_revision=canary):
+            _baseline(body, spec, revision, replicas, canary)
         case act.PromoteStable(revision=revision):
             live = store.deployments.get((meta["namespace"], labels.deployment_name(meta["name"], "stable")))
             replicas = int((live or {}).get("spec", {}).get("replicas", spec.replicas))

@@ -35,10 +35,12 @@ class EnsureCanary:
 @dataclass(frozen=True)
 class EnsureBaseline:
     """The baseline Deployment runs ``revision`` (the stable's, copied from the stable Deployment) with
-    ``replicas``; 0 keeps it, scaled down. Not created while the stable runs another revision."""
+    ``replicas``; 0 keeps it, scaled down. Not created while the stable runs another revision. Its
+    pods are started anew for each ``canary_revision``, so they are as young as the canary's."""
 
     revision: str
     replicas: int
+    canary_revision: str | None = None
 
 
 @dataclass(frozen=True)

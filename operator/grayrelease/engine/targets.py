@@ -95,8 +95,8 @@ def _step(s: Situation) -> list[actions.Action]:
     baseline_weight = s.baseline_weight(s.target_weight)
     out = _weighted(s, s.status.stable_revision, baseline_weight)
     if s.status.stable_revision is not None and (baseline_weight or s.obs.baseline is not None):
-        out.append(actions.EnsureBaseline(revision=s.status.stable_revision,
-                                          replicas=s.canary_replicas(baseline_weight)))
+        out.append(actions.EnsureBaseline(revision=s.status.stable_revision, replicas=s.canary_replicas(baseline_weight),
+                                          canary_revision=s.status.canary_revision))
     inspection = s.status.inspection
     step = s.step
     if (

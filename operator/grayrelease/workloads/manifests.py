@@ -26,14 +26,16 @@ def _meta(release: dict[str, Any], name: str, role: Role) -> dict[str, Any]:
 
 
 def deployment(release: dict[str, Any], role: Role, revision: str, template: dict[str, Any], replicas: int,
-               selector: dict[str, str]) -> dict[str, Any]:
-    """The Deployment of one role running ``template`` at ``revision`` with ``replicas`` pods."""
+               selector: dict[str, str], annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """The Deployment of one role running ``template`` at ``revision`` with ``replicas`` pods
+    (``annotations`` added to its pods)."""
     pod_template = copy.deepcopy(template)
     pod_meta = pod_template.setdefault("metadata", {})
     pod_labels = pod_meta.setdefault("labels", {})
     pod_labels.update({labels.ROLE: role, labels.REVISION: revision, labels.RELEASE: release["metadata"]["name"]})
-    annotations = pod_meta.setdefault("annotations", {})
-    annotations.setdefault("grayrelease.io/revision", revision)
+    pod_annotations = pod_meta.setdefault("annotations", {})
+    pod_annotations.setdefault("grayrelease.io/revision", revision)
+    pod_annotations.update(annotations or {})
     meta = _meta(release, labels.deployment_name(release["metadata"]["name"], role), role)
     meta["labels"][labels.REVISION] = revision
     return {
