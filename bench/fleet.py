@@ -937,13 +937,7 @@ def _simulate(rng: np.random.Generator, svc: NS, rel: NS, env: NS, reg: NS | Non
             cap = svc.rps * (rel.share if canary else 1 - rel.share) / svc.u0 / mean_ratio * s
             if canary:
                 cap = cap * ready_frac
-            done = np.zeros(K, dtype=np.int64)
-            backlog = 0
-            for k in range(K):
-                avail = arrivals[k] + backlog
-                done[k] = min(avail, int(cap[k]))
-                backlog = avail - done[k]
-            arrivals = done
+            arrivals = _processed(arrivals, cap)
         own = svc.pod_err_shape * pods
         p_base = svc.p0 * err_shared * err_cluster * rng.gamma(own, 1 / own, K)
         p_to = p_base * svc.timeout_share + inc_to
@@ -1039,6 +1033,17 @@ def _simulate(rng: np.random.Generator, svc: NS, rel: NS, env: NS, reg: NS | Non
     return sim
 
 
+def _processed(arrivals: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Messages a consumer processes per step: at most its capacity, the rest waits in the partition."""
+    done = np.zeros(len(arrivals), dtype=np.int64)
+    backlog = 0
+    for k in range(len(arrivals)):
+        avail = arrivals[k] + backlog
+        done[k] = min(avail, int(capacity[k]))
+        backlog = avail - done[k]
+    return done
+
+
 def _baseline_side(rb: np.random.Generator, svc: NS, rel: NS, env: NS, w: NS) -> tuple[NS, float]:
     """A baseline as grayrelease runs one (``compare.against: baseline``): the stable's version on
     fresh pods started with the canary's first pods, as many as the canary's, routed the way the
@@ -1075,14 +1080,7 @@ def _baseline_side(rb: np.random.Generator, svc: NS, rel: NS, env: NS, w: NS) ->
     lat = svc.median * w.lat_shared * _ar_log(rb, K, s, 0.04 / math.sqrt(min(pods, 16)), 60) * w.queue(rate_pod) * node * warm
     arrivals = served
     if svc.arch == "consumer":
-        cap = svc.rps * share / svc.u0 / (lat / svc.median) * s * ready
-        done = np.zeros(K, dtype=np.int64)
-        backlog = 0
-        for k in range(K):
-            avail = arrivals[k] + backlog
-            done[k] = min(avail, int(cap[k]))
-            backlog = avail - done[k]
-        arrivals = done
+        arrivals = _processed(arrivals, svc.rps * share / svc.u0 / (lat / svc.median) * s * ready)
     own = svc.pod_err_shape * pods
     p_base = svc.p0 * w.err_shared * w.err_cluster * rb.gamma(own, 1 / own, K)
     warm_err = svc.warm_err * np.exp(-age / svc.warm_err_tau)
