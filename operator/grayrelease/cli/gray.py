@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--canary-revision", help="with --prometheus: the canary revision (default: the status's)")
     replay.add_argument("--start", help="with --prometheus: window start, RFC 3339 or Unix seconds (default: the analysis start)")
     replay.add_argument("--end", help="with --prometheus: window end, RFC 3339 or Unix seconds (default: the last measurement)")
+    replay.add_argument("--save", type=Path, metavar="PATH",
+                        help="also write the scenarios (labelled with --truth): to the file PATH.json if there is "
+                             "one, else into the folder PATH, for grayrelease replay to score a judge change on later")
+    replay_release.add_truth_flags(replay, "labels this release")
 
     completion = add("completion")
     completion.add_argument("shell", choices=gray_completion.SHELLS)
@@ -227,6 +232,7 @@ def cmd_replay(ctx: Context) -> int:
         raise gray_cluster.CliError(f"{', '.join(unused)}: only with --prometheus (the status keeps its own window)")
     try:
         overrides = replay_release.judge_overrides(args)
+        replay_release.check_truth_flags(args)
         release = ctx.read()
         if args.prometheus is not None:
             if args.prometheus and "://" not in args.prometheus:
@@ -240,6 +246,13 @@ def cmd_replay(ctx: Context) -> int:
         raise gray_cluster.CliError(" ".join(str(error).split())) from error
     if not scenarios:
         raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
+    try:
+        if args.truth:
+            scenarios = replay.labelled(scenarios, args)
+        if args.save:
+            replay.save(scenarios, args.save)
+    except (OSError, ValueError) as error:
+        raise gray_cluster.CliError(" ".join(str(error).split())) from error
     replay.report(scenarios, overrides, explain=True, as_json=args.json, jobs=1)
     return 0
 

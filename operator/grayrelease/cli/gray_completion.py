@@ -26,16 +26,17 @@ COMMANDS: dict[str, str] = {
     "undo": "set spec.template back to the stable revision's",
     "set": "change the release: set image NAME CONTAINER=IMAGE",
     "status": "wait until the release is done; exit 0 succeeded, 1 failed, 2 timed out",
-    "replay": "judge the release's recorded analysis again (--confidence, --max-degradation, --per, --prometheus)",
+    "replay": "judge the release's recorded analysis again (--confidence, --max-degradation, --per, --prometheus, "
+              "--truth, --save)",
     "completion": "print a shell completion script: bash, zsh or kubectl-plugin",
     "version": "print the version",
 }
 TAKES_NAME = frozenset({"get", "promote", "abort", "retry", "pause", "resume", "undo", "status", "replay"})
 FLAG_VALUES: dict[str, tuple[str, ...]] = {"-o": ("json", "yaml", "wide"), "--output": ("json", "yaml", "wide"),
-                                           "--per": get_args(RatePer)}
+                                           "--per": get_args(RatePer), "--truth": ("good", "bad")}
 VALUE_FLAGS = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "-o", "--output", "--timeout", "--interval",
                          "--confidence", "--max-degradation", "--per", "--prometheus", "--stable-revision",
-                         "--canary-revision", "--start", "--end"})
+                         "--canary-revision", "--start", "--end", "--save", "--truth", "--onset", "--truth-note"})
 SHELLS = ("bash", "zsh", "kubectl-plugin")
 
 

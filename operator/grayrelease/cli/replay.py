@@ -64,15 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", type=Path, metavar="PATH",
                         help="also write the scenarios built with --from-release or --from-prometheus: "
                              "to the file PATH if there is one, else into the folder PATH")
-    truth = parser.add_argument_group(
-        "what really happened, to score a judge on your own releases (with --from-release or --from-prometheus; "
-        "saved with --save)")
-    truth.add_argument("--truth", choices=("good", "bad"),
-                       help="label the release: bad if it caused harm (an incident, a revert), good if not; "
-                            "the summary then gives precision, recall and time to detect")
-    truth.add_argument("--onset", metavar="TIME",
-                       help="with --truth bad: when the harm began, RFC 3339 or Unix seconds (default: the first interval)")
-    truth.add_argument("--truth-note", metavar="TEXT", help="with --truth: what happened, kept in the saved scenario")
+    replay_release.add_truth_flags(parser, "with --from-release or --from-prometheus")
     prom = parser.add_argument_group("from Prometheus (a finished release's window)")
     prom.add_argument("--from-prometheus", metavar="URL", help="build the scenario from range queries against this Prometheus")
     prom.add_argument("--start", help="window start: RFC 3339 time or Unix seconds (with --from-release: default its analysis start)")
@@ -160,8 +152,7 @@ def _refuse_ignored(args: argparse.Namespace) -> None:
         ignored.append("--truth (a scenario file holds its own)")
     if ignored:
         raise ValueError(f"not used with this source: {', '.join(ignored)}")
-    if (args.onset and args.truth != "bad") or (args.truth_note and not args.truth):
-        raise ValueError("--onset needs --truth bad, and --truth-note needs --truth")
+    replay_release.check_truth_flags(args)
 
 
 def release_window(args: argparse.Namespace) -> replay_release.Window:
@@ -177,6 +168,11 @@ def _labelled(scenarios: list[Scenario], releases: list[str], args: argparse.Nam
     if len(releases) > 1:
         raise ValueError(f"--truth labels one release, and these are {len(releases)}: {', '.join(releases)}; "
                          "replay and label them one at a time")
+    return labelled(scenarios, args)
+
+
+def labelled(scenarios: list[Scenario], args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios of one release with ``--truth``, ``--onset`` and ``--truth-note`` on them."""
     onset = parse_time(args.onset) if args.onset else None
     return [s.labelled(args.truth == "bad", onset, args.truth_note) for s in scenarios]
 

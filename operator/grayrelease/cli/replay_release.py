@@ -51,6 +51,25 @@ def add_judge_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_truth_flags(parser: argparse.ArgumentParser, sources: str) -> None:
+    """``--truth``, ``--onset`` and ``--truth-note``: what really happened to a release, so a judge
+    can be scored on a team's own history (``grayrelease replay`` and ``kubectl gray replay``)."""
+    truth = parser.add_argument_group(
+        f"what really happened, to score a judge on your own releases ({sources}; saved with --save)")
+    truth.add_argument("--truth", choices=("good", "bad"),
+                       help="label the release: bad if it caused harm (an incident, a revert), good if not; "
+                            "the summary then gives precision, recall and time to detect")
+    truth.add_argument("--onset", metavar="TIME",
+                       help="with --truth bad: when the harm began, RFC 3339 or Unix seconds (default: the first interval)")
+    truth.add_argument("--truth-note", metavar="TEXT", help="with --truth: what happened, kept in the saved scenario")
+
+
+def check_truth_flags(args: argparse.Namespace) -> None:
+    """``--onset`` and ``--truth-note`` only say something with ``--truth``; ValueError otherwise."""
+    if (args.onset and args.truth != "bad") or (args.truth_note and not args.truth):
+        raise ValueError("--onset needs --truth bad, and --truth-note needs --truth")
+
+
 def judge_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The settings the judge flags put on every metric; ValueError for one out of range, said
     before any release is judged."""

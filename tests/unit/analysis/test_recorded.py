@@ -381,6 +381,33 @@ class TestFromPrometheus:
         assert scenario.intervals == 11 and [m.name for m in scenario.metrics] == ["latency", "memory"]
 
 
+def test_kubectl_gray_replay_labels_and_saves_a_release_for_later_scoring(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``kubectl gray replay NAME --truth bad --onset T --save DIR``, then ``grayrelease replay DIR``:
+    the backtesting workflow straight from the cluster."""
+    status, failed = _operate(SPEC, _noisy(7, 3, 1.6), 15)
+    assert failed is not None
+    model = _model(SPEC, status)
+    monkeypatch.setattr(gray_cluster, "connect", lambda *_: None)
+    monkeypatch.setattr(gray_cluster, "read", lambda namespace, name: Release(raw=_resource(SPEC, status), model=model))
+    onset = (START + 4 * INTERVAL).isoformat()  # the first look is measured at START + INTERVAL
+
+    def gray(*args: str) -> int:
+        return gray_cli.main(["replay", "checkout", "-n", "shop", "--json", *args])
+
+    assert gray("--truth", "bad", "--onset", onset, "--truth-note", "a revert", "--save", str(tmp_path / "history")) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["recall"] == 1.0 and summary["false_alarms"] == 0
+    [saved] = load_scenarios(str(tmp_path / "history"))
+    assert saved.truth == Truth(bad=True, onset_index=3, note="a revert")
+    assert cli_replay.run(_args(str(tmp_path / "history"), "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["recall"] == 1.0
+    assert gray("--onset", onset) == 1
+    assert "--onset needs --truth bad" in capsys.readouterr().err
+    assert gray("--save", str(tmp_path / "one.json")) == 0  # one scenario fits one file; unlabelled
+    assert load_scenarios(str(tmp_path / "one.json"))[0].truth is None
+
+
 def test_cli_refuses_flags_its_source_does_not_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _ = _operate(SPEC, _noisy(13, None, 1.0), 6)
     source = tmp_path / "release.json"
