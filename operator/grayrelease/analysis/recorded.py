@@ -15,6 +15,7 @@ measured only in analysis steps) was not judged with them at the end, and is a s
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
 from typing import Any
 
 from grayrelease.analysis.scenario import FORMAT, Scenario
@@ -33,31 +34,45 @@ def first_age(release_started_at: datetime | None, length: int, interval: timede
     return max(0.0, (at - release_started_at - length * interval).total_seconds())
 
 
+GroupKey = tuple[timedelta, bool]
+"""A metric's interval and whether it is compared against a baseline: metrics of one key make one
+scenario, since a baseline's weight and pods are not the stable's."""
+
+
+def group_key(release: GrayRelease, metric: Metric) -> GroupKey:
+    return parse_duration(metric.interval or release.spec.analysis.interval), metric.against_baseline
+
+
+def group_label(name: str, key: GroupKey, keys: Iterable[GroupKey]) -> str:
+    """``name`` (``NS/NAME``) with what tells the release's scenarios apart: ``@30s`` where its
+    metrics have several intervals, ``~baseline`` where some compare against a baseline and some not."""
+    keys = list(keys)
+    interval, baseline = key
+    label = name
+    if len({i for i, _ in keys}) > 1:
+        label += f"@{interval.total_seconds():g}s"
+    if baseline and len({b for _, b in keys}) > 1:
+        label += "~baseline"
+    return label
+
+
 def scenarios_from_release(release: GrayRelease) -> list[Scenario]:
     """The release's compare histories as scenarios (none recorded: empty)."""
     meta = release.metadata
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
-    # Apart per interval, and per side compared with: a baseline's weight and pods are not the stable's.
-    groups: dict[tuple[timedelta, bool], list[tuple[Metric, MetricStatus]]] = {}
+    groups: dict[GroupKey, list[tuple[Metric, MetricStatus]]] = {}
     for metric in release.spec.analysis.metrics:
         record = release.status.analysis.get(metric.name)
         if metric.compare is None or record is None or record.history is None or not record.history.stable:
             continue
-        interval = parse_duration(metric.interval or release.spec.analysis.interval)
-        groups.setdefault((interval, metric.against_baseline), []).append((metric, record))
+        groups.setdefault(group_key(release, metric), []).append((metric, record))
     looks = [(key, look) for key, members in sorted(groups.items()) for look in _by_look(members, key[0])]
-    several_intervals = len({interval for interval, _ in groups}) > 1
-    mixed = len({baseline for _, baseline in groups}) > 1
     scenarios = []
-    for index, ((interval, baseline), members) in enumerate(looks):
-        label = name
-        if several_intervals:
-            label += f"@{interval.total_seconds():g}s"
-        if baseline and mixed:
-            label += "~baseline"
-        if index and looks[index - 1][0] == (interval, baseline):
+    for index, (key, members) in enumerate(looks):
+        label = group_label(name, key, groups)
+        if index and looks[index - 1][0] == key:
             label += ":" + "+".join(m.name for m, _ in members)
-        scenarios.append(_scenario(label, interval, members, release.status))
+        scenarios.append(_scenario(label, key[0], members, release.status))
     return scenarios
 
 

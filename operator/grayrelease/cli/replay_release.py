@@ -16,7 +16,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args
 
@@ -25,7 +25,6 @@ import yaml
 from grayrelease.analysis import recorded, templating
 from grayrelease.analysis.scenario import FORMAT, Scenario
 from grayrelease.api.compare import CompareConfig, RatePer
-from grayrelease.api.durations import parse_duration
 from grayrelease.api.resource import KIND, GrayRelease
 from grayrelease.api.spec import Metric
 from grayrelease.api.status import CompareHistory, Phase
@@ -145,13 +144,9 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
     if start is None or end is None or end <= start:
         raise ValueError("the release's status has no analysis window (not started, or nothing measured): give --start and --end")
     stable, canary = _revisions(release, compares, window)
-    # One scenario per interval and per side compared with: a baseline's weight and pods are not the stable's.
-    groups: dict[tuple[timedelta, bool], list[Metric]] = {}
+    groups: dict[recorded.GroupKey, list[Metric]] = {}
     for metric in compares:
-        interval = parse_duration(metric.interval or release.spec.analysis.interval)
-        groups.setdefault((interval, metric.against_baseline), []).append(metric)
-    intervals = {interval for interval, _ in groups}
-    mixed = len({baseline for _, baseline in groups}) > 1
+        groups.setdefault(recorded.group_key(release, metric), []).append(metric)
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
     release_labels = (f'namespace="{templating.escape_promql_string(meta.get("namespace", ""))}",'
                       f'name="{templating.escape_promql_string(meta.get("name", ""))}"')
@@ -178,10 +173,9 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
             weights = [None if w is None else round(w, 6) for w in series(weight_query, start, end, step, length)]
             pods = [series(f'max(grayrelease_release_ready_pods{{{release_labels},role="{role}"}})', start, end, step, length)
                     for role in ("canary", "stable")]
-        label = name + (f"@{step:g}s" if len(intervals) > 1 else "") + ("~baseline" if baseline and mixed else "")
         out.append(Scenario.model_validate({
             "format": FORMAT,
-            "name": label,
+            "name": recorded.group_label(name, (interval, baseline), groups),
             "interval_seconds": step,
             "canary_weights": recorded.known(weights) or _status_tail(release, metrics, length, CompareHistory.weights),
             "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, lambda h: h.pods()[0]),

@@ -27,8 +27,13 @@ class ActionError(Exception):
     """An action could not be applied; the reconcile reports it and retries."""
 
 
+def _pod_meta(deployment: dict[str, Any] | None, field: str) -> dict[str, str]:
+    """The labels or annotations of a Deployment's pod template ({} where there are none)."""
+    return ((deployment or {}).get("spec", {}).get("template", {}).get("metadata", {}).get(field)) or {}
+
+
 def _revision_of(deployment: dict[str, Any]) -> str | None:
-    return deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {}).get(labels.REVISION)
+    return _pod_meta(deployment, "labels").get(labels.REVISION)
 
 
 def _deployment(body: dict[str, Any], spec: GrayReleaseSpec, role: labels.Role, revision: str, replicas: int,
@@ -52,7 +57,7 @@ def _baseline(body: dict[str, Any], spec: GrayReleaseSpec, revision: str, replic
     (a template changed mid-release) rolls its pods anew, so they stay as young as the canary's."""
     meta = body["metadata"]
     live = store.deployments.get((meta["namespace"], labels.deployment_name(meta["name"], "baseline")))
-    beside = ((live or {}).get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}).get(labels.BASELINE_FOR)
+    beside = _pod_meta(live, "annotations").get(labels.BASELINE_FOR)
     if replicas == 0 or live is not None and _revision_of(live) == revision and beside == canary:
         if live is not None and int(live["spec"].get("replicas", 1)) != replicas:
             kube.patch("apps/v1", "Deployment", meta["namespace"], live["metadata"]["name"], {"spec": {"replicas": replicas}})

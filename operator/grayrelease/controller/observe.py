@@ -195,7 +195,7 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
     queried: list[_Queried] = []
     workloads = workloads or Workloads(None, None)
     baseline_weight = (traffic.baseline_weight if traffic is not None else None) or 0
-    present = {role: getattr(workloads, role).ready_replicas if getattr(workloads, role) else None
+    present = {role: workload.ready_replicas if (workload := getattr(workloads, role)) else None
                for role in ("stable", "canary", "baseline")}
     pods_against = {other: (present["canary"], present[other]) for other in ("stable", "baseline")}
     weights = {other: _measured_weight(spec, status, pods_against[other], baseline_weight, other)
@@ -211,7 +211,7 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
         if metric.compare is None:
             results[metric.name] = measure.measure_plain(metric, templating.variables(**base))
             continue
-        other = "baseline" if metric.against_baseline else "stable"
+        other = _other_side(metric)
         pods, weight = pods_against[other], weights[other]
         sides = {"stable": templating.variables(**base, side=other), "canary": templating.variables(**base, side="canary")}
         values, error = measure.query_sides(metric, sides)
@@ -228,7 +228,7 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
     for metric in metrics.values():
         result = results[metric.name]
         compared = metric.compare is not None
-        other = "baseline" if metric.against_baseline else "stable"
+        other = _other_side(metric)
         out.append(obs.Measurement(metric=metric.name, value=result.value, phase=MeasurementPhase(result.phase),
                                    message=result.message[:500], measured_at=now, stable_value=result.stable_value,
                                    stable_requests=result.stable_requests, canary_requests=result.canary_requests,
@@ -237,6 +237,11 @@ def measurements(body: dict[str, Any], spec: GrayReleaseSpec, status: GrayReleas
                                    stable_pods=pods_against[other][1] if compared else None,
                                    marginal=result.marginal))
     return tuple(out)
+
+
+def _other_side(metric: Metric) -> str:
+    """The side a compare metric's canary is judged against: ``stable`` or ``baseline``."""
+    return "baseline" if metric.against_baseline else "stable"
 
 
 def _measured_weight(spec: GrayReleaseSpec, status: GrayReleaseStatus, pods: tuple[int | None, int | None],

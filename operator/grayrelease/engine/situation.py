@@ -90,6 +90,10 @@ class Situation:
             return 0
         return min(weight, (100 - weight) // 2)
 
+    def baseline_replicas(self, weight: int) -> int:
+        """The baseline's pods beside a canary at ``weight``: as many as a canary would get at the baseline's weight."""
+        return self.canary_replicas(self.baseline_weight(weight))
+
     # --- readings of the world ----------------------------------------------------------------
 
     @property
@@ -129,7 +133,7 @@ class Situation:
         weight = self.target_weight
         canary = self.canary_replicas(weight)
         baseline = self.baseline_weight(weight)
-        if not self.canary_ready(canary) or not self.baseline_ready(self.canary_replicas(baseline)):
+        if not self.canary_ready(canary) or not self.baseline_ready(self.baseline_replicas(weight)):
             return False
         if self.router:
             return self.obs.traffic.canary_weight == weight and (

@@ -63,15 +63,16 @@ def _stopped(s: Situation) -> list[actions.Action]:
     return out + _baseline_down(s)
 
 
-def _weighted(s: Situation, stable_revision: str | None, baseline_weight: int = 0) -> list[actions.Action]:
+def _weighted(s: Situation, stable_revision: str | None, baseline: bool = False) -> list[actions.Action]:
+    """The canary (and with ``baseline`` the baseline's weight) at the current step's weight."""
     weight = s.target_weight
     canary = s.canary_replicas(weight)
-    baseline = s.canary_replicas(baseline_weight)
+    baseline_weight = s.baseline_weight(weight) if baseline else 0
     ready = s.canary_ready(canary)
     ensure_canary = actions.EnsureCanary(revision=s.status.canary_revision, replicas=canary)
     if s.router:
         current = s.obs.traffic.canary_weight or 0
-        if ready and s.baseline_ready(baseline):
+        if ready and s.baseline_ready(s.canary_replicas(baseline_weight)):
             weight_now, baseline_now = weight, baseline_weight
         elif s.canary_on_revision:
             # scaling up: wait for the pods; scaling down: at once
@@ -92,10 +93,10 @@ def _weighted(s: Situation, stable_revision: str | None, baseline_weight: int = 
 
 
 def _step(s: Situation) -> list[actions.Action]:
-    baseline_weight = s.baseline_weight(s.target_weight)
-    out = _weighted(s, s.status.stable_revision, baseline_weight)
-    if s.status.stable_revision is not None and (baseline_weight or s.obs.baseline is not None):
-        out.append(actions.EnsureBaseline(revision=s.status.stable_revision, replicas=s.canary_replicas(baseline_weight),
+    out = _weighted(s, s.status.stable_revision, baseline=True)
+    pods = s.baseline_replicas(s.target_weight)
+    if s.status.stable_revision is not None and (pods or s.obs.baseline is not None):
+        out.append(actions.EnsureBaseline(revision=s.status.stable_revision, replicas=pods,
                                           canary_revision=s.status.canary_revision))
     inspection = s.status.inspection
     step = s.step
