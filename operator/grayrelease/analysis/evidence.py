@@ -38,6 +38,8 @@ class WindowResult:
     confirmed: bool = True
     """Whether a significant p_bad may roll back: False where most of the window's intervals do
     not share the excess its mean shows (a few far-off values carry it)."""
+    doubt: str | None = None
+    """Why the window is not confirmed, where it is not for another reason than ``worse``."""
 
 
 def halved(r: WindowResult) -> WindowResult:

@@ -250,7 +250,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     else:
         most = {"gauge": pairedtest.GAUGE_WARM_UP, "latency": pairedtest.LATENCY_WARM_UP}.get(cfg.kind, 0)
         tested = pairedtest.past_warm_up(both, stable, canary, cfg, most) if most else both
-        results, marginal = pairedtest.shift_evidence(stable, canary, tested, cfg)
+        results, marginal = pairedtest.shift_evidence(stable, canary, tested, cfg, weights=weights)
         min_window = pairedtest.MIN_PAIRED_GAUGE if cfg.kind == "gauge" else pairedtest.MIN_PAIRED
     sequential = use_counts or cfg.test != "mann-whitney"
     # Sequential tests give always-valid p-values, compared with the release-wide alpha at every
@@ -313,6 +313,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             samples=samples,
             reason=why,
         )
+    if unconfirmed is not None and unconfirmed.doubt is not None:
+        return _marginal(history.name, unconfirmed, per_window_alpha, samples, f"(p={unconfirmed.p_bad:.2g}), but {unconfirmed.doubt}")
     if unconfirmed is not None:
         beyond_null = _describe(sign * pairedtest.SHIFT_NULL_SHARE * cfg.tolerance, 1)
         return _marginal(history.name, unconfirmed, per_window_alpha, samples,

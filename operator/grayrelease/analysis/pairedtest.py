@@ -93,7 +93,8 @@ def paired_differences(stable: np.ndarray, canary: np.ndarray, both: np.ndarray,
 
 
 def shift_evidence(
-    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: settings.Resolved, logs: bool = False
+    stable: np.ndarray, canary: np.ndarray, both: np.ndarray, cfg: settings.Resolved, logs: bool = False,
+    weights: np.ndarray | None = None,
 ) -> tuple[list[evidence.WindowResult], list[evidence.WindowResult]]:
     """Sequential evidence of the paired test, one result per start interval.
 
@@ -133,11 +134,15 @@ def shift_evidence(
         window = diffs[start:][both[start:]]
         location = stats.hodges_lehmann_location(window)
         effect = math.expm1(location) if is_log else location
-        worse, confirmed = None, True
+        worse, confirmed, doubt = None, True, None
         if p_bad < cfg.alpha and cfg.kind in MAJORITY_KINDS:
             worse, confirmed = majority_confirms(window if cfg.better == "lower" else -window,
                                                  up_null if cfg.better == "lower" else -down_null)
-        results.append(evidence.WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n, worse=worse, confirmed=confirmed))
+        if p_bad < cfg.alpha and cfg.kind == "error-ratio" and not is_log and weights is not None:
+            doubt = too_few_errors(stable, canary, both, start, weights, cfg, margin)
+            confirmed = doubt is None
+        results.append(evidence.WindowResult(effect=effect, p_bad=p_bad, p_good=p_good, samples=n, worse=worse,
+                                             confirmed=confirmed, doubt=doubt))
     # The marginal check: a one-sided t-test of the mean shift beyond the same null, per trailing window.
     marginal = []
     for start, n in evidence.marginal_starts(both):
@@ -148,6 +153,38 @@ def shift_evidence(
         spread = scale * math.sqrt(evidence.inflation(n, cfg.overlap))
         marginal.append(evidence.WindowResult(effect, stats.mean_shift_greater(excess, spread, n, df), 1.0, n))
     return results, marginal
+
+
+def too_few_errors(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, start: int, weights: np.ndarray,
+                   cfg: settings.Resolved, margin: float) -> str | None:
+    """Why a count-less error ratio's excess over a stable side without errors may be chance, or None.
+
+    Without counts, differences are scaled by stable's typical level; where stable mostly has no
+    errors at all, any canary error is then an excess of any size, however few requests it came
+    from. What the canary's errors can show is bounded by how many they are, and at the fewest its
+    smallest non-zero ratio is one error. Counted so (each error once over windows of ``overlap``
+    intervals, stable's errors through the traffic split), the canary's share of both sides' errors
+    must be beyond its share of the traffic (and the null's margin) at ``cfg.alpha``. A 5% canary
+    needs two such errors against none; a baseline, as many requests as the canary, needs eight.
+    """
+    window = both.copy()
+    window[:start] = False
+    seen = canary[both & (canary > 0)]
+    known = weights[window][~np.isnan(weights[window])]
+    if float(np.median(stable[both])) > 0 or seen.size == 0 or known.size == 0:
+        return None
+    share = float(np.mean(known))
+    if not 0 < share < 100:
+        return None
+    one = float(seen.min())
+    split = (100.0 - share) / share
+    canary_errors = float(np.sum(canary[window])) / one / cfg.overlap
+    stable_errors = float(np.sum(stable[window])) / one * split / cfg.overlap
+    null_share = (1.0 + margin) / (1.0 + margin + split)
+    if stats.binomial_tail(math.floor(canary_errors + 1e-9), round(canary_errors + stable_errors), null_share) <= cfg.alpha:
+        return None
+    return (f"as few as {canary_errors:.0f} canary errors against {stable_errors:.0f} on stable's side, "
+            "no more than its share of the traffic could have by chance")
 
 
 def counting_prior(cfg: settings.Resolved) -> float:

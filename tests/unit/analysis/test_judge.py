@@ -1306,3 +1306,51 @@ class TestAgainstABaseline:
         bad = sum(self._fails(*self._release(s, 3.0), "baseline") for s in seeds)
         assert good["baseline"] < good["stable"]
         assert bad >= 0.75 * len(seeds)
+
+
+class TestErrorsAgainstAnErrorlessSide:
+    """A count-less error ratio whose stable side has no errors: the canary's excess is then of any
+    size, and only the number of its errors can say whether it is chance (``pairedtest.too_few_errors``)."""
+
+    @staticmethod
+    def _history(canary: list[float], weight: float) -> MetricHistory:
+        # rates over pods with their own extrapolations: never exact fractions, so no counts are read back
+        jitter = np.random.default_rng(3).uniform(0.1, 1.0, len(canary))
+        return MetricHistory("errors", [0.0] * len(canary), list(np.array(canary) * (1 + 1e-9 * jitter)),
+                             kind="error-ratio", canary_weight=weight)
+
+    @staticmethod
+    def _one_error_each(intervals: int) -> list[float]:
+        return [1.0 / (200 + 7 * i) for i in range(intervals)]  # one failed request in each window
+
+    def _fails_at(self, canary: list[float], weight: float) -> int | None:
+        """The first look that rolls back, judged at every interval as the operator does."""
+        for k in range(1, len(canary) + 1):
+            if judge.judge_metric(self._history(canary[:k], weight)).failed:
+                return k
+        return None
+
+    def test_a_few_errors_against_a_baseline_hold_rather_than_roll_back(self) -> None:
+        verdict = judge.judge_metric(self._history(self._one_error_each(5), 50.0))
+        assert verdict.failed is False and verdict.marginal is True
+        assert "as few as 5 canary errors against 0" in verdict.reason
+
+    def test_against_a_baseline_eight_errors_are_needed(self) -> None:
+        # at 50/50 the canary's share of eight errors against none is 0.53^8 < 1%, of seven it is not
+        first = self._fails_at(self._one_error_each(12), 50.0)
+        assert first is not None and 8 <= first <= 10
+
+    def test_a_small_canary_needs_two(self) -> None:
+        # a 5% canary takes 5.6% of the errors at most under the null: two of two are p = 0.003
+        assert self._fails_at(self._one_error_each(12), 5.0) == 3  # one interval never decides alone
+
+    def test_errors_beyond_one_per_window_count_as_more(self) -> None:
+        # a canary whose ratio is five times its smallest one has had five errors at least
+        canary = [1 / 200, 5 / 200, 5 / 200, 5 / 200, 5 / 200]
+        assert judge.judge_metric(self._history(canary, 50.0)).failed is True
+
+    def test_a_stable_side_with_errors_is_left_to_the_paired_test(self) -> None:
+        both = np.ones(4, dtype=bool)
+        cfg = settings.resolve(MetricHistory("e", [0.01] * 4, [0.02] * 4, kind="error-ratio"), CompareConfig())
+        assert pairedtest.too_few_errors(np.full(4, 0.01), np.full(4, 0.02), both, 0, np.full(4, 50.0), cfg, 0.125) is None
+        assert pairedtest.too_few_errors(np.zeros(4), np.full(4, 0.02), both, 0, np.full(4, np.nan), cfg, 0.125) is None
