@@ -84,8 +84,9 @@ class MetricVerdict:
     marginal: bool = False
     """A Pass on the release-wide test, but at this one look the canary is worse beyond the
     tolerance at ``marginalConfidence``, a fresh canary's latency still settling (``pairedtest.settling``),
-    or a latency worse on average but not in most intervals (``pairedtest.majority_confirms``):
-    not proof of a regression, too suspect to promote unseen."""
+    a latency worse on average but not in most intervals (``pairedtest.majority_confirms``), or a
+    count-less error ratio's excess over a side without errors from too few errors to be beyond
+    chance (``pairedtest.too_few_errors``): not proof of a regression, too suspect to promote unseen."""
 
 
 @dataclass(frozen=True)

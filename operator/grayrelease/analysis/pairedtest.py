@@ -103,8 +103,10 @@ def shift_evidence(
     (``stats.shift_log_evidence``) against a null of ``SHIFT_NULL_SHARE`` x the tolerance, with
     the noise scale pooled from the data and the kind's prior. ``p_bad`` / ``p_good`` are
     always-valid p-values (1 / (start weight x e-value)); the effect is the Hodges–Lehmann
-    estimate since the start, computed only where it can decide. Second, the marginal check's
-    one-look t-test results per trailing window.
+    estimate since the start, computed only where it can decide; a latency's must show in most
+    intervals (``majority_confirms``), and a count-less error ratio's over a side without errors
+    must be more errors than chance gives, for the traffic split in ``weights`` (``too_few_errors``).
+    Second, the marginal check's one-look t-test results per trailing window.
     """
     diffs, is_log = paired_differences(stable, canary, both, cfg.kind, logs)
     if not cfg.overlap_known and cfg.kind == "error-ratio":
