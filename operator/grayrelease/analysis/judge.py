@@ -199,7 +199,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             name=history.name,
             classification="NoData",
             failed=True,
-            reason=f"canary reported nothing for {silent} intervals while stable did",
+            reason=f"canary reported nothing for {silent} intervals while {cfg.other} did",
         )
 
     if cfg.kind in ("latency", "throughput") or (cfg.kind == "error-ratio" and canary_n is None):
@@ -274,7 +274,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
                 continue
             # A warm-up can only wait as a marginal verdict: with marginalConfidence 0 it fails as before.
             settling = cfg.kind == "latency" and cfg.marginal_alpha > 0 and pairedtest.settling(stable, canary, both, cfg)
-            reason = f"canary {_describe(result.effect)} than stable over the last {result.samples} intervals"
+            reason = f"canary {_describe(result.effect)} than {cfg.other} over the last {result.samples} intervals"
             return MetricVerdict(
                 name=history.name,
                 classification="Pass" if settling else bad_label,
@@ -315,14 +315,14 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             reason=why,
         )
     if unconfirmed is not None and unconfirmed.doubt is not None:
-        return _marginal(history.name, unconfirmed, per_window_alpha, samples, f"(p={unconfirmed.p_bad:.2g}), but {unconfirmed.doubt}")
+        return _marginal(history.name, cfg.other, unconfirmed, per_window_alpha, samples, f"(p={unconfirmed.p_bad:.2g}), but {unconfirmed.doubt}")
     if unconfirmed is not None:
         beyond_null = _describe(sign * pairedtest.SHIFT_NULL_SHARE * cfg.tolerance, 1)
-        return _marginal(history.name, unconfirmed, per_window_alpha, samples,
+        return _marginal(history.name, cfg.other, unconfirmed, per_window_alpha, samples,
                          f"(p={unconfirmed.p_bad:.2g}), but more than {beyond_null} in only {unconfirmed.worse} of them: "
                          "a minority of intervals carries the excess")
     if suspect is not None:
-        return _marginal(history.name, suspect, marginal_bar, samples,
+        return _marginal(history.name, cfg.other, suspect, marginal_bar, samples,
                          f"(p={suspect.p_bad:.3f} at this look), not conclusive over the release")
     if deciding is not None:
         return MetricVerdict(
@@ -333,7 +333,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             p_value=deciding.p_good,
             threshold=per_window_alpha,
             samples=samples,
-            reason=f"canary {_describe(deciding.effect)} than stable (better)",
+            reason=f"canary {_describe(deciding.effect)} than {cfg.other} (better)",
         )
     return MetricVerdict(
         name=history.name,
@@ -417,7 +417,7 @@ def judge_together(
     ]
 
 
-def _marginal(name: str, suspect: evidence.WindowResult, threshold: float, samples: int, why: str) -> MetricVerdict:
+def _marginal(name: str, other: str, suspect: evidence.WindowResult, threshold: float, samples: int, why: str) -> MetricVerdict:
     """A Pass that holds the release: ``suspect`` is the window that makes it too suspect to promote."""
     return MetricVerdict(
         name=name,
@@ -427,7 +427,7 @@ def _marginal(name: str, suspect: evidence.WindowResult, threshold: float, sampl
         p_value=suspect.p_bad,
         threshold=threshold,
         samples=samples,
-        reason=f"marginal: canary {_describe(suspect.effect)} than stable over the last {suspect.samples} intervals {why}",
+        reason=f"marginal: canary {_describe(suspect.effect)} than {other} over the last {suspect.samples} intervals {why}",
         marginal=True,
     )
 

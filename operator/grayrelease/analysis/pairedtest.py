@@ -185,7 +185,7 @@ def too_few_errors(stable: np.ndarray, canary: np.ndarray, both: np.ndarray, sta
     null_share = (1.0 + margin) / (1.0 + margin + split)
     if stats.binomial_tail(math.floor(canary_errors + 1e-9), round(canary_errors + stable_errors), null_share) <= cfg.alpha:
         return None
-    return (f"as few as {canary_errors:.0f} canary errors against {stable_errors:.0f} on stable's side, "
+    return (f"as few as {canary_errors:.0f} canary errors against {stable_errors:.0f} on {cfg.other}'s side, "
             "no more than its share of the traffic could have by chance")
 
 

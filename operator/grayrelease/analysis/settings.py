@@ -62,6 +62,11 @@ class Resolved:
     against_baseline: bool = False
     """The other side is a baseline as small as the canary (``compare.against: baseline``), not a stable of many pods."""
 
+    @property
+    def other(self) -> str:
+        """The side the canary is compared with, as the verdict's reason names it."""
+        return "the baseline" if self.against_baseline else "stable"
+
 
 def resolve(history: series.MetricHistory, config: CompareConfig) -> Resolved:
     """The settings ``history`` is judged with: the config's fields, the kind's defaults for the

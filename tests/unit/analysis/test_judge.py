@@ -1354,3 +1354,11 @@ class TestErrorsAgainstAnErrorlessSide:
         cfg = settings.resolve(MetricHistory("e", [0.01] * 4, [0.02] * 4, kind="error-ratio"), CompareConfig())
         assert pairedtest.too_few_errors(np.full(4, 0.01), np.full(4, 0.02), both, 0, np.full(4, 50.0), cfg, 0.125) is None
         assert pairedtest.too_few_errors(np.zeros(4), np.full(4, 0.02), both, 0, np.full(4, np.nan), cfg, 0.125) is None
+
+    def test_the_reason_names_the_baseline(self) -> None:
+        verdict = judge.judge_metric(self._history(self._one_error_each(5), 50.0), CompareConfig(against="baseline"))
+        assert verdict.reason.startswith("marginal: canary ") and " than the baseline over the last " in verdict.reason
+        assert "against 0 on the baseline's side" in verdict.reason
+        silent = MetricHistory("errors", [0.01] * 8, [0.01, 0.01, 0.01, 0.01, None, None, None, None], kind="error-ratio",
+                               interval_seconds=30.0)
+        assert judge.judge_metric(silent, CompareConfig(against="baseline")).reason.endswith("while the baseline did")
