@@ -136,6 +136,8 @@ def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: l
     as ``grayrelease replay`` judges a recorded release. They are lined up by their latest values:
     those measured at this look, or within the last interval.
     """
+    if not queried:
+        return {}  # nothing to judge, and nothing to import: see below
     # Imported here: scipy costs ~70 MiB of memory, paid only by operators whose releases compare.
     from grayrelease.analysis import judge  # noqa: PLC0415
 

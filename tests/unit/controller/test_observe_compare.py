@@ -199,3 +199,25 @@ def test_without_a_router_the_weight_measured_is_the_exact_share_of_the_pods() -
         **spec.to_dict(), "service": {"name": "a", "port": 80}, "trafficRouting": {"gatewayAPI": {"httpRoute": "r"}},
     }).traffic_routing})
     assert observe._measured_weight(routed, status, (1, 64)) == 2.0  # the router's weight is the split
+
+
+def test_a_release_without_compare_metrics_never_loads_the_judge() -> None:
+    """scipy costs the operator about 70 MiB: only releases that compare pay it. Checked in a fresh
+    interpreter, since this one has loaded the judge for the other tests."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        "from grayrelease.api.spec import GrayReleaseSpec\n"
+        "from grayrelease.api.status import GrayReleaseStatus\n"
+        "from grayrelease.controller import observe\n"
+        "spec = GrayReleaseSpec.model_validate({'replicas': 2, 'selector': {'matchLabels': {'app': 'a'}},"
+        " 'template': {'metadata': {'labels': {'app': 'a'}}, 'spec': {}}, 'strategy': {'steps': [{'setWeight': 50}]}})\n"
+        "body = {'metadata': {'namespace': 'n', 'name': 'a'}}\n"
+        "assert observe.measurements(body, spec, GrayReleaseStatus(canary_weight=50), [], datetime.now(UTC)) == ()\n"
+        "print(sorted(m for m in ('scipy', 'numpy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
