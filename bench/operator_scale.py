@@ -4,8 +4,11 @@ Creates N releases (default 100) in a fresh namespace, starts `grayrelease run` 
 that namespace, and prints figures: time until all are installed, the operator's resident
 memory when they sit idle, its CPU use while idle (idle releases must cost nothing), and the
 time and memory for a release of all N at once. Figures only: nothing here asserts a time.
+With ``--compare stable`` or ``--compare baseline`` each release also judges a dry-run compare
+metric every second against the local Prometheus, and against a baseline runs one: what the judge
+and a baseline cost the operator.
 
-    python -m bench.operator_scale [--releases 100] [--idle-seconds 20]
+    python -m bench.operator_scale [--releases 100] [--idle-seconds 20] [--compare none|stable|baseline]
 """
 
 from __future__ import annotations
@@ -60,16 +63,31 @@ def _delta(after: dict[str, float], before: dict[str, float]) -> str:
     return ", ".join(parts) or "none"
 
 
-def _manifest(name: str, image: str) -> dict:
-    return {"apiVersion": "grayrelease.io/v1alpha1", "kind": "GrayRelease", "metadata": {"name": name},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{"name": "app", "image": image}]}},
-                     "strategy": {"steps": [{"setWeight": 50}, {"pause": {"duration": "1s"}}]}}}
+PAUSE = {"none": "1s", "stable": "5s", "baseline": "5s"}
+"""The step's pause: with a compare metric, long enough for several judged measurements."""
 
 
-def _apply_all(cluster: harness.Cluster, namespace: str, n: int, image: str) -> None:
-    items = {"apiVersion": "v1", "kind": "List", "items": [_manifest(f"r{i:04d}", image) for i in range(n)]}
+def _manifest(name: str, image: str, compare: str = "none") -> dict:
+    spec = {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {"containers": [{"name": "app", "image": image}]}},
+            "strategy": {"steps": [{"setWeight": 50}, {"pause": {"duration": PAUSE[compare]}}]}}
+    if compare != "none":
+        # Both sides answer 0.1 s (no series has the label): the judge runs in full at every
+        # measurement, and a dry-run metric decides nothing whatever it finds.
+        spec["analysis"] = {"interval": "1s", "metrics": [{
+            "name": f"latency-vs-{compare}", "dryRun": True,
+            "provider": {"prometheus": {"address": PROMETHEUS}},
+            "query": 'sum(up{bench="none",role="{{ side.role }}"}) or vector(0.1)',
+            "compare": {"against": compare, "kind": "latency"}}]}
+    return {"apiVersion": "grayrelease.io/v1alpha1", "kind": "GrayRelease", "metadata": {"name": name}, "spec": spec}
+
+
+PROMETHEUS = f"http://127.0.0.1:{os.environ.get('PROMETHEUS_PORT', '19090')}"
+
+
+def _apply_all(cluster: harness.Cluster, namespace: str, n: int, image: str, compare: str = "none") -> None:
+    items = {"apiVersion": "v1", "kind": "List", "items": [_manifest(f"r{i:04d}", image, compare) for i in range(n)]}
     cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(items))
 
 
@@ -92,14 +110,27 @@ def _count(cluster: harness.Cluster, namespace: str, image_revision_changed_from
     return done
 
 
+def _measurements(cluster: harness.Cluster, namespace: str) -> int:
+    """Compare measurements the releases took, by their status counters."""
+    total = 0
+    for item in cluster.get("grayreleases", namespace=namespace)["items"]:
+        for record in ((item.get("status") or {}).get("analysis") or {}).values():
+            total += sum(int(record.get(key, 0)) for key in ("successes", "failures", "inconclusives"))
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", type=int, default=100)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--compare", choices=sorted(PAUSE), default="none",
+                        help="add a dry-run compare metric judged every second, against the stable or a baseline")
     args = parser.parse_args()
 
     harness.run_script("hack/cluster/up.sh")
+    if args.compare != "none":
+        harness.run_script("hack/prometheus/up.sh")
     cluster = harness.Cluster(kubeconfig=harness.STATE / "kubeconfig")
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(harness.REPO / "crds"))
     namespace = f"b-{uuid.uuid4().hex[:6]}"
@@ -109,7 +140,7 @@ def main() -> int:
                                argv=[str(Path(sys.executable).parent / "grayrelease"), "run", f"--namespace={namespace}",
                                      "--liveness=", f"--metrics-port={metrics_port}", "--metrics-address=127.0.0.1"])
     try:
-        _apply_all(cluster, namespace, args.releases, "example.com/app:1")
+        _apply_all(cluster, namespace, args.releases, "example.com/app:1", args.compare)
         started = time.monotonic()
         operator.start()
         time.sleep(2)
@@ -125,14 +156,20 @@ def main() -> int:
 
         stable = {i["metadata"]["name"]: i["status"]["stableRevision"]
                   for i in cluster.get("grayreleases", namespace=namespace)["items"]}
-        _apply_all(cluster, namespace, args.releases, "example.com/app:2")
+        _apply_all(cluster, namespace, args.releases, "example.com/app:2", args.compare)
         started = time.monotonic()
         harness.wait_until(lambda: _count(cluster, namespace, stable) == args.releases, timeout=args.timeout,
                            interval=1, what=f"{args.releases} releases promoted")
         released = time.monotonic() - started
         after_release, calls_after_release = _proc(operator.proc.pid), _api_requests(metrics_port)
 
-        print(f"[figure] releases: {args.releases} (2 pods each, steps setWeight 50 + pause 1s)")
+        judged = _measurements(cluster, namespace)
+        baselines = sum(1 for d in cluster.get("deployments", namespace=namespace)["items"]
+                        if d["metadata"]["name"].endswith("-baseline"))
+        print(f"[figure] releases: {args.releases} (2 pods each, steps setWeight 50 + pause {PAUSE[args.compare]})"
+              + (f"; a dry-run compare metric against {'the stable' if args.compare == 'stable' else 'a baseline'} "
+                 f"every 1 s: {judged} measurements judged, {baselines} baseline Deployments run"
+                 if args.compare != "none" else ""))
         print(f"[figure] operator RSS at start (no work yet): {base['rss_mib']:.0f} MiB")
         print(f"[figure] all {args.releases} first installs Succeeded after {installed:.1f} s")
         print(f"[figure] operator RSS with {args.releases} idle GrayReleases: {after_idle['rss_mib']:.0f} MiB "
