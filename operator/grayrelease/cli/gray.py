@@ -21,6 +21,7 @@ import yaml
 
 from grayrelease.api.durations import parse_duration
 from grayrelease.api.resource import GrayRelease
+from grayrelease.api.spec import Metric
 from grayrelease.api.status import CommandAction
 from grayrelease.cli import gray_actions, gray_cluster, gray_completion, gray_table, gray_tree, gray_wait, replay_release
 from grayrelease.cli.gray_text import Painter, use_colour
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--prometheus", metavar="URL", nargs="?", const="",
                         help="run the release's compare queries again against this Prometheus over its whole analysis "
                              "window, rather than judge the last 60 values per side its status keeps; without URL, "
-                             "the address its compare metrics query")
+                             "each compare metric's own provider.prometheus.address")
     replay.add_argument("--stable-revision", help="with --prometheus: the stable revision the queries compared against "
                                                   "(a promoted release's status no longer names it)")
     replay.add_argument("--canary-revision", help="with --prometheus: the canary revision (default: the status's)")
@@ -237,9 +238,11 @@ def cmd_replay(ctx: Context) -> int:
         if args.prometheus is not None:
             if args.prometheus and "://" not in args.prometheus:
                 raise ValueError(f"--prometheus takes a URL such as http://prometheus:9090, not {args.prometheus!r}")
-            url = args.prometheus or _prometheus_address(release.model)
-            series = replay.prometheus_series(url)
-            scenarios = replay_release.from_prometheus(release.model, series, replay.release_window(args))
+            if args.prometheus:
+                series, metric_series = replay.prometheus_series(args.prometheus), None
+            else:
+                series, metric_series = _prometheus_of_each_metric(release.model, replay.prometheus_series)
+            scenarios = replay_release.from_prometheus(release.model, series, replay.release_window(args), metric_series)
         else:
             scenarios = recorded.scenarios_from_release(release.model)
     except ValueError as error:
@@ -257,15 +260,16 @@ def cmd_replay(ctx: Context) -> int:
     return 0
 
 
-def _prometheus_address(release: GrayRelease) -> str:
-    """The one Prometheus the release's compare metrics query (``--prometheus`` without a URL)."""
-    addresses = sorted({m.provider.prometheus.address for m in release.spec.analysis.metrics if m.compare is not None})
+def _prometheus_of_each_metric(release: GrayRelease, connect: Callable[[str], replay_release.RangeSeries]
+                               ) -> tuple[replay_release.RangeSeries, Callable[[Metric], replay_release.RangeSeries]]:
+    """``--prometheus`` without a URL: each compare metric's queries go to the Prometheus it
+    names, and the operator's own gauges (weights, ready pods) to the first compare metric's.
+    Where that one does not scrape the operator, the status fills in what it kept."""
+    addresses = list(dict.fromkeys(m.provider.prometheus.address for m in release.spec.analysis.metrics if m.compare is not None))
     if not addresses:
         raise ValueError("no metric with compare: nothing the judge compares")
-    if len(addresses) > 1:
-        raise ValueError(f"the compare metrics query {len(addresses)} Prometheus servers ({', '.join(addresses)}): "
-                         "give one with --prometheus URL")
-    return addresses[0]
+    connected = {address: connect(address) for address in addresses}
+    return connected[addresses[0]], lambda metric: connected[metric.provider.prometheus.address]
 
 
 COMMANDS: dict[str, Callable[[Context], int]] = {

@@ -132,8 +132,12 @@ def scenarios(path: str, series: RangeSeries | None = None,
     return made, skipped
 
 
-def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = Window()) -> list[Scenario]:
-    """The release's compare metrics queried over its analysis window, one scenario per interval."""
+def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = Window(),
+                    metric_series: Callable[[Metric], RangeSeries] | None = None) -> list[Scenario]:
+    """The release's compare metrics queried over its analysis window, one scenario per interval.
+
+    ``series`` answers the operator's own gauges (the canary's weight, each side's ready pods) and,
+    unless ``metric_series`` says which Prometheus each metric's queries go to, the metrics too."""
     status, meta = release.status, release.metadata
     compares = [m for m in release.spec.analysis.metrics if m.compare is not None]
     if not compares:
@@ -161,11 +165,12 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
         entries = []
         for metric in metrics:
             counted = metric.compare.requests_query if metric.compare else None
+            ask = metric_series(metric) if metric_series else series
             values: dict[str, list[float | None] | None] = {}
             for side in ("stable", "canary"):
-                values[side] = series(templating.render(metric.query, variables[side]), start, end, step, length)
+                values[side] = ask(templating.render(metric.query, variables[side]), start, end, step, length)
                 if counted:
-                    values[f"{side}_requests"] = series(templating.render(counted, variables[side]), start, end, step, length)
+                    values[f"{side}_requests"] = ask(templating.render(counted, variables[side]), start, end, step, length)
             entries.append(recorded.metric_entry(metric, step, values))
         if baseline:  # the operator's gauges give the canary's share of all traffic: the status has the pair's
             weights, pods = [None], [[None], [None]]

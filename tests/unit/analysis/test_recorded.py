@@ -363,13 +363,31 @@ class TestFromPrometheus:
         assert json.loads(capsys.readouterr().out)["scenarios"][0] == {
             "name": "shop/checkout", "verdict": "promote", "decided_index": 59, "reason": ANY}
 
-    def test_kubectl_gray_replay_needs_one_prometheus_to_default_to(self) -> None:
-        other = {**_metric("memory", "gauge"), "provider": {"prometheus": {"address": "http://q:9090"}}}
-        for spec, error in ((_spec(_metric("latency", "latency"), other), "query 2 Prometheus servers"),
-                            (_spec({**_metric("x", "gauge"), "compare": None, "successCondition": "result < 1"}),
-                             "no metric with compare")):
-            with pytest.raises(ValueError, match=error):
-                gray_cli._prometheus_address(_model(spec, GrayReleaseStatus()))
+    def test_kubectl_gray_replay_asks_each_metric_of_its_own_prometheus(self) -> None:
+        """``--prometheus`` without a URL: a release whose metrics query two Prometheus servers is
+        replayed from both, the operator's gauges from the first compare metric's."""
+        other = {**_metric("memory", "gauge"), "provider": {"prometheus": {"address": "http://q:9090"}},
+                 "query": 'memory{role="{{ side.role }}"}'}
+        release = self._release()
+        release = release.model_copy(update={"spec": _spec(_metric("latency", "latency"), other)})
+        fake, _ = self._prometheus()
+        asked: dict[str, list[str]] = {}
+
+        def connect(address: str) -> replay_release.RangeSeries:
+            def series(query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
+                asked.setdefault(address, []).append(query)
+                return fake(query, start, end, step, length)
+            return series
+
+        series, metric_series = gray_cli._prometheus_of_each_metric(release, connect)
+        [scenario] = replay_release.from_prometheus(release, series, metric_series=metric_series)
+        assert [m.name for m in scenario.metrics] == ["latency", "memory"]
+        assert all("memory" in q for q in asked["http://q:9090"]) and len(asked["http://q:9090"]) == 2
+        assert any("grayrelease_release_canary_weight_ratio" in q for q in asked["http://p:9090"])
+        assert not any("memory" in q for q in asked["http://p:9090"])
+        with pytest.raises(ValueError, match="no metric with compare"):
+            gray_cli._prometheus_of_each_metric(_model(_spec({**_metric("x", "gauge"), "compare": None,
+                                                               "successCondition": "result < 1"}), GrayReleaseStatus()), connect)
 
     def test_a_release_that_never_measured_needs_a_window(self) -> None:
         series, _ = self._prometheus()
