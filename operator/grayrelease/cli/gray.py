@@ -245,11 +245,8 @@ def cmd_replay(ctx: Context) -> int:
             scenarios = replay_release.from_prometheus(release.model, series, replay.release_window(args), metric_series)
         else:
             scenarios = recorded.scenarios_from_release(release.model)
-    except ValueError as error:
-        raise gray_cluster.CliError(" ".join(str(error).split())) from error
-    if not scenarios:
-        raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
-    try:
+        if not scenarios:
+            raise gray_cluster.CliError(f'grayrelease "{release.name}" has no compare metric with a recorded history yet')
         if args.truth:
             scenarios = replay.labelled(scenarios, args)
         if args.save:

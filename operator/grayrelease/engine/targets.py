@@ -72,7 +72,7 @@ def _weighted(s: Situation, stable_revision: str | None, baseline: bool = False)
     ensure_canary = actions.EnsureCanary(revision=s.status.canary_revision, replicas=canary)
     if s.router:
         current = s.obs.traffic.canary_weight or 0
-        if ready and s.baseline_ready(s.canary_replicas(baseline_weight)):
+        if ready and s.baseline_ready(s.baseline_replicas(weight) if baseline else 0):
             weight_now, baseline_now = weight, baseline_weight
         elif s.canary_on_revision:
             # scaling up: wait for the pods; scaling down: at once
