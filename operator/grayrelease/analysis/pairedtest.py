@@ -51,13 +51,8 @@ intervals of a step regression are as often lower than its first as not."""
 SETTLING_LOOKS = 6
 """Most intervals of a canary's life a fading latency excess is taken for its warm-up (``settling``)."""
 
-SETTLING_SHARE = 0.85
-"""How far a fresh canary's latency excess must have fallen from its first interval to be read as warm-up.
-
-A warm-up seen through a query window fades slowly: ``histogram_quantile(0.99, rate(x[5m]))`` keeps a
-JVM's first slow minute for five, and its excess falls by a fifth or a third over three 30 s
-intervals, not by the 40% a bar of 0.6 asked for. A step regression falls at every interval of its
-first three with probability 1/6, and then only waits until its noise rises again."""
+SETTLING_SHARE = 0.6
+"""How far a fresh canary's latency excess must have fallen from its first interval to be read as warm-up."""
 
 MAJORITY_ALPHA = 0.1
 """Level of the sign test that must confirm a paired test's rollback: in a window of four intervals
