@@ -468,9 +468,9 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
     """The operator judges a compare metric with the release's others, as ``grayrelease replay`` does.
 
     The canary's latency never comes in (no traffic reaches it: a routing mistake), while its pods
-    report their memory. Judged alone, latency would fail the release as a dead canary after its
-    first minute and another minute of silence; with the memory gauge beside it, nothing says the canary is bad, and the
-    release pauses for a person instead. Without the gauge the same release rolls back.
+    report their memory: nothing says the canary is bad, and the release pauses for a person. Where
+    the latency's request counts say the canary was due requests and served none, the same silence
+    is a dead canary after its first minute and another minute of silence, and the release rolls back.
     """
     def side(value: str, *roles: str) -> str:
         values = " or ".join(f'label_replace(vector({value}), "role", "{role}", "", "")' for role in roles)
@@ -481,10 +481,12 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
                "compare": {"against": "stable", "kind": "latency"}}
     memory = {"name": "memory", "provider": provider, "query": side("5e8 + time() % 1", "stable", "canary"),
               "compare": {"against": "stable", "kind": "gauge"}}
+    # Stable serves 100 requests a look; the dead canary none (no series at all).
+    counted = {**latency, "compare": {**latency["compare"], "requestsQuery": side("100", "stable")}}
     # The canary never reports: a dead canary only once its first minute of start-up is over (a fresh
     # pod is scraped within a scrape interval or two), so the pause outlasts it.
     steps = [{"setWeight": 50}, {"pause": {"duration": "90s"}}]
-    for name, metrics, outcome in (("alive", [latency, memory], "Paused"), ("dead", [latency], "RolledBack")):
+    for name, metrics, outcome in (("alive", [latency, memory], "Paused"), ("dead", [counted], "RolledBack")):
         analysis = {"interval": "2s", "inconclusiveLimit": 4, "metrics": metrics}
         cluster.apply(gr.grayrelease(name, steps=steps, analysis=analysis), namespace)
         gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
@@ -496,11 +498,11 @@ def test_a_canary_whose_pods_still_report_is_paused_not_rolled_back(cluster: Clu
         assert ended["phase"] == outcome, ended.get("message")
         if outcome == "Paused":
             assert ended["pauseReason"] == "AnalysisInconclusive" and record["failures"] == 0
-            # Measured on while paused: once the canary's minute of start-up is over, silent latency
-            # beside a reporting gauge reads as no traffic, not as a crash.
+            # Measured on while paused: once the canary's minute of start-up is over, a latency that
+            # never came in, with nothing counting the canary's requests, holds and does not fail.
             told = gr.wait_status(cluster, namespace, name, lambda s: any(
-                "still report memory" in m["message"] for m in s["analysis"]["latency"]["measurements"]),
-                timeout=240, what="latency judged silent but alive")
+                "nothing says it was due requests" in m["message"] for m in s["analysis"]["latency"]["measurements"]),
+                timeout=240, what="latency judged silent but not dead")
             assert told["phase"] == "Paused" and told["analysis"]["latency"]["failures"] == 0
         else:
             assert record["failures"] >= 1

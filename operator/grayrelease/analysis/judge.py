@@ -192,7 +192,10 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     # either, a canary on a share of its traffic most likely had none, and its null says nothing.
     errorless = (stable == 0) if cfg.kind == "error-ratio" and canary_n is None else np.zeros(length, dtype=bool)
     starting = liveness.starting_up(no_requests, history.interval_seconds, history.first_age_seconds)
-    silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap)
+    unproven = liveness.unproven_silence(cfg.kind, stable, no_requests, canary_n is None, expected, weights,
+                                         read[0] if read is not None else None, ~stable_missing, cfg.overlap,
+                                         history.stable_trials)
+    silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap, unproven)
     needed = max(needed, liveness.silent_intervals_needed(history.interval_seconds))
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
@@ -201,6 +204,17 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             failed=True,
             reason=f"canary reported nothing for {silent} intervals while {cfg.other} did",
         )
+    if unproven.any():
+        unheard, _ = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap)
+        if unheard >= max(cfg.missing_limit, needed):
+            due = "errors" if cfg.kind == "error-ratio" else "requests"
+            return MetricVerdict(
+                name=history.name,
+                classification="NoData",
+                failed=False,
+                reason=f"canary has reported nothing for {unheard} intervals while {cfg.other} did, and nothing says it"
+                       f" was due {due}: without traffic it reads the same as a dead one; held, not promoted",
+            )
 
     if cfg.kind in ("latency", "throughput") or (cfg.kind == "error-ratio" and canary_n is None):
         # A quantile or a rate of a handful of requests is noise, not a measurement.
@@ -400,6 +414,8 @@ def judge_together(
             else dataclasses.replace(h, expected_canary_requests=series.latest(expected, len(h.stable)))
             for h in histories
         ]
+    elif (trials := liveness.estimated_trials(histories, configs)) is not None:
+        histories = [dataclasses.replace(h, stable_trials=trials) for h in histories]
     verdicts = [judge_metric(h, configs.get(h.name)) for h in histories if judged is None or h.name in judged]
     alive = liveness.still_reporting(histories, configs)
     serving = liveness.still_serving(histories, configs)

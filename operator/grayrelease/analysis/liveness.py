@@ -4,6 +4,8 @@ A canary that stops reporting while stable still does fails its metric after ``m
 intervals, longer when it often had no data before; an interval in which it was due next to no
 requests says nothing. The release's other metrics tell more: request counts say how many
 requests the canary was due, and a gauge or a latency still coming in says its pods are alive.
+Without counts, a canary that never reported proves nothing unless it was due enough requests
+(errors, for an error ratio) to report at all (``unproven_silence``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grayrelease.analysis import series, settings
+from grayrelease.analysis import counttest, series, settings
 from grayrelease.api.compare import CompareConfig
 
 
@@ -59,7 +61,68 @@ def starting_up(no_data: np.ndarray, interval_seconds: float | None, first_age_s
     return out
 
 
-def canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overlap: float = 1.0) -> tuple[int, int]:
+def unproven_silence(kind: str | None, stable: np.ndarray, no_data: np.ndarray, countless: bool, expected: np.ndarray,
+                     weights: np.ndarray, stable_n: np.ndarray | None, stable_present: np.ndarray,
+                     overlap: float = 1.0, stable_trials: float | None = None) -> np.ndarray:
+    """The intervals before the canary's first value in which its silence proves nothing.
+
+    Without request counts, a null says a canary is dead only if a live one would have had a
+    value. A quantile has none until a request lands in its window, and an error ratio none until
+    the first error creates the error series: a canary at 1% of a few requests a second, or one
+    due less than an error an interval, stays null for the whole release, alive. So before its
+    first value an interval counts as silence only where the canary was due ``SILENCE_MIN_REQUESTS``
+    requests (a quantile) or errors (a ratio): known from another metric's request counts, or for
+    an error ratio from how much stable's ratio wanders (``counttest.binomial_trials``, at most as
+    many requests as that wander allows, so a doubtful estimate leaves the silence unproven). Once
+    the canary has reported, its series exist and a null is a silence as any other. Where nothing
+    says what the canary was due, a canary that never reported is held (NoData), not rolled back.
+    """
+    out = np.zeros(no_data.shape, dtype=bool)
+    if not countless or kind not in ("latency", "error-ratio"):
+        return out
+    reported = np.flatnonzero(~no_data)
+    first = int(reported[0]) if reported.size else no_data.size
+    if first == 0:
+        return out
+    due = np.asarray(expected, dtype=float).copy()
+    if np.all(np.isinf(due)):
+        if kind == "error-ratio":
+            trials = stable_n if stable_n is not None else counttest.binomial_trials(stable[stable_present], overlap)
+        else:
+            trials = stable_trials
+        share = weights / (100.0 - weights)
+        due = np.zeros_like(due) if trials is None else np.nan_to_num(trials * share, nan=0.0)
+    due = np.where(np.isinf(due), 0.0, due)  # unknown where no metric said: not due
+    if kind == "error-ratio":
+        due = due * np.where(np.isnan(stable), 0.0, stable)
+    out[:first] = ~(due[:first] >= SILENCE_MIN_REQUESTS)
+    return out
+
+
+def estimated_trials(histories: Sequence[series.MetricHistory], configs: dict[str, CompareConfig]) -> float | None:
+    """Requests behind one of stable's values, from the first count-less error (or success) ratio that shows them.
+
+    ``counttest.binomial_trials`` reads them off how much the ratio wanders: at most as many as
+    that wander allows, so extra wander (a dependency's errors, bursts) makes it fewer, never more.
+    An Apdex is no binomial ratio (a tolerated request counts half) and says nothing here.
+    """
+    for h in histories:
+        config = settings.config_for(h, configs)
+        if h.stable_requests is not None or "apdex" in h.name.lower():
+            continue
+        scale = settings.success_scale(h, config)
+        if scale is None and (config.kind or h.kind) != "error-ratio":
+            continue
+        values = h.stable if scale is None else series.complement(h.stable, scale)
+        stable = series.as_array(values, len(values))
+        trials = counttest.binomial_trials(stable[~np.isnan(stable)], h.overlap or 1.0)
+        if trials is not None:
+            return trials
+    return None
+
+
+def canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overlap: float = 1.0,
+                   unproven: np.ndarray | None = None) -> tuple[int, int]:
     """Trailing intervals in which the canary had no data while stable had, and how many of those
     make a dead canary more likely than a quiet one at 99%.
 
@@ -71,6 +134,8 @@ def canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overl
     (3) intervals of a canary that never reported or reported steadily. Over query windows of
     ``overlap`` intervals, k empty values in a row are k + overlap - 1 intervals without a request,
     about (k + overlap - 1) / overlap windows' worth of chances, and the run must be as much longer.
+    ``unproven`` intervals (``unproven_silence``) neither count nor break the run either, but are
+    gaps of a trickle all the same when the run that follows is weighed.
     """
     count = 0
     end = len(canary_missing)
@@ -78,7 +143,7 @@ def canary_silence(canary_missing: np.ndarray, stable_missing: np.ndarray, overl
         if not canary_missing[index]:
             break
         end = index
-        if not stable_missing[index]:
+        if not stable_missing[index] and (unproven is None or not unproven[index]):
             count += 1
     before = ~stable_missing[:end]
     gaps = float((canary_missing[:end] & before).sum())

@@ -44,6 +44,10 @@ class MetricHistory:
     expected_canary_requests: Sequence[float | None] | None = None
     """Requests the canary should have had per interval, from another metric's request counts;
     where it is tiny, a canary without data is quiet rather than dead."""
+    stable_trials: float | None = None
+    """Requests behind one of stable's values, estimated from how a count-less error ratio of the
+    same release wanders (``liveness.estimated_trials``), where no metric counts requests: says
+    whether a canary that never reported a latency was due requests, and nothing else."""
     overlap: float | None = 1.0
     """Intervals one value's query window spans (``rate(x[4m])`` read every minute: 4). Consecutive
     values then share their data: each request counts in up to ``overlap`` of them, and the values

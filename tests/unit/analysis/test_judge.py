@@ -19,6 +19,12 @@ def _noisy(level: float, n: int, sigma: float, seed: int) -> list[float | None]:
     return list(level * np.exp(rng.normal(0, sigma, n)))
 
 
+def _binomial_ratios(level: float, requests: float, n: int, seed: int = 3) -> list[float | None]:
+    """Error ratios of ``requests`` requests an interval at ``level``, with their binomial noise."""
+    rng = np.random.default_rng(seed)
+    return list(rng.binomial(int(requests), level, n) / requests)
+
+
 def _latency(canary_factor: float, n: int = 12, sigma: float = 0.03, **kwargs) -> MetricHistory:
     stable = _noisy(0.2, n, sigma, 1)
     canary = [v * canary_factor for v in _noisy(0.2, n, sigma, 2)]
@@ -597,9 +603,10 @@ class TestSilence:
         assert judge.judge_metric(MetricHistory("p99", stable, steady, kind="latency")).failed is True
 
     def test_a_canary_that_never_reported_fails_after_missing_limit(self) -> None:
-        stable = [0.2] * 3
-        assert judge.judge_metric(MetricHistory("p99", stable[:2], [None] * 2, kind="latency")).failed is False
-        assert judge.judge_metric(MetricHistory("p99", stable, [None] * 3, kind="latency")).failed is True
+        # Due 50 requests an interval (another metric's counts say so): a quantile over none of them is a dead canary.
+        stable, due = [0.2] * 3, [50.0] * 3
+        assert judge.judge_metric(MetricHistory("p99", stable[:2], [None] * 2, kind="latency", expected_canary_requests=due[:2])).failed is False
+        assert judge.judge_metric(MetricHistory("p99", stable, [None] * 3, kind="latency", expected_canary_requests=due)).failed is True
 
     def test_a_fresh_canary_not_scraped_yet_is_starting_up_not_dead(self) -> None:
         # 15 s intervals: no value for the canary's first 45 s (a rate needs two of its samples),
@@ -609,14 +616,16 @@ class TestSilence:
         failed = [n for n in range(1, 9)
                   if judge.judge_metric(MetricHistory("p99", stable[:n], canary[:n], kind="latency", interval_seconds=15)).failed]
         assert failed == []
-        assert judge.judge_metric(MetricHistory("p99", stable[:3], canary[:3], kind="latency")).failed is True
+        due = [50.0] * 3
+        assert judge.judge_metric(MetricHistory("p99", stable[:3], canary[:3], kind="latency", expected_canary_requests=due)).failed is True
 
     @pytest.mark.parametrize("interval, first_failed", [(15, 8), (30, 5), (60, 4)])
     def test_a_canary_that_never_reports_fails_once_its_start_up_is_over(self, interval: float, first_failed: int) -> None:
         # 60 s of start-up, then missingLimit (3) silent intervals spanning at least a minute.
         stable = [0.2] * 10
         failed = [n for n in range(1, 11)
-                  if judge.judge_metric(MetricHistory("p99", stable[:n], [None] * n, kind="latency", interval_seconds=interval)).failed]
+                  if judge.judge_metric(MetricHistory("p99", stable[:n], [None] * n, kind="latency", interval_seconds=interval,
+                                                      expected_canary_requests=[50.0] * n)).failed]
         assert failed[:1] == [first_failed]
 
     def test_a_canary_that_reported_and_went_silent_gets_no_start_up(self) -> None:
@@ -655,13 +664,39 @@ class TestSilence:
 
     def test_a_null_count_less_error_ratio_where_stable_had_no_errors_is_not_silence(self) -> None:
         """Without counts, a canary without errors has no error series either: where stable had no errors, expect none."""
-        def errors(stable: float) -> MetricHistory:
-            return MetricHistory("errors", [stable] * 8, [None] * 8, kind="error-ratio", canary_weight=5.0)
+        def errors(level: float) -> MetricHistory:
+            return MetricHistory("errors", _binomial_ratios(level, 20000, 8), [None] * 8, kind="error-ratio", canary_weight=5.0)
         assert judge.judge_metric(errors(0.0)).failed is False
-        assert judge.judge_metric(errors(0.002)).failed is True
+        assert judge.judge_metric(errors(0.01)).failed is True
+
+    def test_a_count_less_error_ratio_never_reported_is_silent_only_where_the_canary_was_due_errors(self) -> None:
+        """Stable's ratio wanders as a binomial of 20000 requests an interval: a 5% canary is due ten
+        errors at 1%, and a null for three intervals is a dead canary; at 400 requests it is due a
+        fifth of an error, and a live one has no error series yet."""
+        def errors(requests: float) -> MetricHistory:
+            return MetricHistory("errors", _binomial_ratios(0.01, requests, 8), [None] * 8, kind="error-ratio", canary_weight=5.0)
+        assert judge.judge_metric(errors(20000)).failed is True
+        quiet = judge.judge_metric(errors(400))
+        assert (quiet.classification, quiet.failed) == ("NoData", False)
+        assert judge.overall([quiet]).decision == "pause"  # never a promotion on no data
+
+    def test_a_latency_never_reported_is_silent_only_where_the_canary_was_due_requests(self) -> None:
+        """A quantile has no value until a request lands in its window: without anything that says
+        the canary was due requests, a canary that never reported may only get none, and is held."""
+        latency = MetricHistory("p99", [0.2] * 6, [None] * 6, kind="latency", canary_weight=1.0)
+        verdict = judge.judge_metric(latency)
+        assert (verdict.classification, verdict.failed) == ("NoData", False)
+        # A count-less error ratio of the same release says how many requests stable serves.
+        busy = MetricHistory("errors", _binomial_ratios(0.01, 20000, 6), [None] * 6, kind="error-ratio", canary_weight=1.0)
+        trickle = dataclasses.replace(busy, stable=_binomial_ratios(0.01, 300, 6))
+        assert judge.judge([busy, latency]).decision == "rollback"
+        assert judge.judge([trickle, latency]).decision == "pause"
+        # Once it has reported, a canary's silence is proven as before.
+        went = MetricHistory("p99", [0.2] * 6, [0.2, 0.2, None, None, None, None], kind="latency", canary_weight=1.0)
+        assert judge.judge_metric(went).failed is True
 
     def test_a_scrape_gap_does_not_hide_that_the_canary_still_serves(self) -> None:
-        errors = MetricHistory("errors", [0.001] * 8, [None] * 8, kind="error-ratio")
+        errors = MetricHistory("errors", _binomial_ratios(0.01, 20000, 8), [None] * 8, kind="error-ratio", canary_weight=5.0)
         latency = MetricHistory("p99", [0.2] * 5 + [None] * 3, [0.2] * 5 + [None] * 3, kind="latency")
         assert judge.judge([errors, latency]).decision == "pause"
         died = MetricHistory("p99", [0.2] * 5 + [None] * 3, [0.2] * 4 + [None] * 4, kind="latency")
@@ -670,10 +705,10 @@ class TestSilence:
     def test_over_overlapping_windows_a_silent_run_must_be_longer(self) -> None:
         # rate(x[2m]) every 30s: a fresh canary whose window held no request for 3 values has been
         # without requests for 6 intervals, less telling than 3 separate empty windows.
-        history = MetricHistory("p99", [0.2] * 4, [None] * 4, kind="latency")
+        history = MetricHistory("p99", [0.2] * 4, [None] * 4, kind="latency", expected_canary_requests=[50.0] * 4)
         assert judge.judge_metric(history).failed is True
         assert judge.judge_metric(dataclasses.replace(history, overlap=4.0)).failed is False
-        longer = MetricHistory("p99", [0.2] * 9, [None] * 9, kind="latency", overlap=4.0)
+        longer = MetricHistory("p99", [0.2] * 9, [None] * 9, kind="latency", overlap=4.0, expected_canary_requests=[50.0] * 9)
         assert judge.judge_metric(longer).failed is True
 
     def test_request_counts_of_one_metric_tell_the_others_the_canary_is_quiet(self) -> None:

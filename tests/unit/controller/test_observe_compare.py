@@ -142,24 +142,36 @@ def test_a_measurement_says_when_its_window_is_read_off_the_data() -> None:
 
 
 def _never_reported(started: datetime) -> GrayReleaseStatus:
-    """A canary whose latency never came in, six looks of 30 s so far, in a release started at ``started``."""
+    """A canary whose latency never came in, nor a request, six looks of 30 s so far, in a release started at ``started``."""
     return GrayReleaseStatus(canary_weight=5, release_started_at=started,
-                             analysis={"latency": _record(LATENCY, [None] * 6)})
+                             analysis={"latency": _record(LATENCY, [None] * 6, stable_requests=[4000.0] * 6,
+                                                          canary_requests=[0.0] * 6)})
 
 
 def test_a_canary_that_never_reported_is_starting_up_for_its_first_minute_of_the_release() -> None:
-    spec = _spec(_metric("latency", "latency"))
-    look = [_queried(spec, "latency", 0.2, None)]
+    spec = _spec(_metric("latency", "latency", requestsQuery="r"))
+    look = [_queried(spec, "latency", 0.2, None, {"stable": 4000.0, "canary": 0.0})]
     # Seven looks into the release: its first two intervals are start-up, five silent since.
     fresh = observe._judge_compares(spec, _never_reported(NOW - 7 * INTERVAL), look, NOW)
     assert fresh["latency"].phase == "Failed"
     # Three looks into the release: two of them start-up, one silent interval is no crash yet.
     short = _never_reported(NOW - 3 * INTERVAL)
-    short.analysis["latency"] = _record(LATENCY[:2], [None] * 2)
+    short.analysis["latency"] = _record(LATENCY[:2], [None] * 2, stable_requests=[4000.0] * 2, canary_requests=[0.0] * 2)
     assert observe._judge_compares(spec, short, look, NOW)["latency"].phase == "Inconclusive"
     # The same three values of a release an hour old: what the status kept is long past start-up.
     short.release_started_at = NOW - timedelta(hours=1)
     assert observe._judge_compares(spec, short, look, NOW)["latency"].phase == "Failed"
+
+
+def test_a_latency_that_never_came_in_without_anything_counting_requests_holds_the_release() -> None:
+    """No metric counts requests: a canary of an admin tool may get none for the whole release, and
+    its quantile stays null alive. Held (Inconclusive, never promoted), not rolled back."""
+    spec = _spec(_metric("latency", "latency"))
+    status = GrayReleaseStatus(canary_weight=5, release_started_at=NOW - 7 * INTERVAL,
+                               analysis={"latency": _record(LATENCY, [None] * 6)})
+    result = observe._judge_compares(spec, status, [_queried(spec, "latency", 0.2, None)], NOW)["latency"]
+    assert result.phase == "Inconclusive"
+    assert "nothing says it was due requests" in result.message
 
 
 def test_first_age_counts_what_the_status_cut() -> None:
