@@ -107,7 +107,8 @@ class CompareConfig(Model):
         default=3,
         ge=1,
         description="Consecutive intervals in which the canary alone reports nothing before the metric fails "
-                    "(and at least a minute, after the canary's first minute).",
+                    "(and at least a minute, after the canary's first minute). Without request counts, a canary "
+                    "that never reported fails so only where it was due requests; otherwise the metric holds.",
     )
     per: RatePer = Field(
         default="auto",
