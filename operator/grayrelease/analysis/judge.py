@@ -195,7 +195,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
     unproven = liveness.unproven_silence(cfg.kind, stable, no_requests, canary_n is None, expected, weights,
                                          read[0] if read is not None else None, ~stable_missing, cfg.overlap,
                                          history.stable_trials)
-    silent, needed = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap, unproven)
+    says_nothing = stable_missing | quiet | errorless | starting
+    silent, needed = liveness.canary_silence(no_requests, says_nothing, cfg.overlap, unproven)
     needed = max(needed, liveness.silent_intervals_needed(history.interval_seconds))
     if silent >= max(cfg.missing_limit, needed):
         return MetricVerdict(
@@ -205,7 +206,7 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             reason=f"canary reported nothing for {silent} intervals while {cfg.other} did",
         )
     if unproven.any():
-        unheard, _ = liveness.canary_silence(no_requests, stable_missing | quiet | errorless | starting, cfg.overlap)
+        unheard, _ = liveness.canary_silence(no_requests, says_nothing, cfg.overlap)
         if unheard >= max(cfg.missing_limit, needed):
             due = "errors" if cfg.kind == "error-ratio" else "requests"
             return MetricVerdict(
