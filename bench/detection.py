@@ -23,7 +23,9 @@ scenarios do not record query windows, so the judge reads them off the data as `
 replay`` does; each is scored once more with the windows their generator used recorded.
 ``bench.fleet`` (a platform team's fleet of services, each with the metrics its team set up) and
 ``bench.mesh`` (service-mesh telemetry, Istio and Linkerd) came later, by two more such authors;
-both simulate requests, scrapes and counters and evaluate each query as Prometheus does. On
+both simulate requests, scrapes and counters and evaluate each query as Prometheus does; each is
+scored as exported, without query windows, and once more with the windows the operator reads
+off the queries (fleet: not for a recording rule, whose name hides the range). On
 every corpus but the main one, the judge's recall is also printed on the bad releases whose
 recorded error counts show their regression (``bench.oracle.counts_visible``) and on the others.
 Every corpus also counts its good releases whose canary is worse than stable beyond the default
@@ -336,11 +338,13 @@ def _print_windows_unknown(corpus: list[dict[str, Any]], visibility: dict[str, b
     The operator always knows the window (it reads the query); an export without it makes the
     judge take overlapping values for independent ones and judge a fresh canary before its
     window fills."""
-    _print_judge_variant(
-        "the same windowed releases with their query windows left out of the scenarios:",
-        [{**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]} for d in corpus],
-        visibility,
-    )
+    _print_judge_variant("the same windowed releases with their query windows left out of the scenarios:",
+                         _without_windows(corpus), visibility)
+
+
+def _without_windows(corpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scenarios with their query windows left out, as an export that lost them."""
+    return [{**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]} for d in corpus]
 
 
 def _print_against_baseline(title: str, plain: Sequence[Scenario], corpus: list[dict[str, Any]]) -> None:
@@ -477,14 +481,19 @@ def main(argv: list[str] | None = None) -> int:
                             module.generate(count, seed), visibility)
         _print_judge_variant(f"the same {name} releases with their query windows recorded:", recorded, visibility)
     # Two more by authors who never read the judge, simulated from requests and scrapes up to the
-    # query; their generators know no query window to record.
+    # query: scored as exported (no windows), then with the windows the operator reads off the queries.
     for module, seed, count in ((fleet, args.fleet_seed, args.fleet_count), (mesh, args.mesh_seed, args.mesh_count)):
         if args.corpus or count <= 0:
             continue
         name = module.__name__.split(".")[-1]
-        plain = module.generate(count, seed)
+        recorded = module.generate(count, seed, record_windows=True)
+        plain = _without_windows(recorded)
+        visibility = _count_visibility(recorded)
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
-                            plain)
+                            plain, visibility)
+        _print_judge_variant(f"the same {name} releases with their query windows recorded, as the operator reads them off"
+                             " the queries" + (" (none where a recording rule hides the range):" if module is fleet else ":"),
+                             recorded, visibility)
         if module is fleet:
             _print_against_baseline(f"the same {name} releases, each canary judged against a baseline (compare.against: "
                                     "baseline) instead of the stable:", [Scenario.model_validate(d) for d in plain],

@@ -256,10 +256,12 @@ def family_for(seed: int, index: int) -> str:
     return SLOTS[int(order[slot])]
 
 
-def generate(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` release scenarios, in index order."""
+def generate(count: int, seed: int, record_windows: bool = False) -> list[dict[str, Any]]:
+    """``count`` release scenarios, in index order; with ``record_windows`` each metric read over a
+    range (all but memory) records its window, as the operator reads it off the query, except in
+    releases that query a recording rule, whose name hides the range."""
     plan = [(index, family_for(seed, index)) for index in range(count)]
-    return corpus.build_all(make_release, plan, seed)
+    return corpus.build_all(make_windowed_release if record_windows else make_release, plan, seed)
 
 
 def generate_against_baseline(count: int, seed: int) -> list[dict[str, Any]]:
@@ -273,7 +275,11 @@ def make_baseline_release(seed: int, index: int, family: str) -> dict[str, Any]:
     return make_release(seed, index, family, against="baseline")
 
 
-def make_release(seed: int, index: int, family: str, against: str = "stable") -> dict[str, Any]:
+def make_windowed_release(seed: int, index: int, family: str) -> dict[str, Any]:
+    return make_release(seed, index, family, record_windows=True)
+
+
+def make_release(seed: int, index: int, family: str, against: str = "stable", record_windows: bool = False) -> dict[str, Any]:
     """One release scenario; depends only on its arguments. ``against="baseline"`` compares the
     canary with a baseline drawn from a generator of its own, so the canary's values are the
     same as against the stable."""
@@ -287,6 +293,10 @@ def make_release(seed: int, index: int, family: str, against: str = "stable") ->
     specs = _draw_metric_set(rng, svc, rel, reg)
     sim = _simulate(rng, svc, rel, env, reg, np.random.default_rng([seed, index, 5150]) if against == "baseline" else None)
     metrics = [_evaluate(spec, sim, svc, rel) for spec in specs]
+    if record_windows and not rel.rule:
+        for spec, metric in zip(specs, metrics):
+            if spec.kind != "memory":  # an instant query
+                metric["query_window_seconds"] = rel.window
     if against == "baseline":
         for metric in metrics:
             metric["compare"] = {"against": "baseline"}

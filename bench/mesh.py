@@ -139,9 +139,10 @@ INF = 1e18
 # corpus plan
 
 
-def generate(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` scenarios of seed ``seed``, in index order."""
-    return build_all(_make, _plan(count, seed), seed)
+def generate(count: int, seed: int, record_windows: bool = False) -> list[dict[str, Any]]:
+    """``count`` scenarios of seed ``seed``, in index order; with ``record_windows`` every metric
+    records its query's rate window, as the operator reads it off the query."""
+    return build_all(_make_windowed if record_windows else _make, _plan(count, seed), seed)
 
 
 def _plan(count: int, seed: int) -> list[tuple[int, str]]:
@@ -156,14 +157,22 @@ def _plan(count: int, seed: int) -> list[tuple[int, str]]:
     return [(i, families[j]) for i, j in enumerate(order)]
 
 
-def _make(seed: int, index: int, family: str) -> dict[str, Any]:
+def _make(seed: int, index: int, family: str, record_windows: bool = False) -> dict[str, Any]:
     """One scenario: depends only on its seed, index and family."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, index, zlib.crc32(family.encode())]))
     cfg = _draw_config(rng, family)
     world = _World(cfg, rng)
     onset, note = _FAMILY_FUNCS[family](world, rng)
     series = world.observe()
-    return _export(f"{family}-{index:03d}", cfg, world, series, family.startswith("bad-"), onset, note)
+    doc = _export(f"{family}-{index:03d}", cfg, world, series, family.startswith("bad-"), onset, note)
+    if record_windows:
+        for metric in doc["metrics"]:
+            metric["query_window_seconds"] = cfg.window
+    return doc
+
+
+def _make_windowed(seed: int, index: int, family: str) -> dict[str, Any]:
+    return _make(seed, index, family, record_windows=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,6 +63,22 @@ def test_recorded_windows_change_nothing_else(module) -> None:
     assert stripped == plain
 
 
+@pytest.mark.parametrize("module", [fleet, mesh], ids=["fleet", "mesh"])
+def test_simulated_corpora_record_the_windows_the_operator_reads(module) -> None:
+    """fleet and mesh record each range query's window on request, at least an interval long, and no
+    instant query's (memory); every value stays as it was."""
+    plain, recorded = module.generate(24, 5), module.generate(24, 5, record_windows=True)
+    windows = [(s["interval_seconds"], m) for s in recorded for m in s["metrics"]]
+    assert sum("query_window_seconds" in m for _, m in windows) > len(windows) // 2
+    for interval, metric in windows:
+        if "query_window_seconds" in metric:
+            assert metric["query_window_seconds"] >= interval
+        if "memory" in metric["name"]:
+            assert "query_window_seconds" not in metric, metric["name"]
+    assert [{**s, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in s["metrics"]]}
+            for s in recorded] == plain
+
+
 class TestOracle:
     def test_a_fivefold_error_step_with_plenty_of_errors_is_visible(self) -> None:
         n = np.full(10, 300.0)
