@@ -162,6 +162,7 @@ def effective_counts(
     canary_present: np.ndarray,
     weights: np.ndarray,
     overlap: float = 1.0,
+    overlap_known: bool = False,
 ) -> tuple[float, np.ndarray] | None:
     """Requests per interval behind error ratios reported without counts, as (stable, canary).
 
@@ -172,19 +173,22 @@ def effective_counts(
     fewer when its own variation says so: a few intervals of a quiet stable side can look far
     steadier than they are, and must not turn one failed request on a tiny canary into fifteen.
     None when stable shows no errors or no variation yet. Over windows of ``overlap`` intervals the
-    counts are those of a value's window.
+    counts are those of a value's window. Where that window is known (``overlap_known``), the
+    canary's own estimate takes its wander around its trend and no bound from its spread: both
+    would count a regression climbing through the window as noise, and a canary whose error
+    ratio rose from 0.2% to 10% over a five-minute window would pass for a service of 19 requests.
     """
     stable_n = binomial_trials(stable[stable_present], overlap)
     if stable_n is None:
         return None
     canary_n = stable_n * weights / (100.0 - weights)
-    own = binomial_trials(canary[canary_present], overlap)
+    own = binomial_trials(canary[canary_present], overlap, trend=overlap_known)
     if own is not None:
         canary_n = np.minimum(canary_n, own)
     return stable_n, canary_n
 
 
-def binomial_trials(values: np.ndarray, overlap: float = 1.0) -> float | None:
+def binomial_trials(values: np.ndarray, overlap: float = 1.0, trend: bool = False) -> float | None:
     """Largest number of trials per value consistent with how much a series of ratios wanders.
 
     The variance comes from the median squared first difference (for normal noise, 0.455 x twice
@@ -196,11 +200,16 @@ def binomial_trials(values: np.ndarray, overlap: float = 1.0) -> float | None:
     of the values themselves around their median (robustly, so an incident does not count) bounds
     the estimate too, since a window that shares most of its data with the next one, or a
     window the estimate does not know about, cannot make the values spread less than binomial.
+    With ``trend`` the values may climb or fall on purpose (a regression through a known window):
+    the differences are centred on their median and the spread bounds nothing.
     """
     if values.size < 3:
         return None
     level = float(np.mean(values))
-    squares = np.diff(values) ** 2
+    steps = np.diff(values)
+    if trend:
+        steps = steps - np.median(steps)
+    squares = steps**2
     median = float(np.median(squares))
     variance = median / (2.0 * CHI2_1_MEDIAN) if median > 0 else float(np.mean(squares) / 2.0)
     if level <= 0 or variance <= 0:
@@ -208,6 +217,8 @@ def binomial_trials(values: np.ndarray, overlap: float = 1.0) -> float | None:
     df = 2.0 / 3.0 * squares.size  # successive differences share a value
     variance *= df / stats.chi2_quantile(TRIALS_BOUND, df)
     trials = level * (1.0 - level) / variance / overlap
+    if trend:
+        return trials
     spread = 1.4826 * float(np.median(np.abs(values - np.median(values))))
     spread *= spread  # inf, not OverflowError, for values beyond any ratio's range
     if spread > 0:

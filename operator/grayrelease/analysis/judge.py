@@ -238,7 +238,8 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         and (stable_n is None or canary_n is None)
         and not np.all(np.isnan(weights))
     ):
-        estimated = counttest.effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights, cfg.overlap)
+        estimated = counttest.effective_counts(stable, ~stable_missing, canary, ~canary_missing, weights, cfg.overlap,
+                                               cfg.overlap_known)
         if estimated is not None:
             stable_n = np.where(stable_missing, np.nan, estimated[0])
             canary_n = np.where(canary_missing, np.nan, estimated[1])

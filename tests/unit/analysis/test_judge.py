@@ -265,6 +265,34 @@ class TestRatiosWithoutCounts:
         assert judge.judge_metric(MetricHistory("e", history.stable, history.canary, kind="error-ratio")).failed is False
 
 
+    # A mesh canary (15% weight, ``rate[5m]`` read every 30 s) whose error ratio climbs from 0.2% to
+    # 10% as the window fills with a regression that began at interval 7; stable drifts 0.3-0.7%.
+    CLIMB = [0.0, 0.0, 0.0003006, 0.0006426, 0.000855, 0.001119, 0.001567, 0.002379, 0.01195, 0.02245, 0.03188,
+             0.04611, 0.05747, 0.07133, 0.08447, 0.09512, 0.1059]
+    FLAT = [0.004186, 0.003485, 0.003136, 0.002913, 0.002941, 0.002501, 0.00225, 0.002445, 0.00267, 0.004973,
+            0.005304, 0.005761, 0.00607, 0.00623, 0.006443, 0.006856, 0.007176]
+
+    def test_a_climb_through_a_known_window_is_not_read_as_few_requests(self) -> None:
+        canary = np.array(self.CLIMB)
+        # Its wander and spread read the climb as binomial noise: a service of a few dozen requests.
+        assert counttest.binomial_trials(canary, 10.0) < 30
+        # Around its trend the climb is steadier: several times that.
+        assert counttest.binomial_trials(canary, 10.0, trend=True) > 60
+        present = np.ones(canary.size, dtype=bool)
+        weights = np.full(canary.size, 15.0)
+        unknown = counttest.effective_counts(np.array(self.FLAT), present, canary, present, weights, 10.0)
+        known = counttest.effective_counts(np.array(self.FLAT), present, canary, present, weights, 10.0, overlap_known=True)
+        assert unknown is not None and known is not None
+        assert np.all(known[1] > 3 * unknown[1])
+        assert np.all(known[1] <= known[0] * 15 / 85 + 1e-9)  # never more than the split gives
+
+    def test_an_error_ratio_climbing_through_a_known_window_is_never_promoted(self) -> None:
+        history = MetricHistory("errors", self.FLAT, self.CLIMB, kind="error-ratio", canary_weight=15.0, overlap=10.0,
+                                interval_seconds=30.0)
+        verdict = judge.judge_metric(history)
+        assert verdict.classification == "High" or verdict.marginal, verdict
+
+
 class TestSharedWanderWithoutCounts:
     """Error ratios without counts whose level wanders on both sides at once (a dependency's errors):
     counts estimated from the wander are too few, so the paired log ratio is asked beside the count test."""
@@ -282,8 +310,10 @@ class TestSharedWanderWithoutCounts:
 
     @staticmethod
     def _first_failed_look(stable: list[float], canary: list[float]) -> int | None:
+        # The query's window unknown, as in a replayed export without it: the canary's own requests
+        # are then also bounded by how far its values spread.
         for k in range(1, len(stable) + 1):
-            history = MetricHistory("errors", stable[:k], canary[:k], kind="error-ratio", canary_weight=5.0)
+            history = MetricHistory("errors", stable[:k], canary[:k], kind="error-ratio", canary_weight=5.0, overlap=None)
             if judge.judge_metric(history).failed:
                 return k
         return None
