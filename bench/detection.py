@@ -241,6 +241,18 @@ def _print_corpus(title: str, scenarios: Sequence[Scenario], results: dict[str, 
         print(_row(label, scenarios, outcomes, large))
     for label, outcomes in results.items():
         print(_row(f"{label} @5% canary", [scenarios[i] for i in five], [outcomes[i] for i in five], large))
+    print(_early_line(scenarios, results, five))
+
+
+def _early_line(scenarios: Sequence[Scenario], results: dict[str, list[backtest.Outcome]], five: list[int]) -> str:
+    """Bad releases each rule rolled back before their regression began: detections in the rows
+    above, as ``grayrelease replay`` scores them, though what they caught was noise."""
+    def early(picked: Sequence[int], outcomes: list[backtest.Outcome]) -> int:
+        return sum(1 for i in picked if (truth := scenarios[i].truth) is not None and truth.bad and outcomes[i].verdict == "rollback"
+                   and outcomes[i].decided_index is not None and outcomes[i].decided_index < (truth.onset_index or 0))
+    every = range(len(scenarios))
+    cells = [f"{label} {early(every, outcomes)} ({early(five, outcomes)} at 5%)" for label, outcomes in results.items()]
+    return "bad releases rolled back before their regression began (detections above): " + ", ".join(cells)
 
 
 def _judge_one(scenario: Scenario) -> backtest.Outcome:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench import detection, fleet, generator, heldout, mesh, oracle, production, rangequeries, windowed
+from grayrelease.analysis import backtest
 from grayrelease.analysis.scenario import Scenario
 
 
@@ -184,8 +185,23 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "(bench.oracle.persistently_worse)" in out
     assert "rangequeries corpus: 20 scenarios" in out and "production releases with their query windows recorded" in out
     assert "fleet corpus: 20 scenarios" in out and "mesh corpus: 20 scenarios" in out
+    assert "the same fleet releases with their query windows recorded" in out
+    assert "the same mesh releases with their query windows recorded" in out
+    assert "bad releases rolled back before their regression began (detections above): judge " in out
     assert plot.stat().st_size > 10_000
     assert "judge cost per compare metric and look, at each release's last interval (one core, 40 releases)" in out
+
+
+def test_rollbacks_before_the_onset_are_counted_apart() -> None:
+    def release(name: str, bad: bool, onset: int | None = None) -> Scenario:
+        truth = {"bad": bad, "onset_index": onset} if bad else {"bad": False}
+        return Scenario.model_validate({"name": name, "metrics": [{"name": "m", "stable": [1.0] * 9, "canary": [1.0] * 9}],
+                                        "truth": truth})
+    scenarios = [release("early", True, 5), release("caught", True, 5), release("good", False), release("from-start", True)]
+    judge = [backtest.Outcome("early", "rollback", 3), backtest.Outcome("caught", "rollback", 6),
+             backtest.Outcome("good", "rollback", 2), backtest.Outcome("from-start", "rollback", 1)]
+    line = detection._early_line(scenarios, {"judge": judge, "threshold": [backtest.Outcome(s.name, "promote", 8) for s in scenarios]}, [0])
+    assert line.endswith("judge 1 (1 at 5%), threshold 0 (0 at 5%)")
 
 
 def test_judge_cost_times_one_look_per_release() -> None:
