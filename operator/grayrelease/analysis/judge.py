@@ -320,6 +320,11 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
             if samples < cfg.min_samples
             else "no data at the latest interval"
         )
+        served = _served_without_error_series(history, cfg, canary, stable)
+        if served is not None:
+            why = (f"{why}: the canary's error ratio has had no value yet, though it served about {served:.0f} requests; PromQL"
+                   " returns nothing for errors / requests until the first error creates the error series, so it may"
+                   " have had none (`(sum(rate(errors[1m])) or vector(0)) / ...` reads that as 0); held, not promoted")
         return MetricVerdict(
             name=history.name,
             classification="NoData",
@@ -361,6 +366,20 @@ def _judge(history: MetricHistory, config: CompareConfig, read_counts: bool = Tr
         samples=samples,
         reason="no significant degradation beyond the tolerance",
     )
+
+
+def _served_without_error_series(history: MetricHistory, cfg: settings.Resolved, canary: np.ndarray,
+                                 stable: np.ndarray) -> float | None:
+    """Requests a canary served while its error ratio never had a value and stable's did, or None.
+
+    Read as no data, and held: the same null comes from a query that matches nothing on the canary's
+    side. The reason says which is likelier and how the query can tell them apart."""
+    if cfg.kind != "error-ratio" or history.canary_requests is None or not np.all(np.isnan(canary)):
+        return None
+    served = np.nan_to_num(series.as_array(history.canary_requests, len(canary)))
+    if float(served.sum()) <= 0 or not np.any(~np.isnan(stable) & (served > 0)):
+        return None
+    return float(served.sum()) / max(cfg.overlap, 1.0)  # counts over overlapping windows hold each request that often
 
 
 def overall(verdicts: Iterable[MetricVerdict]) -> Verdict:

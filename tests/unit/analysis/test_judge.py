@@ -293,6 +293,24 @@ class TestRatiosWithoutCounts:
         assert verdict.classification == "High" or verdict.marginal, verdict
 
 
+class TestErrorSeriesNotCreatedYet:
+    """``errors / requests`` is empty in PromQL until the first error creates the error series."""
+
+    def test_a_canary_that_served_requests_without_a_ratio_is_held_and_told_why(self) -> None:
+        history = MetricHistory("errors", [0.002] * 8, [None] * 8, kind="error-ratio", canary_weight=5.0,
+                                stable_requests=[4000.0] * 8, canary_requests=[200.0] * 8)
+        verdict = judge.judge_metric(history)
+        assert (verdict.classification, verdict.failed) == ("NoData", False)
+        assert "no value yet, though it served about 1600 requests" in verdict.reason
+        assert "or vector(0)" in verdict.reason and verdict.reason.endswith("held, not promoted")
+
+    def test_a_query_that_matches_nothing_on_either_side_says_only_no_data(self) -> None:
+        history = MetricHistory("errors", [None] * 8, [None] * 8, kind="error-ratio", canary_weight=5.0,
+                                stable_requests=[4000.0] * 8, canary_requests=[200.0] * 8)
+        verdict = judge.judge_metric(history)
+        assert verdict.classification == "NoData" and "error series" not in verdict.reason
+
+
 class TestSharedWanderWithoutCounts:
     """Error ratios without counts whose level wanders on both sides at once (a dependency's errors):
     counts estimated from the wander are too few, so the paired log ratio is asked beside the count test."""
