@@ -141,6 +141,19 @@ def test_a_measurement_says_when_its_window_is_read_off_the_data() -> None:
     assert "queryWindow" not in results["told"].message
 
 
+def test_a_measurement_says_when_its_window_spans_many_intervals() -> None:
+    """rate(x[5m]) read every 30 s: one window of values is about one witness, and the user is told so."""
+    long = _metric("long", "error-ratio", queryWindow="5m")
+    short = _metric("short", "error-ratio", queryWindow="1m")
+    spec = _spec(long, short)
+    status = GrayReleaseStatus(canary_weight=5, analysis={name: _record([0.01] * 6, [0.01] * 6) for name in ("long", "short")})
+    results = observe._judge_compares(spec, status, [_queried(spec, n, 0.01, 0.01) for n in ("long", "short")], NOW)
+    assert results["long"].message.endswith(
+        "(a 5m window read every 30s: each value shares 90% of its data with the last, so a regression shows after"
+        " about two windows)")
+    assert "window" not in results["short"].message
+
+
 def _never_reported(started: datetime) -> GrayReleaseStatus:
     """A canary whose latency never came in, nor a request, six looks of 30 s so far, in a release started at ``started``."""
     return GrayReleaseStatus(canary_weight=5, release_started_at=started,
