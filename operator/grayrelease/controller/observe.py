@@ -179,14 +179,14 @@ def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
         phase = "Successful"
     requests = item.requests
     message = f"{verdict.classification}: {verdict.reason}"
-    window = item.metric.query_window()
-    if window is None:
+    overlap = item.metric.overlap(item.interval)
+    if overlap is None:
         # Said at every measurement, where the user reads them: the judge is more cautious unsure.
         message += " (the query shows no range: its window is read off the data; compare.queryWindow gives it)"
-    elif item.interval > timedelta(0) and window / item.interval >= LONG_WINDOW_INTERVALS:
-        message += (f" (a {format_duration(window)} window read every {format_duration(item.interval)}: each value shares"
-                    f" {1 - item.interval / window:.0%} of its data with the last, so a regression shows after about two"
-                    " windows)")
+    elif overlap >= LONG_WINDOW_INTERVALS:
+        message += (f" (a {format_duration(item.interval * overlap)} window read every {format_duration(item.interval)}:"
+                    f" each value shares {1 - 1 / overlap:.0%} of its data with the last, so a regression shows after"
+                    " about two windows)")
     return measure.Result(phase, item.values.get("canary"), message,
                           stable_value=item.values.get("stable"),
                           stable_requests=requests.get("stable") if requests else None,
