@@ -89,6 +89,25 @@ def wait_phase(cluster: Cluster, namespace: str, name: str, *phases: str, timeou
                        timeout=timeout, what=f"phase {'/'.join(phases)}")
 
 
+def wait_promoted(cluster: Cluster, namespace: str, name: str, before: dict[str, Any], *, timeout: float = 120,
+                  what: str = "promotion") -> dict[str, Any]:
+    """Waits until a new revision is stable.
+
+    Waiting for phase Succeeded alone races the operator: right after a new template is applied the
+    status still shows the previous release, Succeeded, until the operator has seen the change.
+    """
+    return wait_status(cluster, namespace, name, lambda s: s.get("phase") == "Succeeded"
+                       and s.get("stableRevision") != before["stableRevision"], timeout=timeout, what=what)
+
+
+def wait_ended(cluster: Cluster, namespace: str, name: str, before: dict[str, Any], *,
+               timeout: float = 120) -> dict[str, Any]:
+    """Waits until the release that follows ``before`` is promoted or rolled back."""
+    return wait_status(cluster, namespace, name, lambda s: s.get("phase") == "RolledBack" or (
+        s.get("phase") == "Succeeded" and s.get("stableRevision") != before["stableRevision"]),
+        timeout=timeout, what="the release's end")
+
+
 def wait_status(cluster: Cluster, namespace: str, name: str, check: Callable[[dict[str, Any]], bool], *,
                 timeout: float = 120, what: str) -> dict[str, Any]:
     """Waits until ``check(status)`` holds; on timeout the failure shows the last status seen."""

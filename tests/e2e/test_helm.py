@@ -158,9 +158,7 @@ def test_chart_service_account_is_enough_to_promote_and_roll_back(
     cluster.apply(gr.grayrelease("shop", image="example.com/app:2", steps=good_steps, traffic=routing), good_ns)
     cluster.apply(gr.grayrelease("pay", image="example.com/app:2", steps=bad_steps, analysis=analysis,
                                  error_ratio=0.2), bad_ns)
-    promoted = gr.wait_status(cluster, good_ns, "shop", lambda s: s.get("phase") == "Succeeded"
-                              and s.get("stableRevision") != first_good["stableRevision"], timeout=120,
-                              what="promotion")
+    promoted = gr.wait_promoted(cluster, good_ns, "shop", first_good, timeout=120)
     assert promoted["canaryWeight"] == 0
     refs = cluster.get("httproute", "shop", good_ns)["spec"]["rules"][0]["backendRefs"]
     assert {r["name"]: r.get("weight", 1) for r in refs} == {"shop-stable": 100, "shop-canary": 0}

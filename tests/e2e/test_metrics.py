@@ -55,8 +55,7 @@ def test_release_metrics_reach_prometheus(cluster: Cluster, namespace: str, oper
     weight = wait_until(lambda: 0 < (w := exposed(scrape(), ratio, namespace=namespace, name="metered")) < 1 and w,
                         timeout=90, interval=0.2, what="a canary weight on /metrics")
     print(f"[figure] canary weight seen on /metrics mid-release: {weight}")
-    gr.wait_status(cluster, namespace, "metered", lambda s: s.get("phase") == "Succeeded"
-                   and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    gr.wait_promoted(cluster, namespace, "metered", first, timeout=120)
 
     wait_until(lambda: value(prometheus, f'grayrelease_release_phase{{{release},phase="Succeeded"}}') == 1,
                timeout=30, what="phase Succeeded in Prometheus")

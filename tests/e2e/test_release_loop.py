@@ -26,8 +26,7 @@ def test_good_release_is_promoted_in_replicas_mode(cluster: Cluster, namespace: 
              {"pause": {"duration": "2s"}}]
     first = _first_install(cluster, namespace, gr.grayrelease("shop", steps=steps, analysis=analysis), "shop")
     cluster.apply(gr.grayrelease("shop", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
-    done = gr.wait_status(cluster, namespace, "shop", lambda s: s.get("phase") == "Succeeded"
-                          and s.get("stableRevision") != first["stableRevision"], timeout=180, what="promotion")
+    done = gr.wait_promoted(cluster, namespace, "shop", first, timeout=180)
     # The canary's pods go away right after the promotion; the weight reported follows them to 0.
     done = gr.wait_status(cluster, namespace, "shop", lambda s: s.get("canaryWeight") == 0, timeout=60,
                           what="no canary traffic left")
@@ -55,8 +54,7 @@ def test_good_release_is_promoted_with_gateway_api(cluster: Cluster, namespace: 
     assert seen["web-stable"] == 40
     # Router mode keeps the stable side at full size while the canary takes traffic.
     assert gr.deployment(cluster, namespace, "web-stable")["spec"]["replicas"] == 4
-    done = gr.wait_status(cluster, namespace, "web", lambda s: s.get("phase") == "Succeeded"
-                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    done = gr.wait_promoted(cluster, namespace, "web", first, timeout=120)
     assert weights() == {"web-stable": 100, "web-canary": 0}
     assert done["canaryWeight"] == 0
 

@@ -36,8 +36,7 @@ def _job_step(fail: bool) -> dict:
 def test_smoke_test_job_passes_the_step(cluster: Cluster, namespace: str, operator: Process) -> None:
     steps = [{"setWeight": 25}, _job_step(fail=False), {"setWeight": 50}]
     first = _install_then_release(cluster, namespace, "api", steps=steps)
-    done = gr.wait_status(cluster, namespace, "api", lambda s: s.get("phase") == "Succeeded"
-                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    done = gr.wait_promoted(cluster, namespace, "api", first, timeout=120)
     passed = [e["message"] for e in gr.events(cluster, namespace, "api") if e["reason"] == "StepCompleted"]
     assert any("inspect" in m for m in passed), passed
     jobs = cluster.get("jobs", namespace=namespace)["items"]
@@ -148,8 +147,7 @@ spec:
     stable = gr.deployment(cluster, namespace, "legacy-stable")
     assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/legacy:1"
     cluster.kubectl("set", "image", "deployment/legacy", "app=example.com/legacy:2", "-n", namespace)
-    gr.wait_status(cluster, namespace, "legacy", lambda s: s.get("phase") == "Succeeded"
-                   and s.get("stableRevision") != first["stableRevision"], timeout=90, what="release of the new template")
+    gr.wait_promoted(cluster, namespace, "legacy", first, timeout=90, what="release of the new template")
     stable = gr.deployment(cluster, namespace, "legacy-stable")
     assert stable["spec"]["template"]["spec"]["containers"][0]["image"] == "example.com/legacy:2"
 
@@ -287,11 +285,11 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     ]}
     steps = [{"setWeight": 20}, {"pause": {"duration": "32s"}}, {"setWeight": 50}, {"pause": {"duration": "32s"}}]
     cluster.apply(gr.grayrelease("ratio", replicas=10, steps=steps, analysis=analysis, error_ratio=0.002), namespace)
-    gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=60)
+    first = gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=60)
 
     cluster.apply(gr.grayrelease("ratio", image="example.com/app:2", replicas=10, steps=steps, analysis=analysis,
                                  error_ratio=0.002), namespace)
-    good = gr.wait_phase(cluster, namespace, "ratio", "Succeeded", timeout=180)
+    good = gr.wait_promoted(cluster, namespace, "ratio", first, timeout=180)
     # The API server keeps compare.per (the schema knows it), and a rate said to be per side passes a good canary.
     assert cluster.get("grayrelease", "ratio", namespace)["spec"]["analysis"]["metrics"][0]["compare"]["per"] == "side"
     served = good["analysis"]["served"]["history"]
@@ -384,9 +382,7 @@ def test_a_rate_per_pod_behind_a_router_is_judged_by_what_a_canary_pod_is_due(
     first = gr.wait_phase(cluster, namespace, "pods", "Succeeded", timeout=60)
 
     cluster.apply(gr.grayrelease("pods", image="example.com/app:2", **release), namespace)
-    done = gr.wait_status(cluster, namespace, "pods", lambda s: s.get("phase") == "RolledBack" or (
-        s.get("phase") == "Succeeded" and s.get("stableRevision") != first["stableRevision"]),
-        timeout=150, what="the release's end")
+    done = gr.wait_ended(cluster, namespace, "pods", first, timeout=150)
     record = done["analysis"]["per-pod"]
     assert done["phase"] == "Succeeded", record["measurements"][-1]["message"]
     history = record["history"]
@@ -446,10 +442,10 @@ def test_a_dry_run_metric_is_announced_and_decides_nothing(cluster: Cluster, nam
     memory["dryRun"] = True
     steps = [{"setWeight": 25}, {"pause": {"duration": "40s"}}]
     cluster.apply(gr.grayrelease("shadow", steps=steps, analysis=analysis), namespace)
-    gr.wait_phase(cluster, namespace, "shadow", "Succeeded", timeout=60)
+    first = gr.wait_phase(cluster, namespace, "shadow", "Succeeded", timeout=60)
 
     cluster.apply(gr.grayrelease("shadow", image="example.com/app:2", steps=steps, analysis=analysis), namespace)
-    done = gr.wait_phase(cluster, namespace, "shadow", "Succeeded", "RolledBack", timeout=120)
+    done = gr.wait_ended(cluster, namespace, "shadow", first, timeout=120)
     assert done["phase"] == "Succeeded" and done["stableRevision"] == done["canaryRevision"]
     assert done["analysis"]["memory"]["failures"] >= 1
     warned = [e for e in gr.events(cluster, namespace, "shadow") if e["reason"] == "AnalysisDryRunFailed"]
@@ -540,8 +536,7 @@ def test_a_canary_judged_against_a_baseline(cluster: Cluster, namespace: str, op
     # at 40% the baseline gets half of what the canary leaves, so the stable keeps as much as the baseline
     wait_until(lambda: weights() == {"base-stable": 30, "base-canary": 40, "base-baseline": 30}, timeout=60,
                what="40/30/30")
-    done = gr.wait_status(cluster, namespace, "base", lambda s: s.get("phase") == "Succeeded"
-                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    done = gr.wait_promoted(cluster, namespace, "base", first, timeout=120)
     history = done["analysis"]["latency"]["history"]
     assert 50.0 in history["canaryWeights"]  # the canary's share of the two sides compared at 20/20
     assert all(c == b for c, b in zip(history["canaryPods"], history["stablePods"]) if c == 1)
@@ -578,8 +573,7 @@ def test_a_baseline_without_a_router_adds_pods_beside_the_stable(cluster: Cluste
     replicas = {role: gr.deployment(cluster, namespace, f"pods-{role}")["spec"]["replicas"]
                 for role in ("stable", "canary", "baseline")}
     assert replicas == {"stable": 3, "canary": 1, "baseline": 1}
-    done = gr.wait_status(cluster, namespace, "pods", lambda s: s.get("phase") == "Succeeded"
-                          and s.get("stableRevision") != first["stableRevision"], timeout=120, what="promotion")
+    done = gr.wait_promoted(cluster, namespace, "pods", first, timeout=120)
     history = done["analysis"]["latency"]["history"]
     assert set(w for w in history["canaryWeights"] if w is not None) == {50.0}  # one canary pod against one baseline pod
     assert set(zip(history["canaryPods"], history["stablePods"])) == {(1, 1)}
