@@ -251,6 +251,9 @@ def test_error_ratio_comparison_with_request_counts(cluster: Cluster, namespace:
                  f' / sum(rate(http_requests_total{{{selector}}}[4s]))',
         "compare": {"against": "stable", "kind": "error-ratio",
                     "requestsQuery": f"sum(increase(http_requests_total{{{selector}}}[4s]))"}}]}
+    # The same ratio over 20s, ten intervals: the release starts by saying it would be slow to judge.
+    slow = json.loads(json.dumps(analysis["metrics"][0]).replace("[4s]", "[20s]"))
+    analysis["metrics"].append({**slow, "name": "errors-over-20s", "dryRun": True})
     steps = [{"setWeight": 10}, {"pause": {"duration": "90s"}}, {"setWeight": 50}]
     cluster.apply(gr.grayrelease("err", steps=steps, analysis=analysis, error_ratio=0.002), namespace)
     gr.wait_phase(cluster, namespace, "err", "Succeeded", timeout=60)
@@ -260,6 +263,11 @@ def test_error_ratio_comparison_with_request_counts(cluster: Cluster, namespace:
     history = rolled["analysis"]["errors-vs-stable"]["history"]
     assert history["canaryRequests"] and history["stableRequests"]
     assert history["canaryRequests"][-1] < history["stableRequests"][-1]  # a 10% canary sees a tenth of the traffic
+    warned = [e["message"] for e in gr.events(cluster, namespace, "err") if e["reason"] == "LongQueryWindow"]
+    assert len(warned) == 1 and warned[0].startswith("errors-over-20s reads a 20s window every 2s"), warned
+    assert "errors-vs-stable" not in warned[0]
+    slow_messages = [m["message"] for m in rolled["analysis"]["errors-over-20s"]["measurements"]]
+    assert any("each value shares 90% of its data with the last" in m for m in slow_messages), slow_messages
     print(f"\n[figure] 15x error ratio on a 10% canary caught after {len(history['canary'])} intervals of 2s")
 
 

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from grayrelease.analysis import measure, recorded, templating
-from grayrelease.api.durations import format_duration, parse_duration
+from grayrelease.api.durations import parse_duration
 from grayrelease.api.spec import GrayReleaseSpec, Metric
 from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, MeasurementPhase
 from grayrelease.controller import store
 from grayrelease.engine import observations as obs
+from grayrelease.engine import querywindows
 from grayrelease.inspect import jobs, webhook
 from grayrelease.traffic.router import Backends, Router
 from grayrelease import labels
@@ -164,12 +165,6 @@ def _judge_compares(spec: GrayReleaseSpec, status: GrayReleaseStatus, queried: l
     return out
 
 
-LONG_WINDOW_INTERVALS = 5
-"""A query window this many analysis intervals long or more is said at every measurement: the judge
-takes about one window of such values as one witness (docs/judge.md, *The same releases as the
-operator sees them*)."""
-
-
 def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
     if verdict.failed:
         phase = "Failed"
@@ -179,14 +174,11 @@ def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
         phase = "Successful"
     requests = item.requests
     message = f"{verdict.classification}: {verdict.reason}"
-    overlap = item.metric.overlap(item.interval)
-    if overlap is None:
+    if item.metric.overlap(item.interval) is None:
         # Said at every measurement, where the user reads them: the judge is more cautious unsure.
         message += " (the query shows no range: its window is read off the data; compare.queryWindow gives it)"
-    elif overlap >= LONG_WINDOW_INTERVALS:
-        message += (f" (a {format_duration(item.interval * overlap)} window read every {format_duration(item.interval)}:"
-                    f" each value shares {1 - 1 / overlap:.0%} of its data with the last, so a regression shows after"
-                    " about two windows)")
+    elif (long := querywindows.long_window(item.metric, item.interval)) is not None:
+        message += f" ({long.note()})"
     return measure.Result(phase, item.values.get("canary"), message,
                           stable_value=item.values.get("stable"),
                           stable_requests=requests.get("stable") if requests else None,

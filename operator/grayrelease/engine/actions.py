@@ -75,7 +75,8 @@ class DeleteInspection:
 @dataclass(frozen=True)
 class Emit:
     """A Kubernetes Event on the GrayRelease, with the value that caused it: at most one per
-    transition, plus one per dry-run metric turning to failing (measurement bookkeeping)."""
+    transition, plus one per dry-run metric turning to failing (measurement bookkeeping) and one
+    when a release starts with compare metrics read over long windows (LongQueryWindow)."""
 
     type: Literal["Normal", "Warning"]
     reason: str

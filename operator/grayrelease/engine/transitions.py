@@ -21,7 +21,7 @@ from grayrelease.api.spec import OnFailure, StepKind
 from grayrelease.api.status import (
     CommandAction, ConditionType, InspectionPhase, InspectionStatus, PauseReason, Phase, StepAnalysisStatus,
 )
-from grayrelease.engine import actions, measurements
+from grayrelease.engine import actions, measurements, querywindows
 from grayrelease.engine.situation import Situation
 from grayrelease.engine.stages import Stage
 
@@ -119,6 +119,8 @@ def start_release(s: Situation) -> actions.Emit:
     status.inspection = None
     enter_step(s, 0)
     _set_progressing(s, "True", "ReleaseStarted", f"releasing {status.canary_revision}")
+    if (long_windows := querywindows.warning(s.spec)) is not None:
+        s.effects.append(_warning("LongQueryWindow", long_windows))
     target = f"revision {status.canary_revision} against stable {status.stable_revision} ({len(s.steps)} steps)"
     if previous:
         return _normal("ReleaseRestarted", f"template changed mid-release: canary {previous} replaced, releasing {target}")
