@@ -14,6 +14,7 @@ from grayrelease.api.spec import Step, StepKind
 from grayrelease.api.status import Condition, ConditionType, Phase
 from grayrelease.cli.gray_resource import Release, Workload
 from grayrelease.cli.gray_text import Painter, age, number, parse_time, short_revision, table
+from grayrelease.engine import querywindows
 
 # Pauses people asked for or that a pause step makes are expected, not warnings.
 _QUIET_PAUSES = frozenset({"PauseStep", "PausedByCommand", "NotPaused"})
@@ -173,11 +174,15 @@ def _analysis(release: Release, now: datetime, paint: Painter) -> list[str]:
         rows.append([shown, paint.metric(record.phase.value), value, str(record.successes), str(record.failures),
                      str(record.inconclusives), str(record.consecutive_errors), measured])
     lines = ["Analysis:", *table(rows, indent="  ")]
+    # A passing metric read over a long window is still slow to catch a regression: said under the table.
+    long = {w.metric: w for w in querywindows.long_windows(release.model.spec)}
     for name in names:
         record = metrics.get(name)
         last = record.measurements[-1] if record and record.measurements else None
         if last is not None and last.message and last.phase.value != "Successful":
             lines.append(f"    {name}: {last.message}")
+        elif name in long:
+            lines.append(f"    {name}: {long[name].note()}")
     return lines
 
 

@@ -183,3 +183,21 @@ def test_a_dry_run_metric_says_so(paused_status: dict[str, Any]) -> None:
     rows = _section(render(_release(paused_status, spec=spec), NOW), "Analysis:")
     assert rows[1].split()[0] == "error-rate"
     assert rows[2].split()[:4] == ["latency", "(dry", "run)", "?"]
+
+
+def test_a_passing_metric_read_over_a_long_window_says_it_is_slow_to_judge(paused_status: dict[str, Any]) -> None:
+    """A 5m window read every 30s: the verdict on a regression takes about two windows, passing or not."""
+    from captured import SPEC
+
+    spec = copy.deepcopy(SPEC)
+    latency = next(m for m in spec["analysis"]["metrics"] if m["name"] == "latency")
+    latency["query"] = "histogram_quantile(0.99, sum by (le) (rate(bucket[5m])))"
+    paused_status["analysis"]["latency"] = {
+        "phase": "Successful", "lastValue": 0.2, "successes": 4, "lastMeasuredAt": "2025-03-01T12:09:50Z",
+        "measurements": [{"value": 0.2, "stableValue": 0.2, "phase": "Successful", "time": "2025-03-01T12:09:50Z",
+                          "message": "Pass: no significant degradation"}],
+    }
+    rows = _section(render(_release(paused_status, spec=spec), NOW), "Analysis:")
+    assert rows[3].strip() == ("latency: a 5m window read every 30s: each value shares 90% of its data with the last, so"
+                               " a regression shows after about two windows")
+    assert len(rows) == 4  # error-rate is judged by a condition: nothing to say
