@@ -58,6 +58,7 @@ from bench import fleet, generator, heldout, mesh, oracle, production, rangequer
 from grayrelease.analysis import backtest, judge
 from grayrelease.analysis.scenario import Scenario, load_scenarios
 from grayrelease.analysis.threshold import Limit, ThresholdRule
+from grayrelease.engine.querywindows import LONG_WINDOW_INTERVALS
 
 OUT = Path("out/bench")
 
@@ -378,6 +379,28 @@ def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: d
     print(_counts_recall(scenarios, outcomes, visibility))
     print(_oracle_delay_line(scenarios, outcomes, large_steps(scenarios)))
     print(_worse_line(scenarios, outcomes))
+    if (line := _long_window_line(scenarios, outcomes)) is not None:
+        print(line)
+
+
+def _long_window_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome]) -> str | None:
+    """The judge on releases whose recorded windows span ``LONG_WINDOW_INTERVALS`` intervals or more
+    (those the operator starts with a LongQueryWindow warning) and on the others; None without windows."""
+    def span(scenario: Scenario) -> float | None:
+        windows = [m.query_window_seconds for m in scenario.metrics if m.query_window_seconds is not None]
+        return max(windows) / scenario.interval_seconds if windows else None
+
+    spans = [span(s) for s in scenarios]
+    if all(v is None for v in spans):
+        return None
+    cells = []
+    for label, keep in (("five or more", lambda v: v >= LONG_WINDOW_INTERVALS), ("shorter", lambda v: v < LONG_WINDOW_INTERVALS)):
+        picked = [i for i, v in enumerate(spans) if v is not None and keep(v)]
+        summary = backtest.score([scenarios[i] for i in picked], [outcomes[i] for i in picked])
+        bad_paused = sum(1 for i in picked if (t := scenarios[i].truth) is not None and t.bad and outcomes[i].verdict == "pause")
+        cells.append(f"{label} {len(picked)} releases: precision {_fmt(summary.precision)}, recall {_fmt(summary.recall)},"
+                     f" {summary.false_alarms} false alarms, {bad_paused} bad paused")
+    return f"query windows of {LONG_WINDOW_INTERVALS} intervals or more (LongQueryWindow) against shorter: " + "; ".join(cells)
 
 
 COST_RELEASES = 300

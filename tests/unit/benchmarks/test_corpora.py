@@ -188,6 +188,7 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "the same fleet releases with their query windows recorded" in out
     assert "the same mesh releases with their query windows recorded" in out
     assert "bad releases rolled back before their regression began (detections above): judge " in out
+    assert "query windows of 5 intervals or more (LongQueryWindow) against shorter: five or more " in out
     assert plot.stat().st_size > 10_000
     assert "judge cost per compare metric and look, at each release's last interval (one core, 40 releases)" in out
 
@@ -202,6 +203,25 @@ def test_rollbacks_before_the_onset_are_counted_apart() -> None:
              backtest.Outcome("good", "rollback", 2), backtest.Outcome("from-start", "rollback", 1)]
     line = detection._early_line(scenarios, {"judge": judge, "threshold": [backtest.Outcome(s.name, "promote", 8) for s in scenarios]}, [0])
     assert line.endswith("judge 1 (1 at 5%), threshold 0 (0 at 5%)")
+
+
+def test_releases_read_over_long_windows_are_scored_apart() -> None:
+    def release(name: str, bad: bool, window: float | None) -> Scenario:
+        metric = {"name": "m", "stable": [1.0] * 9, "canary": [1.0] * 9, "query_window_seconds": window}
+        return Scenario.model_validate({"name": name, "interval_seconds": 30, "metrics": [metric],
+                                        "truth": {"bad": bad, "onset_index": 0} if bad else {"bad": False}})
+    scenarios = [release("long-caught", True, 150), release("long-missed", True, 300), release("long-good", False, 600),
+                 release("short-caught", True, 60), release("short-alarm", False, 30), release("short-paused", True, 120)]
+    outcomes = [backtest.Outcome("long-caught", "rollback", 3), backtest.Outcome("long-missed", "promote", 8),
+                backtest.Outcome("long-good", "promote", 8), backtest.Outcome("short-caught", "rollback", 2),
+                backtest.Outcome("short-alarm", "rollback", 4), backtest.Outcome("short-paused", "pause", 8)]
+    assert detection._long_window_line(scenarios, outcomes) == (
+        "query windows of 5 intervals or more (LongQueryWindow) against shorter: five or more 3 releases: precision"
+        " 1.000, recall 0.500, 0 false alarms, 0 bad paused; shorter 3 releases: precision 0.500, recall 1.000,"
+        " 1 false alarms, 1 bad paused")
+    unknown = [Scenario.model_validate({**s.model_dump(), "metrics": [{**m.model_dump(), "query_window_seconds": None}
+                                                                      for m in s.metrics]}) for s in scenarios]
+    assert detection._long_window_line(unknown, outcomes) is None
 
 
 def test_judge_cost_times_one_look_per_release() -> None:
