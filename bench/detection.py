@@ -385,7 +385,8 @@ def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: d
 
 def _long_window_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome]) -> str | None:
     """The judge on releases whose recorded windows span ``LONG_WINDOW_INTERVALS`` intervals or more
-    (those the operator starts with a LongQueryWindow warning) and on the others; None without windows."""
+    (those the operator starts with a LongQueryWindow warning), on those with shorter ones, and on
+    those that record none (a recording rule hides the range); None where no release records one."""
     def span(scenario: Scenario) -> float | None:
         windows = [m.query_window_seconds for m in scenario.metrics if m.query_window_seconds is not None]
         return max(windows) / scenario.interval_seconds if windows else None
@@ -394,13 +395,17 @@ def _long_window_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest
     if all(v is None for v in spans):
         return None
     cells = []
-    for label, keep in (("five or more", lambda v: v >= LONG_WINDOW_INTERVALS), ("shorter", lambda v: v < LONG_WINDOW_INTERVALS)):
-        picked = [i for i, v in enumerate(spans) if v is not None and keep(v)]
+    for label, keep in (("five or more", lambda v: v is not None and v >= LONG_WINDOW_INTERVALS),
+                        ("shorter", lambda v: v is not None and v < LONG_WINDOW_INTERVALS),
+                        ("not recorded", lambda v: v is None)):
+        picked = [i for i, v in enumerate(spans) if keep(v)]
+        if not picked:
+            continue
         summary = backtest.score([scenarios[i] for i in picked], [outcomes[i] for i in picked])
         bad_paused = sum(1 for i in picked if (t := scenarios[i].truth) is not None and t.bad and outcomes[i].verdict == "pause")
         cells.append(f"{label} {len(picked)} releases: precision {_fmt(summary.precision)}, recall {_fmt(summary.recall)},"
                      f" {summary.false_alarms} false alarms, {bad_paused} bad paused")
-    return f"query windows of {LONG_WINDOW_INTERVALS} intervals or more (LongQueryWindow) against shorter: " + "; ".join(cells)
+    return f"the judge by query window ({LONG_WINDOW_INTERVALS} intervals or more: LongQueryWindow): " + "; ".join(cells)
 
 
 COST_RELEASES = 300

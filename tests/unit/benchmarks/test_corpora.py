@@ -188,7 +188,7 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path, capsys: pytest.CaptureFixtur
     assert "the same fleet releases with their query windows recorded" in out
     assert "the same mesh releases with their query windows recorded" in out
     assert "bad releases rolled back before their regression began (detections above): judge " in out
-    assert "query windows of 5 intervals or more (LongQueryWindow) against shorter: five or more " in out
+    assert "the judge by query window (5 intervals or more: LongQueryWindow): five or more " in out
     assert plot.stat().st_size > 10_000
     assert "judge cost per compare metric and look, at each release's last interval (one core, 40 releases)" in out
 
@@ -216,12 +216,15 @@ def test_releases_read_over_long_windows_are_scored_apart() -> None:
                 backtest.Outcome("long-good", "promote", 8), backtest.Outcome("short-caught", "rollback", 2),
                 backtest.Outcome("short-alarm", "rollback", 4), backtest.Outcome("short-paused", "pause", 8)]
     assert detection._long_window_line(scenarios, outcomes) == (
-        "query windows of 5 intervals or more (LongQueryWindow) against shorter: five or more 3 releases: precision"
+        "the judge by query window (5 intervals or more: LongQueryWindow): five or more 3 releases: precision"
         " 1.000, recall 0.500, 0 false alarms, 0 bad paused; shorter 3 releases: precision 0.500, recall 1.000,"
         " 1 false alarms, 1 bad paused")
     unknown = [Scenario.model_validate({**s.model_dump(), "metrics": [{**m.model_dump(), "query_window_seconds": None}
                                                                       for m in s.metrics]}) for s in scenarios]
     assert detection._long_window_line(unknown, outcomes) is None
+    some = [*scenarios[:3], *unknown[3:]]  # a recording rule hides the range of the last three
+    assert detection._long_window_line(some, outcomes).endswith(
+        "; not recorded 3 releases: precision 0.500, recall 1.000, 1 false alarms, 1 bad paused")
 
 
 def test_judge_cost_times_one_look_per_release() -> None:
