@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from grayrelease.api.base import Model
-from grayrelease.api.durations import PositiveDuration, longest_promql_range, parse_duration
+from grayrelease.api.durations import PositiveDuration, longest_promql_range, parse_duration, recording_rule_range
 
 MetricKind = Literal["error-ratio", "latency", "throughput", "gauge"]
 Better = Literal["lower", "higher"]
@@ -31,17 +31,18 @@ ratios of two rates that fill alike; gauges are per pod."""
 
 def query_window(queries: Iterable[str | None], kind: MetricKind | None, declared: str | None = None) -> timedelta | None:
     """The range one value of a compare metric spans: ``declared`` (``queryWindow``), else the
-    longest range selector in its queries; zero for a gauge read at an instant, None where nothing
-    says.
+    longest range its queries show, in a range selector or in the name of a recording rule
+    (``job:http_errors:ratio_rate5m`` spans five minutes); zero for a gauge read at an instant,
+    None where nothing says.
 
-    A request metric without a range selector reads a recording rule or a client-side summary,
-    whose window the query hides (``job:http_errors:ratio_rate5m`` spans five minutes): taken for
-    an instant, values read every 30 s would count each request ten times over. The operator and
-    ``grayrelease replay --from-prometheus`` both ask here, so a replay judges as the operator did.
+    A request metric without a range reads a recording rule named otherwise or a client-side
+    summary, whose window the query hides: taken for an instant, values read every 30 s over five
+    minutes would count each request ten times over. The operator and ``grayrelease replay
+    --from-prometheus`` both ask here, so a replay judges as the operator did.
     """
     if declared is not None:
         return parse_duration(declared)
-    window = max((longest_promql_range(q) for q in queries if q), default=timedelta(0))
+    window = max((max(longest_promql_range(q), recording_rule_range(q)) for q in queries if q), default=timedelta(0))
     if window > timedelta(0) or kind in (None, "gauge"):
         return window
     return None

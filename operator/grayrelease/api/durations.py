@@ -55,6 +55,34 @@ def longest_promql_range(query: str) -> timedelta:
     return timedelta(seconds=longest)
 
 
+# Recording rules named as Prometheus advises, level:metric:operations, say their range in the
+# operations, newest first: job:http_errors:ratio_rate5m, slo:sli_error:ratio_rate30m,
+# apiserver_request:burnrate1h, path:requests:rate_5m.
+_PROMQL_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_PROMQL_BRACES = re.compile(r"\{[^{}]*\}|\[[^\[\]]*\]")
+_RULE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*(?::[a-zA-Z0-9_]*)+")
+_RULE_RANGE = re.compile(r"(?:^|(?<=[a-z_]))((?:[0-9]+(?:ms|s|m|h|d|w|y))+)(?=_|$)")
+
+
+@functools.lru_cache(maxsize=1024)
+def recording_rule_range(query: str) -> timedelta:
+    """The longest range the recording rules a query reads give in their names
+    (``job:http_errors:ratio_rate5m`` -> 5 minutes); zero where none names one.
+
+    Only the operations, after the name's last colon, are read: a metric such as ``http_5xx``
+    says nothing of a range. Strings, label matchers and range selectors are left out first, so a
+    label value with a colon is not taken for a rule."""
+    bare = _PROMQL_STRING.sub("", query)
+    while (stripped := _PROMQL_BRACES.sub(" ", bare)) != bare:
+        bare = stripped
+    longest = 0.0
+    for name in _RULE_NAME.findall(bare):
+        operations = name.rsplit(":", 1)[1]
+        for text in _RULE_RANGE.findall(operations):
+            longest = max(longest, sum(float(n) * _PROMQL_SECONDS[unit] for n, unit in _PROMQL_PART.findall(text)))
+    return timedelta(seconds=longest)
+
+
 def format_duration(value: timedelta) -> str:
     """The shortest Go-like form of a timedelta, for messages (``timedelta(seconds=90)`` -> ``1m30s``)."""
     total_ms = round(value.total_seconds() * 1000)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from grayrelease.api.durations import format_duration, longest_promql_range, parse_duration
+from grayrelease.api.durations import format_duration, longest_promql_range, parse_duration, recording_rule_range
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,28 @@ def test_format_round_trips(value: timedelta, expected: str) -> None:
 )
 def test_longest_promql_range(query: str, expected: timedelta) -> None:
     assert longest_promql_range(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("job:http_errors:ratio_rate5m", timedelta(minutes=5)),
+        ('slo:sli_error:ratio_rate30m{service="a:b", role="{{ side.role }}"}', timedelta(minutes=30)),
+        ("apiserver_request:burnrate1h", timedelta(hours=1)),
+        ("path:requests:rate_5m", timedelta(minutes=5)),
+        ("instance:node_cpu:rate1h30m", timedelta(minutes=90)),
+        ("a:b:rate5m / c:d:rate10m", timedelta(minutes=10)),
+        ("avg_over_time(job:errors:ratio_rate5m[10m])", timedelta(minutes=5)),
+        ("job:http_5xx:sum", timedelta(0)),
+        ("job:latency_p99_1m:histogram_quantile", timedelta(0)),
+        ('sum(rate(http_requests_total{route="job:x:rate5m"}[1m]))', timedelta(0)),
+        ("http_5xx_total", timedelta(0)),
+        ("rate(x[5m:30s])", timedelta(0)),
+    ],
+    ids=["ratio_rate", "label values with colons", "burn rate", "range after an underscore", "compound range",
+         "the longest of two rules", "a rule under a range selector", "no range in the operations",
+         "a range in the metric part", "a rule's name in a label value", "no rule", "a subquery"],
+)
+def test_recording_rule_range(query: str, expected: timedelta) -> None:
+    """Only the operations of a level:metric:operations name say a range; nothing else with a colon does."""
+    assert recording_rule_range(query) == expected

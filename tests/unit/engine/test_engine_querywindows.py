@@ -22,7 +22,7 @@ def compared(name: str, query: str, **compare: Any) -> dict[str, Any]:
 
 RATE_5M = 'sum(rate(errors{role="{{ side.role }}"}[5m])) / sum(rate(requests{role="{{ side.role }}"}[5m]))'
 RATE_1M = RATE_5M.replace("[5m]", "[1m]")
-RULE = 'job:errors:ratio_rate5m{role="{{ side.role }}"}'
+RULE = 'job:errors:ratio{role="{{ side.role }}"}'  # a recording rule whose name does not say its range
 
 WINDOWS = [
     # (id, metrics, analysis settings, steps, expected {metric: (window, interval)})
@@ -33,6 +33,8 @@ WINDOWS = [
     ("a recording rule: the window is unknown", [compared("errors", RULE)], {}, None, {}),
     ("a recording rule with compare.queryWindow", [compared("errors", RULE, queryWindow="10m")], {}, None,
      {"errors": ("10m", "30s")}),
+    ("a recording rule named with its range", [compared("errors", RULE.replace(":ratio", ":ratio_rate5m"))], {}, None,
+     {"errors": ("5m", "30s")}),
     ("a metric judged by a condition, not compared", [metric("errors", query='sum(rate(errors[5m]))')], {}, None, {}),
     ("a metric's own interval", [{**compared("errors", RATE_5M), "interval": "2m"}], {}, None, {}),
     ("an analysis step reading more often than the background",
