@@ -25,7 +25,7 @@ replay`` does; each is scored once more with the windows their generator used re
 ``bench.mesh`` (service-mesh telemetry, Istio and Linkerd) came later, by two more such authors;
 both simulate requests, scrapes and counters and evaluate each query as Prometheus does; each is
 scored as exported, without query windows, and once more with the windows the operator reads
-off the queries (fleet: not for a recording rule, whose name hides the range). On
+off the queries (fleet: not for a recording rule named without its range). On
 every corpus but the main one, the judge's recall is also printed on the bad releases whose
 recorded error counts show their regression (``bench.oracle.counts_visible``) and on the others.
 Every corpus also counts its good releases whose canary is worse than stable beyond the default
@@ -386,7 +386,7 @@ def _print_judge_variant(title: str, corpus: list[dict[str, Any]], visibility: d
 def _long_window_line(scenarios: Sequence[Scenario], outcomes: Sequence[backtest.Outcome]) -> str | None:
     """The judge on releases whose recorded windows span ``LONG_WINDOW_INTERVALS`` intervals or more
     (those the operator starts with a LongQueryWindow warning), on those with shorter ones, and on
-    those that record none (a recording rule hides the range); None where no release records one."""
+    those that record none (a recording rule named without its range); None where no release records one."""
     def span(scenario: Scenario) -> float | None:
         windows = [m.query_window_seconds for m in scenario.metrics if m.query_window_seconds is not None]
         return max(windows) / scenario.interval_seconds if windows else None
@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
                             plain, visibility)
         _print_judge_variant(f"the same {name} releases with their query windows recorded, as the operator reads them off"
-                             " the queries" + (" (none where a recording rule hides the range):" if module is fleet else ":"),
+                             " the queries" + (" (none where a recording rule is named without its range):" if module is fleet else ":"),
                              recorded, visibility)
         if module is fleet:
             _print_against_baseline(f"the same {name} releases, each canary judged against a baseline (compare.against: "

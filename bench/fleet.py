@@ -259,7 +259,7 @@ def family_for(seed: int, index: int) -> str:
 def generate(count: int, seed: int, record_windows: bool = False) -> list[dict[str, Any]]:
     """``count`` release scenarios, in index order; with ``record_windows`` each metric read over a
     range (all but memory) records its window, as the operator reads it off the query, except in
-    releases that query a recording rule, whose name hides the range."""
+    releases that query a recording rule, whose name (as the generator has it) hides the range."""
     plan = [(index, family_for(seed, index)) for index in range(count)]
     return corpus.build_all(make_windowed_release if record_windows else make_release, plan, seed)
 
