@@ -244,6 +244,8 @@ def test_a_recording_rule_is_judged_with_its_window(cluster: Cluster, namespace:
     assert named["measurements"] and told["measurements"] and hidden["measurements"]
     assert not any("queryWindow" in m["message"] for m in named["measurements"] + told["measurements"])
     assert all("compare.queryWindow gives it" in m["message"] for m in hidden["measurements"])
+    unknown = [e["message"] for e in gr.events(cluster, namespace, "rule") if e["reason"] == "QueryWindowUnknown"]
+    assert len(unknown) == 1 and unknown[0].startswith("hidden: the query shows no range"), unknown
     print(f"\n[figure] 25x error ratio through an 8s recording rule on a 25% canary caught after "
           f"{len(named['history']['canary'])} intervals of 2s")
 

@@ -75,8 +75,9 @@ class DeleteInspection:
 @dataclass(frozen=True)
 class Emit:
     """A Kubernetes Event on the GrayRelease, with the value that caused it: at most one per
-    transition, plus one per dry-run metric turning to failing (measurement bookkeeping) and one
-    when a release starts with compare metrics read over long windows (LongQueryWindow)."""
+    transition, plus one per dry-run metric turning to failing (measurement bookkeeping) and, when
+    a release starts, one for compare metrics read over long windows (LongQueryWindow) and one for
+    those whose window the query does not show (QueryWindowUnknown)."""
 
     type: Literal["Normal", "Warning"]
     reason: str

@@ -58,12 +58,24 @@ def long_windows(spec: GrayReleaseSpec) -> list[LongWindow]:
     return out
 
 
-def warning(spec: GrayReleaseSpec) -> str | None:
-    """The message of the release's LongQueryWindow Event, or None where every window is short."""
-    found = long_windows(spec)
-    if not found:
-        return None
-    said = "; ".join(f"{w.metric} reads a {format_duration(w.window)} window every {format_duration(w.interval)}, so a"
-                     f" regression shows after about {format_duration(2 * w.window)}" for w in found)
-    return (f"{said}. Each value shares most of its data with the last, and the judge takes about one window of them as"
-            " one witness; a query window about as long as the analysis interval lets it judge each interval on its own")
+def unknown_windows(spec: GrayReleaseSpec) -> list[str]:
+    """Compare metrics whose queries show no range: a recording rule named without it, a client-side summary."""
+    return [m.name for m in spec.analysis.metrics if m.compare is not None and m.query_window() is None]
+
+
+def warnings(spec: GrayReleaseSpec) -> list[tuple[str, str]]:
+    """The (reason, message) of each Warning Event a release starts with: LongQueryWindow where a
+    compare metric's window spans many intervals, QueryWindowUnknown where one's window is read off
+    the data (less surely: the judge is more cautious, and slower, with such a metric)."""
+    out = []
+    if found := long_windows(spec):
+        said = "; ".join(f"{w.metric} reads a {format_duration(w.window)} window every {format_duration(w.interval)},"
+                         f" so a regression shows after about {format_duration(2 * w.window)}" for w in found)
+        out.append(("LongQueryWindow", f"{said}. Each value shares most of its data with the last, and the judge takes"
+                    " about one window of them as one witness; a query window about as long as the analysis interval"
+                    " lets it judge each interval on its own"))
+    if unknown := unknown_windows(spec):
+        out.append(("QueryWindowUnknown", f"{', '.join(unknown)}: the query shows no range (a recording rule not named"
+                    " level:metric:operations with its range, such as job:http_errors:ratio_rate5m), so the judge reads"
+                    " the window off the data, less surely; compare.queryWindow gives it"))
+    return out

@@ -119,8 +119,7 @@ def start_release(s: Situation) -> actions.Emit:
     status.inspection = None
     enter_step(s, 0)
     _set_progressing(s, "True", "ReleaseStarted", f"releasing {status.canary_revision}")
-    if (long_windows := querywindows.warning(s.spec)) is not None:
-        s.effects.append(_warning("LongQueryWindow", long_windows))
+    s.effects.extend(_warning(reason, message) for reason, message in querywindows.warnings(s.spec))
     target = f"revision {status.canary_revision} against stable {status.stable_revision} ({len(s.steps)} steps)"
     if previous:
         return _normal("ReleaseRestarted", f"template changed mid-release: canary {previous} replaced, releasing {target}")

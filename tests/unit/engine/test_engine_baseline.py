@@ -17,7 +17,8 @@ from grayrelease.engine.actions import EnsureBaseline, EnsureCanary, EnsureStabl
 from grayrelease.engine.situation import Situation
 
 LATENCY = {"name": "latency", "provider": {"prometheus": {"address": "http://p:9090"}},
-           "query": 'p99{role="{{ side.role }}"}', "compare": {"against": "baseline", "kind": "latency"}}
+           "query": 'histogram_quantile(0.99, sum by (le) (rate(b{role="{{ side.role }}"}[1m])))',
+           "compare": {"against": "baseline", "kind": "latency"}}
 
 
 def baseline_spec(router: bool = False):

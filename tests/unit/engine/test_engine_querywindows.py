@@ -1,4 +1,5 @@
-"""A compare metric whose query window spans many analysis intervals is said once, when the release starts."""
+"""A compare metric whose query window spans many analysis intervals, or that shows none, is said once, when the
+release starts."""
 
 from __future__ import annotations
 
@@ -66,3 +67,16 @@ def test_a_release_reading_a_long_window_starts_with_a_warning_once() -> None:
 def test_a_release_reading_short_windows_starts_without_one() -> None:
     started = decide(spec(metrics=[compared("errors", RATE_1M)], steps=STEPS[:2]), STEADY_A, obs(stable=dep("A", 4)), T0)
     assert [a.reason for a in started.actions if isinstance(a, Emit)] == ["ReleaseStarted"]
+
+
+def test_a_release_whose_query_shows_no_window_starts_saying_so() -> None:
+    """A recording rule named without its range: the judge reads the window off the data, and the user is told how
+    to give it. One told (queryWindow), one named with its range, and a metric judged by a condition say nothing."""
+    release = spec(metrics=[compared("hidden", RULE), compared("told", RULE, queryWindow="1m"),
+                            compared("named", RULE.replace(":ratio", ":ratio_rate1m")), metric("plain", query=RULE)],
+                   steps=STEPS[:2])
+    started = decide(release, STEADY_A, obs(stable=dep("A", 4)), T0)
+    events = [a for a in started.actions if isinstance(a, Emit)]
+    assert [(e.type, e.reason) for e in events] == [("Warning", "QueryWindowUnknown"), ("Normal", "ReleaseStarted")]
+    assert events[0].message.startswith("hidden: the query shows no range")
+    assert events[0].message.endswith("compare.queryWindow gives it")
