@@ -174,15 +174,17 @@ def _analysis(release: Release, now: datetime, paint: Painter) -> list[str]:
         rows.append([shown, paint.metric(record.phase.value), value, str(record.successes), str(record.failures),
                      str(record.inconclusives), str(record.consecutive_errors), measured])
     lines = ["Analysis:", *table(rows, indent="  ")]
-    # A passing metric read over a long window is still slow to catch a regression: said under the table.
-    long = {w.metric: w for w in querywindows.long_windows(release.model.spec)}
+    # A passing metric read over a long window, or one whose window is unknown, is still slow to catch
+    # a regression: said under the table, as the release's start said it.
+    long = {w.metric: w.note() for w in querywindows.long_windows(release.model.spec)}
+    unknown = dict.fromkeys(querywindows.unknown_windows(release.model.spec), querywindows.UNKNOWN_NOTE)
     for name in names:
         record = metrics.get(name)
         last = record.measurements[-1] if record and record.measurements else None
         if last is not None and last.message and last.phase.value != "Successful":
             lines.append(f"    {name}: {last.message}")
-        elif name in long:
-            lines.append(f"    {name}: {long[name].note()}")
+        elif note := long.get(name) or unknown.get(name):
+            lines.append(f"    {name}: {note}")
     return lines
 
 

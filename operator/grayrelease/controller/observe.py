@@ -176,7 +176,7 @@ def _result(item: _Queried, verdict: judge.MetricVerdict) -> measure.Result:
     message = f"{verdict.classification}: {verdict.reason}"
     if item.metric.overlap(item.interval) is None:
         # Said at every measurement, where the user reads them: the judge is more cautious unsure.
-        message += " (the query shows no range: its window is read off the data; compare.queryWindow gives it)"
+        message += f" ({querywindows.UNKNOWN_NOTE})"
     elif (long := querywindows.long_window(item.metric, item.interval)) is not None:
         message += f" ({long.note()})"
     return measure.Result(phase, item.values.get("canary"), message,

@@ -58,6 +58,10 @@ def long_windows(spec: GrayReleaseSpec) -> list[LongWindow]:
     return out
 
 
+UNKNOWN_NOTE = "the query shows no range: its window is read off the data; compare.queryWindow gives it"
+"""What a measurement of a compare metric whose window is unknown says beside its verdict."""
+
+
 def unknown_windows(spec: GrayReleaseSpec) -> list[str]:
     """Compare metrics whose queries show no range: a recording rule named without it, a client-side summary."""
     return [m.name for m in spec.analysis.metrics if m.compare is not None and m.query_window() is None]

@@ -201,3 +201,18 @@ def test_a_passing_metric_read_over_a_long_window_says_it_is_slow_to_judge(pause
     assert rows[3].strip() == ("latency: a 5m window read every 30s: each value shares 90% of its data with the last, so"
                                " a regression shows after about two windows")
     assert len(rows) == 4  # error-rate is judged by a condition: nothing to say
+
+
+def test_a_passing_metric_whose_query_shows_no_window_says_how_to_give_it(paused_status: dict[str, Any]) -> None:
+    from captured import SPEC
+
+    spec = copy.deepcopy(SPEC)
+    next(m for m in spec["analysis"]["metrics"] if m["name"] == "latency")["compare"]["kind"] = "latency"
+    paused_status["analysis"]["latency"] = {
+        "phase": "Successful", "lastValue": 0.2, "successes": 4, "lastMeasuredAt": "2025-03-01T12:09:50Z",
+        "measurements": [{"value": 0.2, "stableValue": 0.2, "phase": "Successful", "time": "2025-03-01T12:09:50Z",
+                          "message": "Pass: no significant degradation"}],
+    }
+    rows = _section(render(_release(paused_status, spec=spec), NOW), "Analysis:")
+    assert rows[3].strip() == ("latency: the query shows no range: its window is read off the data;"
+                               " compare.queryWindow gives it")
