@@ -73,10 +73,14 @@ def test_longest_promql_range(query: str, expected: timedelta) -> None:
         ('sum(rate(http_requests_total{route="job:x:rate5m"}[1m]))', timedelta(0)),
         ("http_5xx_total", timedelta(0)),
         ("rate(x[5m:30s])", timedelta(0)),
+        ('sum(x{a="q\\"j:x:rate5m"}) + j:y:rate1m', timedelta(minutes=1)),
+        ("j:x:rate5m{a='}'} or k:y:rate10m", timedelta(minutes=10)),
+        ("j:x:rate" + "1" * 8000 + "x", timedelta(0)),
     ],
     ids=["ratio_rate", "label values with colons", "burn rate", "range after an underscore", "compound range",
          "the longest of two rules", "a rule under a range selector", "no range in the operations",
-         "a range in the metric part", "a rule's name in a label value", "no rule", "a subquery"],
+         "a range in the metric part", "a rule's name in a label value", "no rule", "a subquery",
+         "an escaped quote in a label value", "a brace in a label value", "8000 digits without a unit"],
 )
 def test_recording_rule_range(query: str, expected: timedelta) -> None:
     """Only the operations of a level:metric:operations name say a range; nothing else with a colon does."""
