@@ -355,9 +355,16 @@ def _print_windows_unknown(corpus: list[dict[str, Any]], visibility: dict[str, b
                          _without_windows(corpus), visibility)
 
 
+RECORDED_BY_THE_OPERATOR = ("canary_weights", "canary_pods", "stable_pods")
+"""What the operator records beside each measurement and an export from Prometheus lacks."""
+
+
 def _without_windows(corpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The scenarios with their query windows left out, as an export that lost them."""
-    return [{**d, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]} for d in corpus]
+    """The scenarios with their query windows (and the pods and weights the operator records) left
+    out, as an export that lost them."""
+    return [{**{k: v for k, v in d.items() if k not in RECORDED_BY_THE_OPERATOR},
+             "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in d["metrics"]]}
+            for d in corpus]
 
 
 def _print_against_baseline(title: str, plain: Sequence[Scenario], corpus: list[dict[str, Any]]) -> None:
@@ -532,7 +539,9 @@ def main(argv: list[str] | None = None) -> int:
         _print_extra_corpus(f"{name} corpus: {count} scenarios from {module.__name__} (seed {seed}), query windows not recorded",
                             plain, visibility)
         _print_judge_variant(f"the same {name} releases with their query windows recorded, as the operator reads them off"
-                             " the queries" + (" (none where a recording rule is named without its range):" if module is fleet else ":"),
+                             " the queries" + (" (none where a recording rule is named without its range), and each"
+                                               " side's ready pods and the canary's weight as it records them:"
+                                               if module is fleet else ":"),
                              recorded, visibility)
         if module is fleet:
             _print_against_baseline(f"the same {name} releases, each canary judged against a baseline (compare.against: "

@@ -20,7 +20,10 @@ analysis interval (``[1m]``, ``[2m]``, ``[3m]``, ``[5m]``, or the interval itsel
 does; at least two scrape intervals) makes consecutive values overlap, keeps a fresh canary's
 warm-up in its values for a whole window and makes its throughput read low until the series
 fills the window. 15 % of teams read a recording rule evaluated every 30 or 60 s, so a value
-repeats. The window is not written to the file.
+repeats. The window is not written to the file, nor are the pods of each side; ``canary_weight``
+is the weight the release asked for. With ``record_windows`` the scenarios also carry what the
+operator records beside each measurement (windows, ready pods, a weight read off the pods where
+pods carry the split).
 
 Traffic is Poisson with a gamma burstiness per scrape step (shape 0.5-3 for admin tools, whose
 users click in sessions, up to 50-500 for edge services), times a slow log-AR(1) wander
@@ -259,7 +262,11 @@ def family_for(seed: int, index: int) -> str:
 def generate(count: int, seed: int, record_windows: bool = False) -> list[dict[str, Any]]:
     """``count`` release scenarios, in index order; with ``record_windows`` each metric read over a
     range (all but memory) records its window, as the operator reads it off the query, except in
-    releases that query a recording rule, whose name (as the generator has it) hides the range."""
+    releases that query a recording rule, whose name (as the generator has it) hides the range.
+    Each release then also records what the operator records beside every measurement: each
+    side's ready pods and the canary's weight, which is the pods' share where pods carry the
+    split (10 % of four pods is one canary pod, a quarter); ``canary_weight`` keeps the weight
+    the release asked for."""
     plan = [(index, family_for(seed, index)) for index in range(count)]
     return corpus.build_all(make_windowed_release if record_windows else make_release, plan, seed)
 
@@ -316,7 +323,7 @@ def make_release(seed: int, index: int, family: str, against: str = "stable", re
         others = [n for n in env.notes if n != env.headline]
         note = f"{what}; {context}" + (f"; also {'; '.join(others)}" if others else "")
         truth = {"bad": False, "note": note}
-    return {
+    doc = {
         "format": "grayrelease.scenario/v1",
         "name": f"{family}-{index:03d}",
         "interval_seconds": rel.interval,
@@ -325,6 +332,18 @@ def make_release(seed: int, index: int, family: str, against: str = "stable", re
         "metrics": metrics,
         "truth": truth,
     }
+    if record_windows:
+        doc.update(_recorded_split(rel, len(metrics[0]["stable"])))
+    return doc
+
+
+def _recorded_split(rel: NS, length: int) -> dict[str, list[float]]:
+    """Ready pods of each side and, where pods carry the split (no mesh), the canary's weight as
+    the operator records them: its weight without a router is the canary's share of ready pods."""
+    out = {"canary_pods": [float(rel.pods_c)] * length, "stable_pods": [float(rel.pods_s)] * length}
+    if rel.split != "mesh":
+        out["canary_weights"] = [round(100 * rel.pods_c / (rel.pods_c + rel.pods_s), 3)] * length  # exact, as observe records it
+    return out
 
 
 # --------------------------------------------------------------------------------------------- service

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -76,8 +77,23 @@ def test_simulated_corpora_record_the_windows_the_operator_reads(module) -> None
             assert metric["query_window_seconds"] >= interval
         if "memory" in metric["name"]:
             assert "query_window_seconds" not in metric, metric["name"]
-    assert [{**s, "metrics": [{k: v for k, v in m.items() if k != "query_window_seconds"} for m in s["metrics"]]}
-            for s in recorded] == plain
+    assert detection._without_windows(recorded) == plain
+
+
+def test_fleet_records_the_pods_and_weights_the_operator_records() -> None:
+    """Without a mesh the operator's weight is the canary's share of ready pods (10% of four pods is one
+    canary pod, a quarter); the weight the release asked for stays in canary_weight."""
+    recorded = fleet.generate(40, 5, record_windows=True)
+    for scenario in recorded:
+        canary, stable = scenario["canary_pods"][0], scenario["stable_pods"][0]
+        assert canary >= 1 and stable >= 1
+        split = re.search(r"(\w+) split", scenario["truth"]["note"]).group(1)
+        if split == "mesh":
+            assert "canary_weights" not in scenario
+        else:
+            assert set(scenario["canary_weights"]) == {round(100 * canary / (canary + stable), 3)}
+    assert any(s["canary_weights"][0] != s["canary_weight"] for s in recorded if "canary_weights" in s)
+    assert all(Scenario.model_validate(s) for s in recorded)
 
 
 class TestOracle:
