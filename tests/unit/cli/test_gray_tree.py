@@ -185,34 +185,31 @@ def test_a_dry_run_metric_says_so(paused_status: dict[str, Any]) -> None:
     assert rows[2].split()[:4] == ["latency", "(dry", "run)", "?"]
 
 
-def test_a_passing_metric_read_over_a_long_window_says_it_is_slow_to_judge(paused_status: dict[str, Any]) -> None:
-    """A 5m window read every 30s: the verdict on a regression takes about two windows, passing or not."""
+def _passing_latency_rows(status: dict[str, Any], **latency: Any) -> list[str]:
+    """The Analysis section where the latency metric (``latency`` merged into its spec) passed its last look."""
     from captured import SPEC
 
     spec = copy.deepcopy(SPEC)
-    latency = next(m for m in spec["analysis"]["metrics"] if m["name"] == "latency")
-    latency["query"] = "histogram_quantile(0.99, sum by (le) (rate(bucket[5m])))"
-    paused_status["analysis"]["latency"] = {
+    metric = next(m for m in spec["analysis"]["metrics"] if m["name"] == "latency")
+    metric.update({k: v for k, v in latency.items() if k != "kind"})
+    metric["compare"].update({"kind": latency["kind"]} if "kind" in latency else {})
+    status["analysis"]["latency"] = {
         "phase": "Successful", "lastValue": 0.2, "successes": 4, "lastMeasuredAt": "2025-03-01T12:09:50Z",
         "measurements": [{"value": 0.2, "stableValue": 0.2, "phase": "Successful", "time": "2025-03-01T12:09:50Z",
                           "message": "Pass: no significant degradation"}],
     }
-    rows = _section(render(_release(paused_status, spec=spec), NOW), "Analysis:")
+    return _section(render(_release(status, spec=spec), NOW), "Analysis:")
+
+
+def test_a_passing_metric_read_over_a_long_window_says_it_is_slow_to_judge(paused_status: dict[str, Any]) -> None:
+    """A 5m window read every 30s: the verdict on a regression takes about two windows, passing or not."""
+    rows = _passing_latency_rows(paused_status, query="histogram_quantile(0.99, sum by (le) (rate(bucket[5m])))")
     assert rows[3].strip() == ("latency: a 5m window read every 30s: each value shares 90% of its data with the last, so"
                                " a regression shows after about two windows")
     assert len(rows) == 4  # error-rate is judged by a condition: nothing to say
 
 
 def test_a_passing_metric_whose_query_shows_no_window_says_how_to_give_it(paused_status: dict[str, Any]) -> None:
-    from captured import SPEC
-
-    spec = copy.deepcopy(SPEC)
-    next(m for m in spec["analysis"]["metrics"] if m["name"] == "latency")["compare"]["kind"] = "latency"
-    paused_status["analysis"]["latency"] = {
-        "phase": "Successful", "lastValue": 0.2, "successes": 4, "lastMeasuredAt": "2025-03-01T12:09:50Z",
-        "measurements": [{"value": 0.2, "stableValue": 0.2, "phase": "Successful", "time": "2025-03-01T12:09:50Z",
-                          "message": "Pass: no significant degradation"}],
-    }
-    rows = _section(render(_release(paused_status, spec=spec), NOW), "Analysis:")
+    rows = _passing_latency_rows(paused_status, kind="latency")
     assert rows[3].strip() == ("latency: the query shows no range: its window is read off the data;"
                                " compare.queryWindow gives it")
