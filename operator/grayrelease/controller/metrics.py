@@ -52,6 +52,8 @@ DECISION_KINDS: dict[str, str] = {
     "Resumed": "resume",
     "CommandIgnored": "ignore",
     "AnalysisDryRunFailed": "dry_run",
+    "LongQueryWindow": "advice",
+    "QueryWindowUnknown": "advice",
 }
 
 RELEASE = ("namespace", "name")

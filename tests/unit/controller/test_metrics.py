@@ -170,3 +170,12 @@ def test_names_follow_prometheus_conventions() -> None:
             assert metric.name.endswith("_seconds"), metric.name
     assert {"grayrelease_build", "grayrelease_release_phase", "grayrelease_decisions",
             "grayrelease_reconcile_duration_seconds", "grayrelease_prometheus_query_duration_seconds"} <= names
+
+
+def test_the_query_window_warnings_are_counted_as_advice() -> None:
+    before = sample("grayrelease_decisions_total", kind="advice", reason="LongQueryWindow") or 0
+    actions = [act.Emit(type="Warning", reason="LongQueryWindow", message="m"),
+               act.Emit(type="Normal", reason="ReleaseStarted", message="m")]
+    metrics.reconciled(KEY, status(), status(), actions, NOW)
+    assert sample("grayrelease_decisions_total", kind="advice", reason="LongQueryWindow") == before + 1
+    assert sample("grayrelease_decisions_total", kind="other", reason="LongQueryWindow") is None
