@@ -293,8 +293,9 @@ class TestFromPrometheus:
             asked.append(query)
             if "grayrelease_release_canary_weight_ratio" in query:
                 return [5.0] * (length // 2) + [20.0] * (length - length // 2) if weights else [None] * length
-            if "grayrelease_release_ready_pods" in query:
-                return [1.0 if 'role="canary"' in query else 10.0] * length if weights else [None] * length
+            if "grayrelease_release_ready_pods" in query:  # one canary pod beside 21, then beside 4: 4.5% and 20%
+                stable = [21.0] * (length // 2) + [4.0] * (length - length // 2)
+                return ([1.0] * length if 'role="canary"' in query else stable) if weights else [None] * length
             canary = 'role="canary"' in query
             noise = np.random.default_rng(2 if canary else 1).normal(0, 0.04, length)
             return [0.2 * (1.5 if canary and k >= length - 10 else 1.0) * math.exp(noise[k]) for k in range(length)]
@@ -307,12 +308,23 @@ class TestFromPrometheus:
         assert scenario.intervals == 90 + 1  # from the analysis start to the last measurement, both ends
         assert scenario.start_time == START
         assert scenario.first_age_seconds == 0 and scenario.metrics[0].compare is not None
-        assert scenario.canary_weights is not None and {5.0, 20.0} == set(scenario.canary_weights)
+        # Without a router, the exact share of the ready pods the operator judged with, not its gauge's whole percent.
+        assert scenario.canary_weights is not None and {round(100 / 22, 6), 20.0} == set(scenario.canary_weights)
         assert 'role="stable",rev="v1"' in asked[0] and 'role="canary",rev="v2"' in asked[1]
         assert 'namespace="shop",name="checkout"' in asked[2]
-        assert scenario.canary_pods == [1.0] * 91 and scenario.stable_pods == [10.0] * 91  # the operator's own gauge
+        assert scenario.canary_pods == [1.0] * 91 and scenario.stable_pods == [21.0] * 45 + [4.0] * 46  # its own gauge
         outcome = backtest.replay(scenario)
         assert outcome.verdict == "rollback" and outcome.decided_index > 80  # the last ten intervals are slow
+
+    def test_behind_a_router_the_weight_is_the_routers(self) -> None:
+        from grayrelease.api.spec import TrafficRouting
+
+        release = self._release()
+        routed = release.model_copy(update={"spec": release.spec.model_copy(update={
+            "traffic_routing": TrafficRouting.model_validate({"gatewayAPI": {"httpRoute": "checkout"}})})})
+        series, _ = self._prometheus()
+        [scenario] = replay_release.from_prometheus(routed, series)
+        assert scenario.canary_weights is not None and {5.0, 20.0} == set(scenario.canary_weights)
 
     def test_without_the_operators_metrics_the_status_fills_the_end(self) -> None:
         series, _ = self._prometheus(weights=False)
