@@ -88,6 +88,42 @@ def test_failing_canary_is_rolled_back_in_one_step(cluster: Cluster, namespace: 
     assert warnings and "error-rate" in warnings[-1]["message"]
 
 
+def _crash_looping(manifest: str, restarts: int) -> str:
+    """The manifest with kwok's crash loop on the pod template: N restarts, then CrashLoopBackOff."""
+    body = json.loads(manifest)
+    body["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/crash-loop"] = str(restarts)
+    return json.dumps(body)
+
+
+def test_crash_looping_canary_is_rolled_back_on_its_restarts(cluster: Cluster, namespace: str,
+                                                             operator: Process) -> None:
+    steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]
+    before = _first_install(cluster, namespace, gr.grayrelease("boom", steps=steps), "boom")
+    # No metric at all, and a progress deadline ten minutes away: the restarts alone fail it.
+    cluster.apply(_crash_looping(gr.grayrelease("boom", image="example.com/app:2", steps=steps), restarts=4), namespace)
+    rolled = gr.wait_ended(cluster, namespace, "boom", before, timeout=60)
+    assert rolled["phase"] == "RolledBack" and rolled["stableRevision"] == before["stableRevision"]
+    assert gr.condition(rolled, "Progressing")["reason"] == "CanaryRestarting"
+    message = next(e["message"] for e in reversed(gr.events(cluster, namespace, "boom")) if e["reason"] == "RolledBack")
+    assert "canary containers restarted 4 times (canaryRestartLimit 3): boom-canary-" in message
+    assert "/app 4 (CrashLoopBackOff; last Error, exit code 1)" in message
+    wait_until(lambda: gr.deployment(cluster, namespace, "boom-canary")["spec"]["replicas"] == 0,
+               timeout=30, interval=0.2, what="canary scaled to zero")
+
+
+def test_restarts_within_the_limit_leave_the_release_to_its_steps(cluster: Cluster, namespace: str,
+                                                                  operator: Process) -> None:
+    steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]
+    extra = {"canaryRestartLimit": 5, "progressDeadlineSeconds": 8}
+    before = _first_install(cluster, namespace, gr.grayrelease("calm", steps=steps, extra_spec=extra), "calm")
+    cluster.apply(_crash_looping(gr.grayrelease("calm", image="example.com/app:2", steps=steps, extra_spec=extra),
+                                 restarts=4), namespace)
+    # Four restarts are within five: the never-ready canary fails on the progress deadline instead.
+    rolled = gr.wait_ended(cluster, namespace, "calm", before, timeout=60)
+    assert gr.condition(rolled, "Progressing")["reason"] == "ProgressDeadlineExceeded"
+    assert "CanaryRestarting" not in gr.reasons(cluster, namespace, "calm")
+
+
 def test_manual_gate_waits_for_promote(cluster: Cluster, namespace: str, operator: Process) -> None:
     steps = [{"setWeight": 50}, {"pause": {}}, {"setWeight": 100}]
     _first_install(cluster, namespace, gr.grayrelease("gate", steps=steps), "gate")

@@ -496,6 +496,11 @@ class GrayReleaseSpec(Model):
         600, ge=1, le=86400,
         description="A step whose workloads make no progress for this long fails with ProgressDeadlineExceeded.",
     )
+    canary_restart_limit: int = Field(
+        3, ge=0, le=10000,
+        description="Container restarts of the canary's pods a release tolerates: one more fails it with"
+                    " CanaryRestarting (rolled back, or paused with onFailure: pause), whatever the metrics say.",
+    )
     notifications: Notifications | None = Field(
         None, description="Where to send notifications of this release's Events, besides the cluster-wide webhook.",
     )

@@ -89,6 +89,7 @@ class PauseReason(StrEnum):
     ANALYSIS_FAILED = "AnalysisFailed"  # onFailure: pause
     INSPECTION_FAILED = "InspectionFailed"  # onFailure: pause
     PROGRESS_DEADLINE = "ProgressDeadlineExceeded"  # onFailure: pause
+    CANARY_RESTARTING = "CanaryRestarting"  # onFailure: pause
 
 
 class Condition(Model):
@@ -206,6 +207,11 @@ class GrayReleaseStatus(Model):
     analysis_started_at: datetime | None = None
     paused_at: datetime | None = None
     pause_reason: PauseReason | None = None
+    canary_restarts_accepted: int | None = Field(
+        None, ge=0,
+        description="Canary container restarts a person accepted by resuming after CanaryRestarting;"
+                    " canaryRestartLimit counts the restarts beyond them.",
+    )
     conditions: list[Condition] = Field(
         default_factory=list, max_length=MAX_CONDITIONS,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},

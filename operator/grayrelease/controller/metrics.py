@@ -47,6 +47,7 @@ DECISION_KINDS: dict[str, str] = {
     "AnalysisFailed": "pause",
     "InspectionFailed": "pause",
     "ProgressDeadlineExceeded": "pause",
+    "CanaryRestarting": "pause",
     "AnalysisInconclusive": "pause",
     "AnalysisMarginal": "pause",
     "Resumed": "resume",

@@ -65,6 +65,38 @@ def workloads(namespace: str, name: str) -> Workloads:
                        for role in ("stable", "canary", "baseline")))
 
 
+def canary_restarts(namespace: str, name: str, revision: str | None) -> tuple[obs.ContainerRestarts, ...]:
+    """Restarted containers of the release's canary pods of ``revision``, from the watch-fed store."""
+    if revision is None:
+        return ()
+    found = []
+    for pod in store.canary_pods.values():
+        meta = pod["metadata"]
+        pod_labels = meta.get("labels") or {}
+        if (meta.get("namespace") != namespace or pod_labels.get(labels.RELEASE) != name
+                or pod_labels.get(labels.REVISION) != revision):
+            continue
+        found.extend(container_restarts(pod))
+    return tuple(found)
+
+
+def container_restarts(pod: dict[str, Any]) -> list[obs.ContainerRestarts]:
+    """The containers (init containers too) of one pod that have restarted, with why they last ended."""
+    status = pod.get("status") or {}
+    out = []
+    for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        count = int(c.get("restartCount") or 0)
+        if count <= 0:
+            continue
+        ended = ((c.get("lastState") or {}).get("terminated")) or {}
+        code = ended.get("exitCode")
+        last = ", ".join(str(part) for part in (ended.get("reason"), None if code is None else f"exit code {code}") if part)
+        waiting = ((c.get("state") or {}).get("waiting") or {}).get("reason") or ""
+        out.append(obs.ContainerRestarts(pod=pod["metadata"]["name"], container=c.get("name", "?"), restarts=count,
+                                         last_exit=last, waiting=waiting))
+    return out
+
+
 def backends(body: dict[str, Any], spec: GrayReleaseSpec) -> Backends:
     name = body["metadata"]["name"]
     return Backends(namespace=body["metadata"]["namespace"], stable_service=labels.service_name(name, "stable"),

@@ -93,6 +93,7 @@ def reconcile(key: store.Key) -> float | None:
         measurements=observe.measurements(body, spec, status, due, now, pods, traffic),
         inspection=observe.inspection(body, spec, status),
         router_mode=spec.router_mode,
+        canary_restarts=observe.canary_restarts(meta["namespace"], meta["name"], status.canary_revision),
     )
     decision = engine.decide(spec, status, observations, now)
 

@@ -35,6 +35,10 @@ class Store:
         with self._lock:
             return self._items.get(key)
 
+    def values(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._items.values())
+
     def keys(self) -> list[Key]:
         with self._lock:
             return list(self._items)
@@ -47,6 +51,7 @@ class Store:
 releases = Store()
 deployments = Store()
 jobs = Store()
+canary_pods = Store()  # pods labelled grayrelease.io/role=canary: the watch selects them on the server
 httproutes = Store()  # every HTTPRoute the operator can see: users' routes carry no label of ours
 
 

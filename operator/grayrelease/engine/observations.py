@@ -54,6 +54,17 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class ContainerRestarts:
+    """A container of a canary pod that has restarted, as the kubelet reports it in the pod's status."""
+
+    pod: str
+    container: str
+    restarts: int
+    last_exit: str = ""  # why it last ended: "OOMKilled", "Error, exit code 1"; "" when unknown
+    waiting: str = ""  # why it is not running now: "CrashLoopBackOff"; "" when running
+
+
+@dataclass(frozen=True)
 class InspectionObservation:
     step_index: int
     name: str
@@ -72,3 +83,4 @@ class Observations:
     measurements: tuple[Measurement, ...] = ()
     inspection: InspectionObservation | None = None
     router_mode: RouterMode = "replicas"
+    canary_restarts: tuple[ContainerRestarts, ...] = ()  # restarted containers of the canary revision's pods

@@ -21,14 +21,15 @@ from grayrelease.api.spec import OnFailure, StepKind
 from grayrelease.api.status import (
     CommandAction, ConditionType, InspectionPhase, InspectionStatus, PauseReason, Phase, StepAnalysisStatus,
 )
-from grayrelease.engine import actions, measurements, querywindows
+from grayrelease.engine import actions, measurements, querywindows, restarts
 from grayrelease.engine.situation import Situation
 from grayrelease.engine.stages import Stage
 
 Trigger = Callable[[Situation], bool]
 Transition = Callable[[Situation], actions.Emit]
 
-FAILURE_PAUSES = (PauseReason.ANALYSIS_FAILED, PauseReason.INSPECTION_FAILED, PauseReason.PROGRESS_DEADLINE)
+FAILURE_PAUSES = (PauseReason.ANALYSIS_FAILED, PauseReason.INSPECTION_FAILED, PauseReason.PROGRESS_DEADLINE,
+                  PauseReason.CANARY_RESTARTING)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def start_release(s: Situation) -> actions.Emit:
     status.analysis_started_at = None
     status.analysis = {}
     status.inspection = None
+    status.canary_restarts_accepted = None
     enter_step(s, 0)
     _set_progressing(s, "True", "ReleaseStarted", f"releasing {status.canary_revision}")
     s.effects.extend(_warning(reason, message) for reason, message in querywindows.warnings(s.spec))
@@ -212,6 +214,11 @@ def deadline(s: Situation) -> actions.Emit:
     return fail(PauseReason.PROGRESS_DEADLINE, s, message)
 
 
+def canary_restarting(s: Situation) -> actions.Emit:
+    detail = restarts.describe(s.obs.canary_restarts, s.spec.canary_restart_limit, s.status.canary_restarts_accepted)
+    return fail(PauseReason.CANARY_RESTARTING, s, f"{describe_step(s)}: {detail}")
+
+
 def pause_for_data(s: Situation) -> actions.Emit:
     f = measurements.inconclusive(s)[0]
     pause(s, PauseReason.ANALYSIS_INCONCLUSIVE)
@@ -242,6 +249,8 @@ def resume(s: Situation) -> actions.Emit:
     if reason is PauseReason.PAUSE_STEP:
         return advance(s)
     paused_for = s.now - (s.status.paused_at or s.now)
+    if reason is PauseReason.CANARY_RESTARTING:
+        s.status.canary_restarts_accepted = restarts.total(s.obs.canary_restarts)
     if reason in FAILURE_PAUSES:
         measurements.reset_counters(s, failures=True, inconclusive=True)
         _drop_inspection(s)
@@ -351,6 +360,11 @@ def _analysis_failed(s: Situation) -> bool:
     return _not_failure_paused(s) and bool(measurements.failures(s))
 
 
+def _canary_restarting(s: Situation) -> bool:
+    return _not_failure_paused(s) and restarts.beyond_limit(
+        s.obs.canary_restarts, s.spec.canary_restart_limit, s.status.canary_restarts_accepted)
+
+
 def _inspection_failed(s: Situation) -> bool:
     inspection, current = s.obs.inspection, s.status.inspection
     return (
@@ -433,6 +447,7 @@ RULES: tuple[Rule, ...] = (
     Rule("template back to stable", frozenset({Stage.STEP, Stage.STOPPED}), _template_is_stable, cancel_release),
     Rule("new template", frozenset({Stage.STEADY, Stage.STOPPED, Stage.STEP}), _new_template, start_release),
     # safety
+    Rule("canary restarting", STEP, _canary_restarting, canary_restarting),
     Rule("analysis failed", STEP, _analysis_failed, analysis_failed),
     Rule("inspection failed", STEP, _inspection_failed, inspection_failed),
     Rule("progress deadline", STEP, _deadline, deadline),

@@ -31,6 +31,7 @@ REASONS: dict[str, Event] = {
     "AnalysisMarginal": Event.PAUSED,
     "AnalysisFailed": Event.PAUSED,  # emitted only when onFailure is pause; a rollback says RolledBack
     "InspectionFailed": Event.PAUSED,
+    "CanaryRestarting": Event.PAUSED,  # emitted only when onFailure is pause
     "ProgressDeadlineExceeded": Event.DEGRADED,
     "Resumed": Event.RESUMED,
     "ReleaseCancelled": Event.CANCELLED,

@@ -1,0 +1,71 @@
+"""Canary restarts are read from the watched pods' status: this release's canary revision only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from grayrelease import labels
+from grayrelease.controller import observe, store
+from grayrelease.engine.observations import ContainerRestarts
+
+
+def pod(name: str, *, release: str = "web", revision: str = "B", namespace: str = "shop",
+        containers: list[dict[str, Any]] | None = None, init: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": namespace,
+                     "labels": {labels.RELEASE: release, labels.REVISION: revision, labels.ROLE: "canary"}},
+        "status": {"containerStatuses": containers, "initContainerStatuses": init},
+    }
+
+
+CRASHING = {
+    "name": "app", "restartCount": 4, "ready": False,
+    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
+    "lastState": {"terminated": {"reason": "Error", "exitCode": 1}},
+}
+OOM_RUNNING = {
+    "name": "sidecar", "restartCount": 1, "ready": True, "state": {"running": {}},
+    "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+}
+HEALTHY = {"name": "app", "restartCount": 0, "ready": True, "state": {"running": {}}}
+
+
+@pytest.fixture(autouse=True)
+def pods() -> Iterator[store.Store]:
+    for key in store.canary_pods.keys():
+        store.canary_pods.forget(key)
+    yield store.canary_pods
+    for key in store.canary_pods.keys():
+        store.canary_pods.forget(key)
+
+
+def test_restarted_containers_say_how_they_last_ended_and_why_they_wait(pods: store.Store) -> None:
+    pods.put(pod("web-canary-1", containers=[CRASHING, OOM_RUNNING]))
+    pods.put(pod("web-canary-2", containers=[HEALTHY]))
+    assert sorted(observe.canary_restarts("shop", "web", "B"), key=lambda c: c.container) == [
+        ContainerRestarts("web-canary-1", "app", 4, last_exit="Error, exit code 1", waiting="CrashLoopBackOff"),
+        ContainerRestarts("web-canary-1", "sidecar", 1, last_exit="OOMKilled, exit code 137", waiting=""),
+    ]
+
+
+def test_init_containers_count_and_statuses_without_a_last_state_still_count(pods: store.Store) -> None:
+    pods.put(pod("web-canary-1", init=[{"name": "migrate", "restartCount": 2}], containers=None))
+    assert observe.canary_restarts("shop", "web", "B") == (ContainerRestarts("web-canary-1", "migrate", 2),)
+
+
+@pytest.mark.parametrize("other", [
+    pod("web-canary-old", revision="A", containers=[CRASHING]),  # an earlier canary revision
+    pod("api-canary-1", release="api", containers=[CRASHING]),  # another release
+    pod("web-canary-1", namespace="other", containers=[CRASHING]),  # the same name elsewhere
+])
+def test_only_this_releases_canary_revision_counts(pods: store.Store, other: dict[str, Any]) -> None:
+    pods.put(other)
+    assert observe.canary_restarts("shop", "web", "B") == ()
+
+
+def test_no_canary_revision_reads_nothing(pods: store.Store) -> None:
+    pods.put(pod("web-canary-1", containers=[CRASHING]))
+    assert observe.canary_restarts("shop", "web", None) == ()
