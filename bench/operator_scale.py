@@ -8,7 +8,11 @@ With ``--compare stable`` or ``--compare baseline`` each release also judges a d
 metric every second against the local Prometheus, and against a baseline runs one: what the judge
 and a baseline cost the operator.
 
+With ``--unrelated N`` the namespace also holds N Deployments of one pod each that no release
+owns, as a real cluster does: what the cluster's other workloads cost the operator.
+
     python -m bench.operator_scale [--releases 100] [--idle-seconds 20] [--compare none|stable|baseline]
+                                   [--unrelated 0]
 """
 
 from __future__ import annotations
@@ -91,6 +95,18 @@ def _apply_all(cluster: harness.Cluster, namespace: str, n: int, image: str, com
     cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(items))
 
 
+def _apply_unrelated(cluster: harness.Cluster, namespace: str, n: int) -> None:
+    """N Deployments nobody releases, each with a pod (kwok makes it ready), in chunks kubectl takes."""
+    for start in range(0, n, 500):
+        items = [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"other-{i:05d}"},
+                  "spec": {"replicas": 1, "selector": {"matchLabels": {"app": f"other-{i:05d}"}},
+                           "template": {"metadata": {"labels": {"app": f"other-{i:05d}"}},
+                                        "spec": {"containers": [{"name": "app", "image": "example.com/other:1"}]}}}}
+                 for i in range(start, min(n, start + 500))]
+        cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                               "items": items}))
+
+
 def _count(cluster: harness.Cluster, namespace: str, image_revision_changed_from: dict[str, str] | None = None) -> int:
     items = cluster.get("grayreleases", namespace=namespace)["items"]
     phases: dict[str, int] = {}
@@ -126,6 +142,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--compare", choices=sorted(PAUSE), default="none",
                         help="add a dry-run compare metric judged every second, against the stable or a baseline")
+    parser.add_argument("--unrelated", type=int, default=0, help="Deployments (one pod each) that no release owns")
     args = parser.parse_args()
 
     harness.run_script("hack/cluster/up.sh")
@@ -140,6 +157,11 @@ def main() -> int:
                                argv=[str(Path(sys.executable).parent / "grayrelease"), "run", f"--namespace={namespace}",
                                      "--liveness=", f"--metrics-port={metrics_port}", "--metrics-address=127.0.0.1"])
     try:
+        if args.unrelated:
+            _apply_unrelated(cluster, namespace, args.unrelated)
+            harness.wait_until(lambda: sum(1 for p in cluster.get("pods", namespace=namespace)["items"]
+                                           if (p.get("status") or {}).get("phase") == "Running") >= args.unrelated,
+                               timeout=args.timeout, interval=2, what=f"{args.unrelated} unrelated pods running")
         _apply_all(cluster, namespace, args.releases, "example.com/app:1", args.compare)
         started = time.monotonic()
         operator.start()
@@ -169,7 +191,8 @@ def main() -> int:
         print(f"[figure] releases: {args.releases} (2 pods each, steps setWeight 50 + pause {PAUSE[args.compare]})"
               + (f"; a dry-run compare metric against {'the stable' if args.compare == 'stable' else 'a baseline'} "
                  f"every 1 s: {judged} measurements judged, {baselines} baseline Deployments run"
-                 if args.compare != "none" else ""))
+                 if args.compare != "none" else "")
+              + (f"; beside {args.unrelated} Deployments (one pod each) that no release owns" if args.unrelated else ""))
         print(f"[figure] operator RSS at start (no work yet): {base['rss_mib']:.0f} MiB")
         print(f"[figure] all {args.releases} first installs Succeeded after {installed:.1f} s")
         print(f"[figure] operator RSS with {args.releases} idle GrayReleases: {after_idle['rss_mib']:.0f} MiB "
