@@ -498,7 +498,7 @@ class GrayReleaseSpec(Model):
     )
     canary_restart_limit: int = Field(
         3, ge=0, le=10000,
-        description="Container restarts of the canary's pods a release tolerates: one more fails it with"
+        description="Restarts a container of the canary's pods may make in a release: one more fails it with"
                     " CanaryRestarting (rolled back, or paused with onFailure: pause), whatever the metrics say.",
     )
     notifications: Notifications | None = Field(

@@ -250,7 +250,7 @@ def resume(s: Situation) -> actions.Emit:
         return advance(s)
     paused_for = s.now - (s.status.paused_at or s.now)
     if reason is PauseReason.CANARY_RESTARTING:
-        s.status.canary_restarts_accepted = restarts.total(s.obs.canary_restarts)
+        s.status.canary_restarts_accepted = restarts.most(s.obs.canary_restarts)
     if reason in FAILURE_PAUSES:
         measurements.reset_counters(s, failures=True, inconclusive=True)
         _drop_inspection(s)

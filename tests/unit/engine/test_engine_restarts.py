@@ -35,18 +35,23 @@ def _event(decision) -> Emit:
     return events[0]
 
 
-def test_the_default_limit_is_three_restarts() -> None:
+def test_the_default_limit_is_three_restarts_of_one_container() -> None:
     assert spec().canary_restart_limit == 3
-    assert decide(spec(), at_step(1), crashing(2, 1), T0).rule is None
-    decision = decide(spec(), at_step(1), crashing(3, 1), T0)
+    assert decide(spec(), at_step(1), crashing(3, 1), T0).rule is None
+    decision = decide(spec(), at_step(1), crashing(4, 1), T0)
     assert decision.rule == "canary restarting"
     assert decision.status.phase is Phase.ROLLED_BACK and decision.status.aborted_revision == "B"
     event = _event(decision)
     assert (event.type, event.reason) == ("Warning", "RolledBack")
-    assert ("canary containers restarted 4 times (canaryRestartLimit 3): a-canary-0/app 3 "
-            "(CrashLoopBackOff; last Error, exit code 1), a-canary-1/app 1") in event.message
+    assert ("canary container restarts a-canary-0/app 4 (CrashLoopBackOff; last Error, exit code 1), a-canary-1/app 1 "
+            "(CrashLoopBackOff; last Error, exit code 1) (canaryRestartLimit 3 per container)") in event.message
     assert any(isinstance(a, EnsureCanary) and a.replicas == 0 for a in decision.actions)
     assert decision.status.condition("Progressing").reason == "CanaryRestarting"
+
+
+def test_one_restart_of_each_of_many_pods_is_no_crash_loop() -> None:
+    # A sidecar restarted once as each of twenty pods started: common, and harmless.
+    assert decide(spec(), at_step(1), crashing(*[1] * 20, waiting="", last="Error, exit code 1"), T0).rule is None
 
 
 def test_a_limit_of_zero_fails_on_the_first_restart() -> None:
@@ -69,7 +74,7 @@ def test_a_finished_release_is_not_failed_again(phase: Phase) -> None:
 
 
 def test_with_on_failure_pause_it_pauses_and_a_resume_accepts_the_restarts_seen() -> None:
-    paused = decide(spec(on_failure="pause"), at_step(1), crashing(4), T0)
+    paused = decide(spec(on_failure="pause"), at_step(1), crashing(4, 2), T0)
     assert paused.rule == "canary restarting"
     assert (paused.status.phase, paused.status.pause_reason) == (Phase.PAUSED, PauseReason.CANARY_RESTARTING)
     assert (_event(paused).type, _event(paused).reason) == ("Warning", "CanaryRestarting")
@@ -85,7 +90,8 @@ def test_with_on_failure_pause_it_pauses_and_a_resume_accepts_the_restarts_seen(
     assert decide(spec(on_failure="pause"), resumed.status, crashing(9), T0 + 3 * MIN).rule is None
     again = decide(spec(on_failure="pause"), resumed.status, crashing(10), T0 + 3 * MIN)
     assert again.rule == "canary restarting"
-    assert "restarted 10 times, 6 of them accepted before (canaryRestartLimit 3)" in _event(again).message
+    assert "a-canary-0/app 10 (CrashLoopBackOff; last Error, exit code 1) (canaryRestartLimit 3 per container, 6 accepted before)" \
+        in _event(again).message
 
 
 def test_a_new_release_forgets_the_restarts_accepted_for_the_last_one() -> None:
@@ -97,9 +103,10 @@ def test_a_new_release_forgets_the_restarts_accepted_for_the_last_one() -> None:
 def test_the_message_names_the_three_worst_and_counts_the_rest() -> None:
     found = crashing(1, 5, 2, 2, 1).canary_restarts
     text = restarts.describe(found, 3, None)
-    assert text.startswith("canary containers restarted 11 times (canaryRestartLimit 3): a-canary-1/app 5")
+    assert text.startswith("canary container restarts a-canary-1/app 5")
     assert text.index("a-canary-2/app 2") < text.index("a-canary-3/app 2")
-    assert text.endswith("2 more")
+    assert text.endswith(", 2 more (canaryRestartLimit 3 per container)")
+    assert restarts.most(found) == 5 and restarts.most(()) == 0
 
 
 def test_the_limit_is_checked_by_the_schema() -> None:
