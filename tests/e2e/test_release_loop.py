@@ -125,6 +125,27 @@ def test_restarts_within_the_limit_leave_the_release_to_its_steps(cluster: Clust
     assert "CanaryRestarting" not in gr.reasons(cluster, namespace, "calm")
 
 
+def test_resume_after_a_restart_pause_accepts_the_restarts_seen(cluster: Cluster, namespace: str,
+                                                              operator: Process) -> None:
+    steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]
+    extra = {"strategy": {"steps": steps, "onFailure": "pause"}, "progressDeadlineSeconds": 6}
+    _first_install(cluster, namespace, gr.grayrelease("hold", steps=steps, extra_spec=extra), "hold")
+    cluster.apply(_crash_looping(gr.grayrelease("hold", image="example.com/app:2", steps=steps, extra_spec=extra),
+                                 restarts=4), namespace)
+    paused = gr.wait_status(cluster, namespace, "hold", lambda s: s.get("pauseReason") == "CanaryRestarting",
+                            timeout=60, what="paused on the canary's restarts")
+    assert paused["phase"] == "Paused" and gr.deployment(cluster, namespace, "hold-canary")["spec"]["replicas"] == 1
+    command = {"status": {"command": {"action": "resume", "requestedAt": "2026-01-01T00:00:00Z", "requestedBy": "e2e"}}}
+    cluster.kubectl("patch", "grayrelease", "hold", "-n", namespace, "--subresource=status", "--type=merge",
+                    "-p", json.dumps(command))
+    # The four restarts are accepted (kept in status through the API server); the never-ready
+    # canary then pauses on the progress deadline, not on the same restarts again.
+    after = gr.wait_status(cluster, namespace, "hold", lambda s: s.get("pauseReason") == "ProgressDeadlineExceeded",
+                           timeout=60, what="paused on the progress deadline after the resume")
+    assert after["canaryRestartsAccepted"] == 4
+    assert gr.reasons(cluster, namespace, "hold").count("CanaryRestarting") == 1
+
+
 def test_manual_gate_waits_for_promote(cluster: Cluster, namespace: str, operator: Process) -> None:
     steps = [{"setWeight": 50}, {"pause": {}}, {"setWeight": 100}]
     _first_install(cluster, namespace, gr.grayrelease("gate", steps=steps), "gate")
