@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 
 from tests.e2e import releases as gr
+from tests.e2e.conftest import OPERATOR_METRICS_PORT
 from tests.e2e.harness import Cluster, Prometheus, Process, wait_until
 
 
@@ -108,6 +110,9 @@ def test_crash_looping_canary_is_rolled_back_on_its_restarts(cluster: Cluster, n
     assert "canary container restarts boom-canary-" in message
     assert "/app 4 (CrashLoopBackOff; last Error, exit code 1)" in message
     assert "(canaryRestartLimit 3 per container)" in message
+    with urllib.request.urlopen(f"http://127.0.0.1:{OPERATOR_METRICS_PORT}/metrics", timeout=5) as response:
+        exposed = response.read().decode()
+    assert f'grayrelease_release_canary_restarts{{name="boom",namespace="{namespace}"}} 4.0' in exposed
     wait_until(lambda: gr.deployment(cluster, namespace, "boom-canary")["spec"]["replicas"] == 0,
                timeout=30, interval=0.2, what="canary scaled to zero")
 

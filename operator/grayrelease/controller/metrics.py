@@ -70,6 +70,10 @@ CANARY_WEIGHT = prometheus_client.Gauge(
     RELEASE)
 READY_PODS = prometheus_client.Gauge(
     "grayrelease_release_ready_pods", "Ready pods of each side of a release (role stable, canary or baseline).", [*RELEASE, "role"])
+CANARY_RESTARTS = prometheus_client.Gauge(
+    "grayrelease_release_canary_restarts",
+    "Restarts of the release's most restarted canary container (spec.canaryRestartLimit fails it beyond the limit).",
+    RELEASE)
 CURRENT_STEP = prometheus_client.Gauge(
     "grayrelease_release_current_step", "Index of the step the release is at (0-based).", RELEASE)
 STEP_DURATION = prometheus_client.Histogram(
@@ -147,6 +151,11 @@ def ready_pods(key: Key, stable: DeploymentObservation | None, canary: Deploymen
     (a baseline's only where the release has one)."""
     for role, workload in (("stable", stable), ("canary", canary), *((("baseline", baseline),) if baseline else ())):
         _child(READY_PODS, key, role).set(workload.ready_replicas if workload else 0)
+
+
+def canary_restarts(key: Key, most: int) -> None:
+    """Sets the restarts of the most restarted canary container: a crash loop shows before it fails the release."""
+    _child(CANARY_RESTARTS, key).set(most)
 
 
 def reconciled(key: Key, before: GrayReleaseStatus, after: GrayReleaseStatus, actions: Sequence[act.Action],

@@ -19,7 +19,7 @@ from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import GrayReleaseStatus, Phase
 from grayrelease.controller import act, events, metrics, observe, statuspatch, store
 from grayrelease.engine import observations as obs
-from grayrelease.engine import plan
+from grayrelease.engine import plan, restarts
 from grayrelease.traffic.router import router_for
 from grayrelease.workloads.revision import template_revision
 
@@ -83,6 +83,8 @@ def reconcile(key: store.Key) -> float | None:
     now = datetime.now(UTC)
     due = plan.due_measurements(spec, status, now)
     traffic = observe.traffic(router, body, spec, pods)
+    restarted = observe.canary_restarts(meta["namespace"], meta["name"], status.canary_revision)
+    metrics.canary_restarts(key, restarts.most(restarted))
     observations = obs.Observations(
         generation=generation,
         template_revision=revision,
@@ -93,7 +95,7 @@ def reconcile(key: store.Key) -> float | None:
         measurements=observe.measurements(body, spec, status, due, now, pods, traffic),
         inspection=observe.inspection(body, spec, status),
         router_mode=spec.router_mode,
-        canary_restarts=observe.canary_restarts(meta["namespace"], meta["name"], status.canary_revision),
+        canary_restarts=restarted,
     )
     decision = engine.decide(spec, status, observations, now)
 

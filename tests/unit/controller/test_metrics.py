@@ -59,6 +59,15 @@ def test_ready_pods_per_side() -> None:
     assert sample("grayrelease_release_ready_pods", **LABELS, role="canary") == 0
 
 
+def test_canary_restarts_are_a_gauge_forgotten_with_the_release() -> None:
+    metrics.canary_restarts(KEY, 4)
+    assert sample("grayrelease_release_canary_restarts", **LABELS) == 4
+    metrics.canary_restarts(KEY, 0)  # a new release's fresh pods
+    assert sample("grayrelease_release_canary_restarts", **LABELS) == 0
+    metrics.forget(KEY)
+    assert sample("grayrelease_release_canary_restarts", **LABELS) is None
+
+
 def test_a_completed_step_observes_its_duration() -> None:
     started = NOW - timedelta(seconds=42)
     before = status(phase="Progressing", currentStepIndex=1, releaseStartedAt=started - timedelta(minutes=5),
