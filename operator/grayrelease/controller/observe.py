@@ -70,13 +70,9 @@ def canary_restarts(namespace: str, name: str, revision: str | None) -> tuple[ob
     if revision is None:
         return ()
     found = []
-    for pod in store.canary_pods.values():
-        meta = pod["metadata"]
-        pod_labels = meta.get("labels") or {}
-        if (meta.get("namespace") != namespace or pod_labels.get(labels.RELEASE) != name
-                or pod_labels.get(labels.REVISION) != revision):
-            continue
-        found.extend(container_restarts(pod))
+    for pod in store.canary_pods.of_release(namespace, name):
+        if (pod["metadata"].get("labels") or {}).get(labels.REVISION) == revision:
+            found.extend(container_restarts(pod))
     return tuple(found)
 
 

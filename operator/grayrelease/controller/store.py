@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from grayrelease import labels
+
 Key = tuple[str, str]
 
 
@@ -35,10 +37,6 @@ class Store:
         with self._lock:
             return self._items.get(key)
 
-    def values(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._items.values())
-
     def keys(self) -> list[Key]:
         with self._lock:
             return list(self._items)
@@ -48,10 +46,47 @@ class Store:
             return len(self._items)
 
 
+class PodsByRelease(Store):
+    """Pods kept with an index by their release (``grayrelease.io/release``), so a reconcile reads
+    its own canary pods without walking every canary pod of the cluster."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._release_of: dict[Key, Key] = {}
+        self._by_release: dict[Key, set[Key]] = {}
+
+    def put(self, body: dict[str, Any]) -> Key:
+        meta = body["metadata"]
+        release = (meta.get("namespace", ""), (meta.get("labels") or {}).get(labels.RELEASE, ""))
+        key = super().put(body)
+        with self._lock:
+            self._unindex(key)  # a pod relabelled to another release moves
+            self._release_of[key] = release
+            self._by_release.setdefault(release, set()).add(key)
+        return key
+
+    def forget(self, key: Key) -> None:
+        super().forget(key)
+        with self._lock:
+            self._unindex(key)
+
+    def _unindex(self, key: Key) -> None:
+        release = self._release_of.pop(key, None)
+        if release is not None:
+            pods = self._by_release[release]
+            pods.discard(key)
+            if not pods:
+                del self._by_release[release]
+
+    def of_release(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._items[k] for k in self._by_release.get((namespace, name), ())]
+
+
 releases = Store()
 deployments = Store()
 jobs = Store()
-canary_pods = Store()  # pods labelled grayrelease.io/role=canary: the watch selects them on the server
+canary_pods = PodsByRelease()  # pods labelled grayrelease.io/role=canary: the watch selects them on the server
 httproutes = Store()  # every HTTPRoute the operator can see: users' routes carry no label of ours
 
 

@@ -69,3 +69,18 @@ def test_only_this_releases_canary_revision_counts(pods: store.Store, other: dic
 def test_no_canary_revision_reads_nothing(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", containers=[CRASHING]))
     assert observe.canary_restarts("shop", "web", None) == ()
+
+
+def test_the_pod_store_is_indexed_by_release_and_follows_relabels_and_deletes() -> None:
+    pods = store.PodsByRelease()
+    pods.put(pod("web-canary-1"))
+    pods.put(pod("web-canary-2"))
+    pods.put(pod("api-canary-1", release="api"))
+    assert sorted(p["metadata"]["name"] for p in pods.of_release("shop", "web")) == ["web-canary-1", "web-canary-2"]
+    pods.put(pod("web-canary-2", release="api"))  # relabelled: it moves
+    assert [p["metadata"]["name"] for p in pods.of_release("shop", "web")] == ["web-canary-1"]
+    assert sorted(p["metadata"]["name"] for p in pods.of_release("shop", "api")) == ["api-canary-1", "web-canary-2"]
+    pods.forget(("shop", "web-canary-1"))
+    pods.forget(("shop", "never-seen"))
+    assert pods.of_release("shop", "web") == [] and pods.of_release("other", "api") == []
+    assert len(pods) == 2
