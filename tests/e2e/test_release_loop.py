@@ -109,12 +109,28 @@ def test_crash_looping_canary_is_rolled_back_on_its_restarts(cluster: Cluster, n
     message = next(e["message"] for e in reversed(gr.events(cluster, namespace, "boom")) if e["reason"] == "RolledBack")
     assert "canary container restarts boom-canary-" in message
     assert "/app 4 (CrashLoopBackOff; last Error, exit code 1)" in message
-    assert "(canaryRestartLimit 3 per container)" in message
+    assert "(canaryRestartLimit 3: restarts of a container, or pods evicted)" in message
     with urllib.request.urlopen(f"http://127.0.0.1:{OPERATOR_METRICS_PORT}/metrics", timeout=5) as response:
         exposed = response.read().decode()
     assert f'grayrelease_release_canary_restarts{{name="boom",namespace="{namespace}"}} 4.0' in exposed
     wait_until(lambda: gr.deployment(cluster, namespace, "boom-canary")["spec"]["replicas"] == 0,
                timeout=30, interval=0.2, what="canary scaled to zero")
+
+
+def test_a_canary_evicted_again_and_again_is_rolled_back(cluster: Cluster, namespace: str, operator: Process) -> None:
+    steps = [{"setWeight": 50}, {"pause": {}}, {"setWeight": 100}]
+    before = _first_install(cluster, namespace, gr.grayrelease("evict", replicas=2, steps=steps), "evict")
+    body = json.loads(gr.grayrelease("evict", image="example.com/app:2", replicas=2, steps=steps))
+    body["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/evict"] = "true"
+    cluster.apply(json.dumps(body), namespace)
+    # Each evicted pod is replaced by a fresh one with no restarts; the evictions are what count.
+    rolled = gr.wait_ended(cluster, namespace, "evict", before, timeout=90)
+    assert rolled["phase"] == "RolledBack" and gr.condition(rolled, "Progressing")["reason"] == "CanaryRestarting"
+    message = next(e["message"] for e in reversed(gr.events(cluster, namespace, "evict")) if e["reason"] == "RolledBack")
+    evictions = int(message.split("canary pods evicted ", 1)[1].split(":", 1)[0])
+    assert evictions >= 4, message
+    assert "(Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.)" in message
+    assert "canary container restarts" not in message
 
 
 def test_restarts_within_the_limit_leave_the_release_to_its_steps(cluster: Cluster, namespace: str,

@@ -498,8 +498,9 @@ class GrayReleaseSpec(Model):
     )
     canary_restart_limit: int = Field(
         3, ge=0, le=10000,
-        description="Restarts a container of the canary's pods may make in a release: one more fails it with"
-                    " CanaryRestarting (rolled back, or paused with onFailure: pause), whatever the metrics say.",
+        description="Restarts a container of the canary's pods may make in a release, and canary pods that may be"
+                    " evicted: one more fails it with CanaryRestarting (rolled back, or paused with onFailure: pause),"
+                    " whatever the metrics say.",
     )
     notifications: Notifications | None = Field(
         None, description="Where to send notifications of this release's Events, besides the cluster-wide webhook.",

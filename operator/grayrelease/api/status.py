@@ -209,8 +209,8 @@ class GrayReleaseStatus(Model):
     pause_reason: PauseReason | None = None
     canary_restarts_accepted: int | None = Field(
         None, ge=0,
-        description="Restarts of the most restarted canary container when a person resumed after"
-                    " CanaryRestarting; canaryRestartLimit counts the restarts beyond them.",
+        description="Restarts of the most restarted canary container, or evicted canary pods if more, when a"
+                    " person resumed after CanaryRestarting; canaryRestartLimit counts those beyond them.",
     )
     conditions: list[Condition] = Field(
         default_factory=list, max_length=MAX_CONDITIONS,

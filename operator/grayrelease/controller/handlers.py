@@ -81,11 +81,13 @@ async def job_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
 async def canary_pod_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
     """A canary pod's restarts reach its release at once: a crash loop fails it (engine.restarts).
 
-    Only what the restarts need is kept: names, labels and container statuses, not the pod's spec.
+    Only what the restarts and evictions need is kept: names, labels, the phase and its reason, and
+    container statuses; not the pod's spec.
     """
     meta, status = body.get("metadata") or {}, body.get("status") or {}
     slim = {"metadata": {k: meta.get(k) for k in ("name", "namespace", "labels")},
-            "status": {k: status.get(k) for k in ("containerStatuses", "initContainerStatuses")}}
+            "status": {k: status.get(k) for k in ("phase", "reason", "message", "containerStatuses",
+                                                  "initContainerStatuses")}}
     _owned_event(store.canary_pods, event, slim)
 
 

@@ -72,7 +72,8 @@ READY_PODS = prometheus_client.Gauge(
     "grayrelease_release_ready_pods", "Ready pods of each side of a release (role stable, canary or baseline).", [*RELEASE, "role"])
 CANARY_RESTARTS = prometheus_client.Gauge(
     "grayrelease_release_canary_restarts",
-    "Restarts of the release's most restarted canary container (spec.canaryRestartLimit fails it beyond the limit).",
+    "Restarts of the release's most restarted canary container, or its evicted canary pods if more"
+    " (spec.canaryRestartLimit fails it beyond the limit).",
     RELEASE)
 CURRENT_STEP = prometheus_client.Gauge(
     "grayrelease_release_current_step", "Index of the step the release is at (0-based).", RELEASE)
@@ -154,7 +155,7 @@ def ready_pods(key: Key, stable: DeploymentObservation | None, canary: Deploymen
 
 
 def canary_restarts(key: Key, most: int) -> None:
-    """Sets the restarts of the most restarted canary container: a crash loop shows before it fails the release."""
+    """Sets what canaryRestartLimit is held against: a crash loop shows before it fails the release."""
     _child(CANARY_RESTARTS, key).set(most)
 
 

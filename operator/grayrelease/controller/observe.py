@@ -65,15 +65,21 @@ def workloads(namespace: str, name: str) -> Workloads:
                        for role in ("stable", "canary", "baseline")))
 
 
-def canary_restarts(namespace: str, name: str, revision: str | None) -> tuple[obs.ContainerRestarts, ...]:
-    """Restarted containers of the release's canary pods of ``revision``, from the watch-fed store."""
+def canary_failures(namespace: str, name: str, revision: str | None
+                    ) -> tuple[tuple[obs.ContainerRestarts, ...], tuple[obs.EvictedPod, ...]]:
+    """Restarted containers and evicted pods of the release's canary pods of ``revision``, from the watch-fed store."""
+    restarted: list[obs.ContainerRestarts] = []
+    evicted: list[obs.EvictedPod] = []
     if revision is None:
-        return ()
-    found = []
+        return (), ()
     for pod in store.canary_pods.of_release(namespace, name):
-        if (pod["metadata"].get("labels") or {}).get(labels.REVISION) == revision:
-            found.extend(container_restarts(pod))
-    return tuple(found)
+        if (pod["metadata"].get("labels") or {}).get(labels.REVISION) != revision:
+            continue
+        restarted.extend(container_restarts(pod))
+        status = pod.get("status") or {}
+        if status.get("phase") == "Failed" and status.get("reason") == "Evicted":
+            evicted.append(obs.EvictedPod(pod=pod["metadata"]["name"], message=(status.get("message") or "")[:200]))
+    return tuple(restarted), tuple(evicted)
 
 
 def container_restarts(pod: dict[str, Any]) -> list[obs.ContainerRestarts]:

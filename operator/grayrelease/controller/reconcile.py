@@ -83,8 +83,8 @@ def reconcile(key: store.Key) -> float | None:
     now = datetime.now(UTC)
     due = plan.due_measurements(spec, status, now)
     traffic = observe.traffic(router, body, spec, pods)
-    restarted = observe.canary_restarts(meta["namespace"], meta["name"], status.canary_revision)
-    metrics.canary_restarts(key, restarts.most(restarted))
+    restarted, evicted = observe.canary_failures(meta["namespace"], meta["name"], status.canary_revision)
+    metrics.canary_restarts(key, restarts.failures(restarted, evicted))
     observations = obs.Observations(
         generation=generation,
         template_revision=revision,
@@ -96,6 +96,7 @@ def reconcile(key: store.Key) -> float | None:
         inspection=observe.inspection(body, spec, status),
         router_mode=spec.router_mode,
         canary_restarts=restarted,
+        canary_evictions=evicted,
     )
     decision = engine.decide(spec, status, observations, now)
 

@@ -65,6 +65,14 @@ class ContainerRestarts:
 
 
 @dataclass(frozen=True)
+class EvictedPod:
+    """A canary pod the kubelet evicted (phase Failed, reason Evicted); its ReplicaSet replaces it."""
+
+    pod: str
+    message: str = ""  # the kubelet's why: "Pod ephemeral local storage usage exceeds the total limit of containers 1Gi."
+
+
+@dataclass(frozen=True)
 class InspectionObservation:
     step_index: int
     name: str
@@ -84,3 +92,4 @@ class Observations:
     inspection: InspectionObservation | None = None
     router_mode: RouterMode = "replicas"
     canary_restarts: tuple[ContainerRestarts, ...] = ()  # restarted containers of the canary revision's pods
+    canary_evictions: tuple[EvictedPod, ...] = ()  # evicted pods of the canary revision

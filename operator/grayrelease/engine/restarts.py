@@ -1,24 +1,30 @@
-"""Restarts of the canary's containers: a crash loop fails a release before its metrics can.
+"""Restarts and evictions of the canary's pods: a crash loop fails a release before its metrics can.
 
 A canary that crashes every minute may still answer most requests between crashes, and its
 metrics go quiet or noisy rather than bad: the judge sees silence, a dip in throughput, a
 handful of errors, and needs intervals to be sure. The kubelet knows at once. The release
 fails when a container of the canary revision's pods has restarted more than
-``spec.canaryRestartLimit`` times, counted from the pods' status.
+``spec.canaryRestartLimit`` times, or when more canary pods than that were evicted, counted
+from the pods' status.
 
-The limit is per container, not summed over the pods: a sidecar that restarts once as each pod
-starts (a proxy not ready before the application) is common and harmless, and a sum would fail a
-canary of many pods on it. A crash loop restarts its container again and again, and reaches any
-limit within minutes (the kubelet's back-off doubles from 10 s). Restarts a person accepted by
-resuming after such a failure (``status.canaryRestartsAccepted``) are not counted again.
+The restarts are counted per container, not summed over the pods: a sidecar that restarts once
+as each pod starts (a proxy not ready before the application) is common and harmless, and a sum
+would fail a canary of many pods on it. A crash loop restarts its container again and again, and
+reaches any limit within minutes (the kubelet's back-off doubles from 10 s). An evicted pod
+(over its ephemeral-storage limit, or over its memory request on a node short of memory) is not
+restarted but replaced by a fresh pod with no restarts, so evictions are counted over the pods:
+a canary evicted again and again is a crash loop the restart counts never see.
+
+Failures a person accepted by resuming after such a failure (``status.canaryRestartsAccepted``)
+are not counted again.
 """
 
 from __future__ import annotations
 
-from grayrelease.engine.observations import ContainerRestarts
+from grayrelease.engine.observations import ContainerRestarts, EvictedPod
 
 SHOWN = 3
-"""Containers the message names, most restarted first; the rest are counted."""
+"""Containers or pods the message names, the worst first; the rest are counted."""
 
 
 def most(restarts: tuple[ContainerRestarts, ...]) -> int:
@@ -26,19 +32,35 @@ def most(restarts: tuple[ContainerRestarts, ...]) -> int:
     return max((c.restarts for c in restarts), default=0)
 
 
-def beyond_limit(restarts: tuple[ContainerRestarts, ...], limit: int, accepted: int | None) -> bool:
-    """A container restarted more than the limit, besides the restarts a person accepted."""
-    return most(restarts) - (accepted or 0) > limit
+def failures(restarts: tuple[ContainerRestarts, ...], evictions: tuple[EvictedPod, ...] = ()) -> int:
+    """What the limit is held against: the most restarted container's restarts, or the evicted pods."""
+    return max(most(restarts), len(evictions))
 
 
-def describe(restarts: tuple[ContainerRestarts, ...], limit: int, accepted: int | None) -> str:
-    """One line for the Event and the condition: the worst containers, why, and the limit."""
-    worst = sorted(restarts, key=lambda c: (-c.restarts, c.pod, c.container))
-    named = []
-    for c in worst[:SHOWN]:
-        why = "; ".join(part for part in (c.waiting, f"last {c.last_exit}" if c.last_exit else "") if part)
-        named.append(f"{c.pod}/{c.container} {c.restarts}" + (f" ({why})" if why else ""))
-    if len(worst) > SHOWN:
-        named.append(f"{len(worst) - SHOWN} more")
+def beyond_limit(restarts: tuple[ContainerRestarts, ...], evictions: tuple[EvictedPod, ...], limit: int,
+                 accepted: int | None) -> bool:
+    """More failures than the limit, besides those a person accepted."""
+    return failures(restarts, evictions) - (accepted or 0) > limit
+
+
+def _more(shown: list[str], total: int) -> list[str]:
+    return shown + ([f"{total - SHOWN} more"] if total > SHOWN else [])
+
+
+def describe(restarts: tuple[ContainerRestarts, ...], evictions: tuple[EvictedPod, ...], limit: int,
+             accepted: int | None) -> str:
+    """One line for the Event and the condition: the worst containers and pods, why, and the limit."""
+    parts = []
+    if restarts:
+        worst = sorted(restarts, key=lambda c: (-c.restarts, c.pod, c.container))
+        named = []
+        for c in worst[:SHOWN]:
+            why = "; ".join(part for part in (c.waiting, f"last {c.last_exit}" if c.last_exit else "") if part)
+            named.append(f"{c.pod}/{c.container} {c.restarts}" + (f" ({why})" if why else ""))
+        parts.append("canary container restarts " + ", ".join(_more(named, len(worst))))
+    if evictions:
+        ordered = sorted(evictions, key=lambda e: e.pod)
+        named = [e.pod + (f" ({e.message})" if e.message else "") for e in ordered[:SHOWN]]
+        parts.append(f"canary pods evicted {len(evictions)}: " + ", ".join(_more(named, len(ordered))))
     already = f", {accepted} accepted before" if accepted else ""
-    return f"canary container restarts {', '.join(named)} (canaryRestartLimit {limit} per container{already})"
+    return "; ".join(parts) + f" (canaryRestartLimit {limit}: restarts of a container, or pods evicted{already})"

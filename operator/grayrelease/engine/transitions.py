@@ -215,7 +215,8 @@ def deadline(s: Situation) -> actions.Emit:
 
 
 def canary_restarting(s: Situation) -> actions.Emit:
-    detail = restarts.describe(s.obs.canary_restarts, s.spec.canary_restart_limit, s.status.canary_restarts_accepted)
+    detail = restarts.describe(s.obs.canary_restarts, s.obs.canary_evictions, s.spec.canary_restart_limit,
+                               s.status.canary_restarts_accepted)
     return fail(PauseReason.CANARY_RESTARTING, s, f"{describe_step(s)}: {detail}")
 
 
@@ -250,7 +251,7 @@ def resume(s: Situation) -> actions.Emit:
         return advance(s)
     paused_for = s.now - (s.status.paused_at or s.now)
     if reason is PauseReason.CANARY_RESTARTING:
-        s.status.canary_restarts_accepted = restarts.most(s.obs.canary_restarts)
+        s.status.canary_restarts_accepted = restarts.failures(s.obs.canary_restarts, s.obs.canary_evictions)
     if reason in FAILURE_PAUSES:
         measurements.reset_counters(s, failures=True, inconclusive=True)
         _drop_inspection(s)
@@ -362,7 +363,7 @@ def _analysis_failed(s: Situation) -> bool:
 
 def _canary_restarting(s: Situation) -> bool:
     return _not_failure_paused(s) and restarts.beyond_limit(
-        s.obs.canary_restarts, s.spec.canary_restart_limit, s.status.canary_restarts_accepted)
+        s.obs.canary_restarts, s.obs.canary_evictions, s.spec.canary_restart_limit, s.status.canary_restarts_accepted)
 
 
 def _inspection_failed(s: Situation) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from grayrelease import labels
 from grayrelease.controller import observe, store
-from grayrelease.engine.observations import ContainerRestarts
+from grayrelease.engine.observations import ContainerRestarts, EvictedPod
 
 
 def pod(name: str, *, release: str = "web", revision: str = "B", namespace: str = "shop",
@@ -45,7 +45,7 @@ def pods() -> Iterator[store.Store]:
 def test_restarted_containers_say_how_they_last_ended_and_why_they_wait(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", containers=[CRASHING, OOM_RUNNING]))
     pods.put(pod("web-canary-2", containers=[HEALTHY]))
-    assert sorted(observe.canary_restarts("shop", "web", "B"), key=lambda c: c.container) == [
+    assert sorted(observe.canary_failures("shop", "web", "B")[0], key=lambda c: c.container) == [
         ContainerRestarts("web-canary-1", "app", 4, last_exit="Error, exit code 1", waiting="CrashLoopBackOff"),
         ContainerRestarts("web-canary-1", "sidecar", 1, last_exit="OOMKilled, exit code 137", waiting=""),
     ]
@@ -53,7 +53,7 @@ def test_restarted_containers_say_how_they_last_ended_and_why_they_wait(pods: st
 
 def test_init_containers_count_and_statuses_without_a_last_state_still_count(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", init=[{"name": "migrate", "restartCount": 2}], containers=None))
-    assert observe.canary_restarts("shop", "web", "B") == (ContainerRestarts("web-canary-1", "migrate", 2),)
+    assert observe.canary_failures("shop", "web", "B") == ((ContainerRestarts("web-canary-1", "migrate", 2),), ())
 
 
 @pytest.mark.parametrize("other", [
@@ -63,12 +63,25 @@ def test_init_containers_count_and_statuses_without_a_last_state_still_count(pod
 ])
 def test_only_this_releases_canary_revision_counts(pods: store.Store, other: dict[str, Any]) -> None:
     pods.put(other)
-    assert observe.canary_restarts("shop", "web", "B") == ()
+    assert observe.canary_failures("shop", "web", "B") == ((), ())
+
+
+def test_evicted_pods_count_and_failed_pods_for_other_reasons_do_not(pods: store.Store) -> None:
+    evicted = pod("web-canary-1", containers=[HEALTHY])
+    evicted["status"].update(phase="Failed", reason="Evicted",
+                             message="Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.")
+    shutdown = pod("web-canary-2", containers=[HEALTHY])
+    shutdown["status"].update(phase="Failed", reason="Terminated",
+                              message="Pod was terminated in response to imminent node shutdown.")
+    pods.put(evicted)
+    pods.put(shutdown)
+    assert observe.canary_failures("shop", "web", "B") == ((), (EvictedPod(
+        "web-canary-1", "Pod ephemeral local storage usage exceeds the total limit of containers 1Gi."),))
 
 
 def test_no_canary_revision_reads_nothing(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", containers=[CRASHING]))
-    assert observe.canary_restarts("shop", "web", None) == ()
+    assert observe.canary_failures("shop", "web", None) == ((), ())
 
 
 def test_the_pod_store_is_indexed_by_release_and_follows_relabels_and_deletes() -> None:

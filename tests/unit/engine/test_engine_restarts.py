@@ -12,7 +12,7 @@ from grayrelease.api.spec import GrayReleaseSpec
 from grayrelease.api.status import PauseReason, Phase
 from grayrelease.engine import decide, restarts
 from grayrelease.engine.actions import Emit, EnsureCanary
-from grayrelease.engine.observations import ContainerRestarts, Observations
+from grayrelease.engine.observations import ContainerRestarts, EvictedPod, Observations
 
 MIN = timedelta(minutes=1)
 READY_25 = dict(stable=dep("A", 3), canary=dep("B", 1))
@@ -44,7 +44,7 @@ def test_the_default_limit_is_three_restarts_of_one_container() -> None:
     event = _event(decision)
     assert (event.type, event.reason) == ("Warning", "RolledBack")
     assert ("canary container restarts a-canary-0/app 4 (CrashLoopBackOff; last Error, exit code 1), a-canary-1/app 1 "
-            "(CrashLoopBackOff; last Error, exit code 1) (canaryRestartLimit 3 per container)") in event.message
+            "(CrashLoopBackOff; last Error, exit code 1) (canaryRestartLimit 3: restarts of a container, or pods evicted)") in event.message
     assert any(isinstance(a, EnsureCanary) and a.replicas == 0 for a in decision.actions)
     assert decision.status.condition("Progressing").reason == "CanaryRestarting"
 
@@ -90,8 +90,8 @@ def test_with_on_failure_pause_it_pauses_and_a_resume_accepts_the_restarts_seen(
     assert decide(spec(on_failure="pause"), resumed.status, crashing(9), T0 + 3 * MIN).rule is None
     again = decide(spec(on_failure="pause"), resumed.status, crashing(10), T0 + 3 * MIN)
     assert again.rule == "canary restarting"
-    assert "a-canary-0/app 10 (CrashLoopBackOff; last Error, exit code 1) (canaryRestartLimit 3 per container, 6 accepted before)" \
-        in _event(again).message
+    assert ("a-canary-0/app 10 (CrashLoopBackOff; last Error, exit code 1) (canaryRestartLimit 3: restarts of a container,"
+            " or pods evicted, 6 accepted before)") in _event(again).message
 
 
 def test_a_new_release_forgets_the_restarts_accepted_for_the_last_one() -> None:
@@ -100,12 +100,30 @@ def test_a_new_release_forgets_the_restarts_accepted_for_the_last_one() -> None:
     assert decision.rule == "new template" and decision.status.canary_restarts_accepted is None
 
 
+def evicted(n: int, *, restarts: tuple[int, ...] = ()) -> Observations:
+    pods = tuple(EvictedPod(pod=f"a-canary-e{i}", message="Pod ephemeral local storage usage exceeds the total limit"
+                            " of containers 1Gi.") for i in range(n))
+    return dataclasses.replace(crashing(*restarts), canary_evictions=pods)
+
+
+def test_evicted_pods_are_counted_over_the_pods() -> None:
+    # An evicted pod is replaced by a fresh one with no restarts: the restarts never show the loop.
+    assert decide(spec(), at_step(1), evicted(3), T0).rule is None
+    decision = decide(spec(), at_step(1), evicted(4, restarts=(1,)), T0)
+    assert decision.rule == "canary restarting" and decision.status.phase is Phase.ROLLED_BACK
+    message = _event(decision).message
+    assert ("canary container restarts a-canary-0/app 1 (CrashLoopBackOff; last Error, exit code 1); canary pods evicted 4: "
+            "a-canary-e0 (Pod ephemeral local storage usage exceeds the total limit of containers 1Gi.)") in message
+    assert "1 more (canaryRestartLimit 3" in message
+    assert restarts.failures(crashing(2).canary_restarts, evicted(1).canary_evictions) == 2
+
+
 def test_the_message_names_the_three_worst_and_counts_the_rest() -> None:
     found = crashing(1, 5, 2, 2, 1).canary_restarts
-    text = restarts.describe(found, 3, None)
+    text = restarts.describe(found, (), 3, None)
     assert text.startswith("canary container restarts a-canary-1/app 5")
     assert text.index("a-canary-2/app 2") < text.index("a-canary-3/app 2")
-    assert text.endswith(", 2 more (canaryRestartLimit 3 per container)")
+    assert text.endswith(", 2 more (canaryRestartLimit 3: restarts of a container, or pods evicted)")
     assert restarts.most(found) == 5 and restarts.most(()) == 0
 
 
