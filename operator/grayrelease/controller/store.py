@@ -22,9 +22,13 @@ class Store:
         self._lock = threading.Lock()
         self._items: dict[Key, dict[str, Any]] = {}
 
-    def put(self, body: dict[str, Any]) -> Key:
+    @staticmethod
+    def key_of(body: dict[str, Any]) -> Key:
         meta = body["metadata"]
-        key = (meta.get("namespace", ""), meta["name"])
+        return meta.get("namespace", ""), meta["name"]
+
+    def put(self, body: dict[str, Any]) -> Key:
+        key = self.key_of(body)
         with self._lock:
             self._items[key] = body
         return key
@@ -48,35 +52,41 @@ class Store:
 
 class PodsByRelease(Store):
     """Pods kept with an index by their release (``grayrelease.io/release``), so a reconcile reads
-    its own canary pods without walking every canary pod of the cluster."""
+    its own canary pods without walking every canary pod of the cluster. Each change takes the lock
+    once: a reader never sees a pod indexed but not stored."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._release_of: dict[Key, Key] = {}
         self._by_release: dict[Key, set[Key]] = {}
 
-    def put(self, body: dict[str, Any]) -> Key:
+    @staticmethod
+    def _release(body: dict[str, Any]) -> Key:
         meta = body["metadata"]
-        release = (meta.get("namespace", ""), (meta.get("labels") or {}).get(labels.RELEASE, ""))
-        key = super().put(body)
+        return meta.get("namespace", ""), (meta.get("labels") or {}).get(labels.RELEASE, "")
+
+    def put(self, body: dict[str, Any]) -> Key:
+        key = self.key_of(body)
         with self._lock:
             self._unindex(key)  # a pod relabelled to another release moves
-            self._release_of[key] = release
-            self._by_release.setdefault(release, set()).add(key)
+            self._items[key] = body
+            self._by_release.setdefault(self._release(body), set()).add(key)
         return key
 
     def forget(self, key: Key) -> None:
-        super().forget(key)
         with self._lock:
             self._unindex(key)
+            self._items.pop(key, None)
 
     def _unindex(self, key: Key) -> None:
-        release = self._release_of.pop(key, None)
-        if release is not None:
-            pods = self._by_release[release]
-            pods.discard(key)
-            if not pods:
-                del self._by_release[release]
+        """Drops ``key`` from its release's index, read off the body stored; the caller holds the lock."""
+        old = self._items.get(key)
+        if old is None:
+            return
+        release = self._release(old)
+        pods = self._by_release[release]
+        pods.discard(key)
+        if not pods:
+            del self._by_release[release]
 
     def of_release(self, namespace: str, name: str) -> list[dict[str, Any]]:
         with self._lock:
