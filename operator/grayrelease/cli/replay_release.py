@@ -162,36 +162,57 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
         variables = {side: templating.variables(meta.get("namespace", ""), meta.get("name", ""), stable, canary,
                                                 side="baseline" if baseline and side == "stable" else side)
                      for side in ("stable", "canary")}
-        entries = []
-        for metric in metrics:
-            counted = metric.compare.requests_query if metric.compare else None
-            ask = metric_series(metric) if metric_series else series
-            values: dict[str, list[float | None] | None] = {}
-            for side in ("stable", "canary"):
-                values[side] = ask(templating.render(metric.query, variables[side]), start, end, step, length)
-                if counted:
-                    values[f"{side}_requests"] = ask(templating.render(counted, variables[side]), start, end, step, length)
-            entries.append(recorded.metric_entry(metric, step, values))
         if baseline:  # the operator's gauges give the canary's share of all traffic: the status has the pair's
-            weights, pods = [None], [[None], [None]]
+            weights, pods = [None] * length, [[None] * length, [None] * length]
         else:
             weights = [None if w is None else round(w, 6) for w in series(weight_query, start, end, step, length)]
             pods = [series(f'max(grayrelease_release_ready_pods{{{release_labels},role="{role}"}})', start, end, step, length)
                     for role in ("canary", "stable")]
             if release.spec.router_mode == "replicas":
                 weights = _share_of_ready_pods(weights, pods[0], pods[1])
+        lead = _before_first_traffic(weights)
+        if lead == length:
+            raise ValueError(f"the operator's gauges show the canary at weight 0 from {start} to {end}: "
+                             "nothing of it to judge; give --start and --end")
+        first = start + lead * interval
+
+        def trimmed(values: list[Any] | None) -> list[Any] | None:
+            return None if values is None else values[lead:]
+
+        entries = []
+        for metric in metrics:
+            counted = metric.compare.requests_query if metric.compare else None
+            ask = metric_series(metric) if metric_series else series
+            values: dict[str, list[float | None] | None] = {}
+            for side in ("stable", "canary"):
+                values[side] = trimmed(ask(templating.render(metric.query, variables[side]), start, end, step, length))
+                if counted:
+                    values[f"{side}_requests"] = trimmed(ask(templating.render(counted, variables[side]), start, end, step, length))
+            entries.append(recorded.metric_entry(metric, step, values))
+        kept = length - lead
         out.append(Scenario.model_validate({
             "format": FORMAT,
             "name": recorded.group_label(name, (interval, baseline), groups),
             "interval_seconds": step,
-            "canary_weights": recorded.known(weights) or _status_tail(release, metrics, length, CompareHistory.weights),
-            "canary_pods": recorded.known(pods[0]) or _status_tail(release, metrics, length, lambda h: h.pods()[0]),
-            "stable_pods": recorded.known(pods[1]) or _status_tail(release, metrics, length, lambda h: h.pods()[1]),
-            "first_age_seconds": max(0.0, (start - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
-            "start_time": start,
+            "canary_weights": recorded.known(weights[lead:]) or _status_tail(release, metrics, kept, CompareHistory.weights),
+            "canary_pods": recorded.known(pods[0][lead:]) or _status_tail(release, metrics, kept, lambda h: h.pods()[0]),
+            "stable_pods": recorded.known(pods[1][lead:]) or _status_tail(release, metrics, kept, lambda h: h.pods()[1]),
+            "first_age_seconds": max(0.0, (first - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
+            "start_time": first,
             "metrics": entries,
         }))
     return out
+
+
+def _before_first_traffic(weights: list[float | None]) -> int:
+    """How many points open the window with the canary recorded at weight 0. The operator starts
+    judging once the canary takes traffic; before that a canary query can still answer from the
+    previous canary's series (a rate over a window reaching back, a gauge not yet gone stale), and
+    those points would dilute the evidence of the intervals the operator judged."""
+    for index, weight in enumerate(weights):
+        if weight != 0:
+            return index
+    return len(weights)
 
 
 def _share_of_ready_pods(weights: list[float | None], canary: list[float | None],

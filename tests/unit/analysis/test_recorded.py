@@ -310,11 +310,32 @@ class TestFromPrometheus:
         assert scenario.first_age_seconds == 0 and scenario.metrics[0].compare is not None
         # Without a router, the exact share of the ready pods the operator judged with, not its gauge's whole percent.
         assert scenario.canary_weights is not None and {round(100 / 22, 6), 20.0} == set(scenario.canary_weights)
-        assert 'role="stable",rev="v1"' in asked[0] and 'role="canary",rev="v2"' in asked[1]
-        assert 'namespace="shop",name="checkout"' in asked[2]
+        stable, canary = (q for q in asked if "latency_bucket" in q)
+        assert 'role="stable",rev="v1"' in stable and 'role="canary",rev="v2"' in canary
+        assert all('namespace="shop",name="checkout"' in q for q in asked if "grayrelease_release_" in q)
         assert scenario.canary_pods == [1.0] * 91 and scenario.stable_pods == [21.0] * 45 + [4.0] * 46  # its own gauge
         outcome = backtest.replay(scenario)
         assert outcome.verdict == "rollback" and outcome.decided_index > 80  # the last ten intervals are slow
+
+    def test_the_window_starts_where_the_canary_first_took_traffic(self) -> None:
+        """A canary query answers at weight 0 too (a rate over a window reaching back to the previous
+        canary): those points are not judged, as the operator did not judge them."""
+        series, _ = self._prometheus()
+
+        def late(query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
+            values = series(query, start, end, step, length)
+            return [0.0] * 3 + values[3:] if "grayrelease_release_canary_weight_ratio" in query else values
+
+        [scenario] = replay_release.from_prometheus(self._release(), late)
+        assert scenario.intervals == 91 - 3 and scenario.start_time == START + 3 * INTERVAL
+        assert scenario.canary_weights is not None and 0.0 not in scenario.canary_weights
+        assert scenario.canary_pods == [1.0] * 88 and len(scenario.metrics[0].canary or []) == 88
+
+        def never(query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
+            return [0.0] * length if "grayrelease_release_canary_weight_ratio" in query else series(query, start, end, step, length)
+
+        with pytest.raises(ValueError, match="weight 0"):
+            replay_release.from_prometheus(self._release(), never)
 
     def test_behind_a_router_the_weight_is_the_routers(self) -> None:
         from grayrelease.api.spec import TrafficRouting
@@ -338,7 +359,8 @@ class TestFromPrometheus:
         with pytest.raises(ValueError, match="--stable-revision"):
             replay_release.from_prometheus(self._release("Succeeded"), series)
         replay_release.from_prometheus(self._release("Succeeded"), series, replay_release.Window(stable_revision="v0"))
-        assert 'rev="v0"' in asked[0] and 'rev="v1"' in asked[1]
+        stable, canary = (q for q in asked if "latency_bucket" in q)
+        assert 'rev="v0"' in stable and 'rev="v1"' in canary
         by_role = self._release("Succeeded", query='avg(latency{role="{{side.role}}"})')
         assert replay_release.from_prometheus(by_role, series)  # no revision in the query: nothing missing
 
@@ -361,7 +383,7 @@ class TestFromPrometheus:
         assert "--stable-revision" in capsys.readouterr().err
         assert gray("--prometheus", "http://prom:9090", "--stable-revision", "v0", "--end", "2025-06-01T12:20:00Z") == 0
         [outcome] = json.loads(capsys.readouterr().out)["scenarios"]
-        assert urls == ["http://prom:9090"] * 2 and 'rev="v0"' in asked[0]
+        assert urls == ["http://prom:9090"] * 2 and 'rev="v0"' in next(q for q in asked if "latency_bucket" in q)
         # 20 minutes of 30 s intervals, both ends, as the flags gave; the fake's canary is slow in the last ten
         assert outcome["verdict"] == "rollback" and 41 - 10 <= outcome["decided_index"] < 41
         assert gray("--start", "2025-06-01T12:00:00Z") == 1
