@@ -133,6 +133,25 @@ def test_a_canary_evicted_again_and_again_is_rolled_back(cluster: Cluster, names
     assert "canary container restarts" not in message
 
 
+def test_a_canary_whose_image_cannot_be_pulled_is_rolled_back_within_a_minute(cluster: Cluster, namespace: str,
+                                                                              operator: Process) -> None:
+    steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]
+    before = _first_install(cluster, namespace, gr.grayrelease("tpyo", steps=steps), "tpyo")
+    body = json.loads(gr.grayrelease("tpyo", image="example.com/app:tpyo", steps=steps))
+    body["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/waiting"] = "ImagePullBackOff"
+    cluster.apply(json.dumps(body), namespace)
+    # The canary never runs: no restart, no metric. Its pull back-off fails it a minute after its
+    # pod was made, not at the progress deadline (ten minutes, the default).
+    rolled = gr.wait_ended(cluster, namespace, "tpyo", before, timeout=150)
+    assert rolled["phase"] == "RolledBack" and gr.condition(rolled, "Progressing")["reason"] == "CanaryCannotStart"
+    message = next(e["message"] for e in reversed(gr.events(cluster, namespace, "tpyo")) if e["reason"] == "RolledBack")
+    assert "canary containers cannot start: tpyo-canary-" in message
+    assert '/app ImagePullBackOff: Back-off pulling image "example.com/app:tpyo" (pod up ' in message
+    assert "ProgressDeadlineExceeded" not in gr.reasons(cluster, namespace, "tpyo")
+    wait_until(lambda: gr.deployment(cluster, namespace, "tpyo-canary")["spec"]["replicas"] == 0,
+               timeout=30, interval=0.2, what="canary scaled to zero")
+
+
 def test_restarts_within_the_limit_leave_the_release_to_its_steps(cluster: Cluster, namespace: str,
                                                                   operator: Process) -> None:
     steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]

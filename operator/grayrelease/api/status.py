@@ -90,6 +90,7 @@ class PauseReason(StrEnum):
     INSPECTION_FAILED = "InspectionFailed"  # onFailure: pause
     PROGRESS_DEADLINE = "ProgressDeadlineExceeded"  # onFailure: pause
     CANARY_RESTARTING = "CanaryRestarting"  # onFailure: pause
+    CANARY_CANNOT_START = "CanaryCannotStart"  # onFailure: pause
 
 
 class Condition(Model):

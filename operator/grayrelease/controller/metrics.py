@@ -48,6 +48,7 @@ DECISION_KINDS: dict[str, str] = {
     "InspectionFailed": "pause",
     "ProgressDeadlineExceeded": "pause",
     "CanaryRestarting": "pause",
+    "CanaryCannotStart": "pause",
     "AnalysisInconclusive": "pause",
     "AnalysisMarginal": "pause",
     "Resumed": "resume",

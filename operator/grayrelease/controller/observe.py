@@ -17,7 +17,7 @@ from grayrelease.api.spec import GrayReleaseSpec, Metric
 from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, MeasurementPhase
 from grayrelease.controller import store
 from grayrelease.engine import observations as obs
-from grayrelease.engine import querywindows
+from grayrelease.engine import cannot_start, querywindows
 from grayrelease.inspect import jobs, webhook
 from grayrelease.traffic.router import Backends, Router
 from grayrelease import labels
@@ -65,21 +65,47 @@ def workloads(namespace: str, name: str) -> Workloads:
                        for role in ("stable", "canary", "baseline")))
 
 
-def canary_failures(namespace: str, name: str, revision: str | None
-                    ) -> tuple[tuple[obs.ContainerRestarts, ...], tuple[obs.EvictedPod, ...]]:
-    """Restarted containers and evicted pods of the release's canary pods of ``revision``, from the watch-fed store."""
+@dataclass(frozen=True)
+class CanaryTrouble:
+    """What the kubelet reports of the canary revision's pods that the engine fails a release on."""
+
+    restarts: tuple[obs.ContainerRestarts, ...] = ()
+    evictions: tuple[obs.EvictedPod, ...] = ()
+    waiting: tuple[obs.WaitingContainer, ...] = ()
+
+
+def canary_trouble(namespace: str, name: str, revision: str | None) -> CanaryTrouble:
+    """Restarted and waiting containers and evicted pods of the release's canary pods of ``revision``, from the watch-fed store."""
     restarted: list[obs.ContainerRestarts] = []
     evicted: list[obs.EvictedPod] = []
+    waiting: list[obs.WaitingContainer] = []
     if revision is None:
-        return (), ()
+        return CanaryTrouble()
     for pod in store.canary_pods.of_release(namespace, name):
         if (pod["metadata"].get("labels") or {}).get(labels.REVISION) != revision:
             continue
         restarted.extend(container_restarts(pod))
+        waiting.extend(containers_not_starting(pod))
         status = pod.get("status") or {}
         if status.get("phase") == "Failed" and status.get("reason") == "Evicted":
             evicted.append(obs.EvictedPod(pod=pod["metadata"]["name"], message=(status.get("message") or "")[:200]))
-    return tuple(restarted), tuple(evicted)
+    return CanaryTrouble(tuple(restarted), tuple(evicted), tuple(waiting))
+
+
+def containers_not_starting(pod: dict[str, Any]) -> list[obs.WaitingContainer]:
+    """The containers (init containers too) of one pod waiting for a reason ``engine.cannot_start`` counts."""
+    meta, status = pod["metadata"], pod.get("status") or {}
+    created = meta.get("creationTimestamp")
+    if not created or status.get("phase") not in (None, "Pending", "Running"):
+        return []
+    born = datetime.fromisoformat(created) if isinstance(created, str) else created
+    out = []
+    for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        waiting = (c.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in cannot_start.COUNTED:
+            out.append(obs.WaitingContainer(pod=meta["name"], container=c.get("name", "?"), reason=waiting["reason"],
+                                            pod_created_at=born, message=" ".join((waiting.get("message") or "").split())[:160]))
+    return out
 
 
 def container_restarts(pod: dict[str, Any]) -> list[obs.ContainerRestarts]:

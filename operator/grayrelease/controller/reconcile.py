@@ -83,8 +83,8 @@ def reconcile(key: store.Key) -> float | None:
     now = datetime.now(UTC)
     due = plan.due_measurements(spec, status, now)
     traffic = observe.traffic(router, body, spec, pods)
-    restarted, evicted = observe.canary_failures(meta["namespace"], meta["name"], status.canary_revision)
-    metrics.canary_restarts(key, restarts.failures(restarted, evicted))
+    trouble = observe.canary_trouble(meta["namespace"], meta["name"], status.canary_revision)
+    metrics.canary_restarts(key, restarts.failures(trouble.restarts, trouble.evictions))
     observations = obs.Observations(
         generation=generation,
         template_revision=revision,
@@ -95,8 +95,9 @@ def reconcile(key: store.Key) -> float | None:
         measurements=observe.measurements(body, spec, status, due, now, pods, traffic),
         inspection=observe.inspection(body, spec, status),
         router_mode=spec.router_mode,
-        canary_restarts=restarted,
-        canary_evictions=evicted,
+        canary_restarts=trouble.restarts,
+        canary_evictions=trouble.evictions,
+        canary_waiting=trouble.waiting,
     )
     decision = engine.decide(spec, status, observations, now)
 

@@ -73,6 +73,18 @@ class EvictedPod:
 
 
 @dataclass(frozen=True)
+class WaitingContainer:
+    """A container of a canary pod that has not started, waiting for a reason the kubelet gives
+    (``ImagePullBackOff``, ``CreateContainerConfigError``...): see ``engine.cannot_start``."""
+
+    pod: str
+    container: str
+    reason: str
+    pod_created_at: datetime
+    message: str = ""  # the kubelet's why: 'Back-off pulling image "example.com/app:2"'
+
+
+@dataclass(frozen=True)
 class InspectionObservation:
     step_index: int
     name: str
@@ -93,3 +105,4 @@ class Observations:
     router_mode: RouterMode = "replicas"
     canary_restarts: tuple[ContainerRestarts, ...] = ()  # restarted containers of the canary revision's pods
     canary_evictions: tuple[EvictedPod, ...] = ()  # evicted pods of the canary revision
+    canary_waiting: tuple[WaitingContainer, ...] = ()  # containers of the canary revision's pods that cannot start

@@ -21,7 +21,7 @@ from grayrelease.api.spec import OnFailure, StepKind
 from grayrelease.api.status import (
     CommandAction, ConditionType, InspectionPhase, InspectionStatus, PauseReason, Phase, StepAnalysisStatus,
 )
-from grayrelease.engine import actions, measurements, querywindows, restarts
+from grayrelease.engine import actions, cannot_start, measurements, querywindows, restarts
 from grayrelease.engine.situation import Situation
 from grayrelease.engine.stages import Stage
 
@@ -29,7 +29,7 @@ Trigger = Callable[[Situation], bool]
 Transition = Callable[[Situation], actions.Emit]
 
 FAILURE_PAUSES = (PauseReason.ANALYSIS_FAILED, PauseReason.INSPECTION_FAILED, PauseReason.PROGRESS_DEADLINE,
-                  PauseReason.CANARY_RESTARTING)
+                  PauseReason.CANARY_RESTARTING, PauseReason.CANARY_CANNOT_START)
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,11 @@ def canary_restarting(s: Situation) -> actions.Emit:
     return fail(PauseReason.CANARY_RESTARTING, s, f"{describe_step(s)}: {detail}")
 
 
+def canary_cannot_start(s: Situation) -> actions.Emit:
+    detail = cannot_start.describe(cannot_start.stuck(s.obs.canary_waiting, s.now, s.status.step_started_at), s.now)
+    return fail(PauseReason.CANARY_CANNOT_START, s, f"{describe_step(s)}: {detail}")
+
+
 def pause_for_data(s: Situation) -> actions.Emit:
     f = measurements.inconclusive(s)[0]
     pause(s, PauseReason.ANALYSIS_INCONCLUSIVE)
@@ -366,6 +371,10 @@ def _canary_restarting(s: Situation) -> bool:
         s.obs.canary_restarts, s.obs.canary_evictions, s.spec.canary_restart_limit, s.status.canary_restarts_accepted)
 
 
+def _canary_cannot_start(s: Situation) -> bool:
+    return _not_failure_paused(s) and bool(cannot_start.stuck(s.obs.canary_waiting, s.now, s.status.step_started_at))
+
+
 def _inspection_failed(s: Situation) -> bool:
     inspection, current = s.obs.inspection, s.status.inspection
     return (
@@ -449,6 +458,7 @@ RULES: tuple[Rule, ...] = (
     Rule("new template", frozenset({Stage.STEADY, Stage.STOPPED, Stage.STEP}), _new_template, start_release),
     # safety
     Rule("canary restarting", STEP, _canary_restarting, canary_restarting),
+    Rule("canary cannot start", STEP, _canary_cannot_start, canary_cannot_start),
     Rule("analysis failed", STEP, _analysis_failed, analysis_failed),
     Rule("inspection failed", STEP, _inspection_failed, inspection_failed),
     Rule("progress deadline", STEP, _deadline, deadline),

@@ -32,6 +32,7 @@ REASONS: dict[str, Event] = {
     "AnalysisFailed": Event.PAUSED,  # emitted only when onFailure is pause; a rollback says RolledBack
     "InspectionFailed": Event.PAUSED,
     "CanaryRestarting": Event.PAUSED,  # emitted only when onFailure is pause
+    "CanaryCannotStart": Event.PAUSED,  # emitted only when onFailure is pause
     "ProgressDeadlineExceeded": Event.DEGRADED,
     "Resumed": Event.RESUMED,
     "ReleaseCancelled": Event.CANCELLED,

@@ -1,21 +1,24 @@
-"""Canary restarts are read from the watched pods' status: this release's canary revision only."""
+"""Canary restarts, evictions and containers that cannot start are read from the watched pods' status:
+this release's canary revision only."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from grayrelease import labels
 from grayrelease.controller import observe, store
-from grayrelease.engine.observations import ContainerRestarts, EvictedPod
+from grayrelease.controller.observe import CanaryTrouble
+from grayrelease.engine.observations import ContainerRestarts, EvictedPod, WaitingContainer
 
 
 def pod(name: str, *, release: str = "web", revision: str = "B", namespace: str = "shop",
         containers: list[dict[str, Any]] | None = None, init: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
-        "metadata": {"name": name, "namespace": namespace,
+        "metadata": {"name": name, "namespace": namespace, "creationTimestamp": "2026-12-07T10:00:00Z",
                      "labels": {labels.RELEASE: release, labels.REVISION: revision, labels.ROLE: "canary"}},
         "status": {"containerStatuses": containers, "initContainerStatuses": init},
     }
@@ -45,7 +48,7 @@ def pods() -> Iterator[store.Store]:
 def test_restarted_containers_say_how_they_last_ended_and_why_they_wait(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", containers=[CRASHING, OOM_RUNNING]))
     pods.put(pod("web-canary-2", containers=[HEALTHY]))
-    assert sorted(observe.canary_failures("shop", "web", "B")[0], key=lambda c: c.container) == [
+    assert sorted(observe.canary_trouble("shop", "web", "B").restarts, key=lambda c: c.container) == [
         ContainerRestarts("web-canary-1", "app", 4, last_exit="Error, exit code 1", waiting="CrashLoopBackOff"),
         ContainerRestarts("web-canary-1", "sidecar", 1, last_exit="OOMKilled, exit code 137", waiting=""),
     ]
@@ -53,7 +56,7 @@ def test_restarted_containers_say_how_they_last_ended_and_why_they_wait(pods: st
 
 def test_init_containers_count_and_statuses_without_a_last_state_still_count(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", init=[{"name": "migrate", "restartCount": 2}], containers=None))
-    assert observe.canary_failures("shop", "web", "B") == ((ContainerRestarts("web-canary-1", "migrate", 2),), ())
+    assert observe.canary_trouble("shop", "web", "B") == CanaryTrouble(restarts=(ContainerRestarts("web-canary-1", "migrate", 2),))
 
 
 @pytest.mark.parametrize("other", [
@@ -63,7 +66,7 @@ def test_init_containers_count_and_statuses_without_a_last_state_still_count(pod
 ])
 def test_only_this_releases_canary_revision_counts(pods: store.Store, other: dict[str, Any]) -> None:
     pods.put(other)
-    assert observe.canary_failures("shop", "web", "B") == ((), ())
+    assert observe.canary_trouble("shop", "web", "B") == CanaryTrouble()
 
 
 def test_evicted_pods_count_and_failed_pods_for_other_reasons_do_not(pods: store.Store) -> None:
@@ -75,13 +78,32 @@ def test_evicted_pods_count_and_failed_pods_for_other_reasons_do_not(pods: store
                               message="Pod was terminated in response to imminent node shutdown.")
     pods.put(evicted)
     pods.put(shutdown)
-    assert observe.canary_failures("shop", "web", "B") == ((), (EvictedPod(
+    assert observe.canary_trouble("shop", "web", "B") == CanaryTrouble(evictions=(EvictedPod(
         "web-canary-1", "Pod ephemeral local storage usage exceeds the total limit of containers 1Gi."),))
+
+
+def test_containers_waiting_for_an_image_or_their_config_are_named_with_the_kubelets_why(pods: store.Store) -> None:
+    pulling = {"name": "app", "restartCount": 0, "ready": False,
+               "state": {"waiting": {"reason": "ImagePullBackOff",
+                                     "message": 'Back-off pulling image "example.com/app:typo"'}}}
+    creating = {"name": "app", "restartCount": 0, "ready": False, "state": {"waiting": {"reason": "ContainerCreating"}}}
+    config = {"name": "sidecar", "restartCount": 0, "state": {"waiting": {
+        "reason": "CreateContainerConfigError", "message": 'secret "db"   not found'}}}
+    pods.put(pod("web-canary-1", init=[config], containers=[pulling]))
+    pods.put(pod("web-canary-2", containers=[creating]))  # a pull in progress, however slow, is no failure
+    done = pod("web-canary-3", containers=[pulling])
+    done["status"]["phase"] = "Failed"  # a pod that has ended waits for nothing
+    pods.put(done)
+    born = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    assert observe.canary_trouble("shop", "web", "B") == CanaryTrouble(waiting=(
+        WaitingContainer("web-canary-1", "sidecar", "CreateContainerConfigError", born, 'secret "db" not found'),
+        WaitingContainer("web-canary-1", "app", "ImagePullBackOff", born, 'Back-off pulling image "example.com/app:typo"'),
+    ))
 
 
 def test_no_canary_revision_reads_nothing(pods: store.Store) -> None:
     pods.put(pod("web-canary-1", containers=[CRASHING]))
-    assert observe.canary_failures("shop", "web", None) == ((), ())
+    assert observe.canary_trouble("shop", "web", None) == CanaryTrouble()
 
 
 def test_the_pod_store_is_indexed_by_release_and_follows_relabels_and_deletes() -> None:

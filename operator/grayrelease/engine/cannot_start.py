@@ -1,0 +1,65 @@
+"""Canary containers that cannot start: a bad image or a missing Secret fails a release in a minute.
+
+A canary whose image does not exist (a mistyped tag, an image not pushed yet, a registry that
+refuses the node's credentials) or whose container cannot be created (a ConfigMap or Secret key
+it reads is missing) never runs, so it never restarts and never reports a metric: the restart
+guard (``engine.restarts``) and the judge see nothing. Left alone, the step waits for the
+canary's pods until ``progressDeadlineSeconds`` (ten minutes by default) has passed. The kubelet
+says at once why the container waits; the release fails when a container of the canary
+revision's pods has waited for one of these reasons for ``STUCK_SECONDS``:
+
+- ``ErrImagePull``, ``ImagePullBackOff``: a pull failed; the kubelet retries after 10, 20, 40 s...
+- ``CreateContainerConfigError``, ``CreateContainerError``: the container cannot be made as specified.
+
+and at once for reasons a retry cannot change (``InvalidImageName``, ``ErrImageNeverPull``).
+
+A pull in progress, however slow, waits as ``ContainerCreating`` and is not counted. The wait
+is counted from the pod's creation or from the step's start, whichever is later: a person who
+resumes after such a failure (having fixed a registry secret, say) gives the pods the same time
+again, and nothing else needs remembering in the status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from grayrelease.engine.observations import WaitingContainer
+
+STUCK_SECONDS = 60.0
+"""How long a container may wait for a reason a retry can cure: three of the kubelet's pull attempts
+(at about 0, 10 and 30 s), past a registry's passing hiccup, and far short of a progress deadline."""
+
+RETRIED = frozenset({"ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "CreateContainerError"})
+"""Waiting reasons the kubelet retries: the container may yet start if the cause goes away."""
+
+HOPELESS = frozenset({"InvalidImageName", "ErrImageNeverPull"})
+"""Waiting reasons no retry changes: only a new pod template starts the container."""
+
+COUNTED = RETRIED | HOPELESS
+"""Every waiting reason this guard acts on; the controller passes on only containers waiting for one."""
+
+SHOWN = 3
+"""Containers the message names, the longest waiting first; the rest are counted."""
+
+
+def stuck(waiting: tuple[WaitingContainer, ...], now: datetime, since: datetime | None) -> tuple[WaitingContainer, ...]:
+    """The containers that have waited too long for a reason that keeps them from starting.
+
+    ``since`` is when the current step started (None: counted from the pods' creation alone)."""
+    limit = timedelta(seconds=STUCK_SECONDS)
+    return tuple(
+        c for c in waiting
+        if c.reason in HOPELESS or (c.reason in RETRIED and now - max(c.pod_created_at, since or c.pod_created_at) >= limit)
+    )
+
+
+def describe(containers: tuple[WaitingContainer, ...], now: datetime) -> str:
+    """One line for the Event and the condition: the containers, why each waits and for how long."""
+    ordered = sorted(containers, key=lambda c: (c.pod_created_at, c.pod, c.container))
+    named = []
+    for c in ordered[:SHOWN]:
+        why = c.reason + (f": {c.message}" if c.message else "")
+        named.append(f"{c.pod}/{c.container} {why} (pod up {int((now - c.pod_created_at).total_seconds())}s)")
+    more = [f"{len(ordered) - SHOWN} more"] if len(ordered) > SHOWN else []
+    return ("canary containers cannot start: " + ", ".join(named + more)
+            + f" (waiting {int(STUCK_SECONDS)}s for a pull or a container that retries, at once for one that cannot)")
