@@ -24,6 +24,7 @@ _RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
     ("apps/v1", "Deployment"): ("/apis/apps/v1", "deployments"),
     ("v1", "Service"): ("/api/v1", "services"),
     ("v1", "Event"): ("/api/v1", "events"),
+    ("v1", "Pod"): ("/api/v1", "pods"),
     ("batch/v1", "Job"): ("/apis/batch/v1", "jobs"),
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): ("/apis/gateway.networking.k8s.io/v1", "httproutes"),
     ("grayrelease.io/v1alpha1", "GrayRelease"): ("/apis/grayrelease.io/v1alpha1", "grayreleases"),

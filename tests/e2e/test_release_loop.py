@@ -8,8 +8,11 @@ scrapes, so the analysis sees real query results.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from tests.e2e import releases as gr
 from tests.e2e.conftest import OPERATOR_METRICS_PORT
@@ -140,6 +143,19 @@ def test_a_canary_whose_image_cannot_be_pulled_is_rolled_back_within_a_minute(cl
     body = json.loads(gr.grayrelease("tpyo", image="example.com/app:tpyo", steps=steps))
     body["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/waiting"] = "ImagePullBackOff"
     cluster.apply(json.dumps(body), namespace)
+    # Before anything fails, `kubectl gray get` shows why the canary is not ready.
+    env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
+
+    def shown() -> str:
+        result = subprocess.run(["kubectl", "gray", "get", "tpyo", "-n", namespace], capture_output=True, text=True,
+                                env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        if "ImagePullBackOff, pod up" not in result.stdout:
+            raise AssertionError(result.stdout)  # reported if it never shows
+        return result.stdout
+
+    tree = wait_until(shown, timeout=40, interval=1, what="kubectl gray get showing the pull back-off")
+    assert '/app  ImagePullBackOff, pod up ' in tree and '(Back-off pulling image "example.com/app:tpyo")' in tree, tree
     # The canary never runs: no restart, no metric. Its pull back-off fails it a minute after its
     # pod was made, not at the progress deadline (ten minutes, the default).
     rolled = gr.wait_ended(cluster, namespace, "tpyo", before, timeout=150)

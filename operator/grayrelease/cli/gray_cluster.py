@@ -15,9 +15,10 @@ from typing import Any
 import kubernetes
 from kubernetes.client.exceptions import ApiException
 
-from grayrelease import kube
+from grayrelease import kube, labels
 from grayrelease.api import API_VERSION, KIND
 from grayrelease.cli.gray_resource import Release, Workload, parse_release
+from grayrelease.workloads import pods
 
 FIELD_MANAGER = "kubectl-gray"
 
@@ -104,6 +105,19 @@ def release_deployments(namespace: str | None) -> list[dict[str, Any]]:
     return _call("GET", kube.path("apps/v1", "Deployment", namespace), query=query).get("items", [])
 
 
+def canary_pods(namespace: str, name: str) -> list[dict[str, Any]]:
+    """The release's canary pods, as the operator watches them; none where this user may not list pods."""
+    query = [("labelSelector", f"{labels.RELEASE}={name},{labels.ROLE}=canary")]
+    try:
+        return kube.request("GET", kube.path("v1", "Pod", namespace), query=query).get("items", [])
+    except ApiException as error:
+        if error.status in (401, 403):
+            return []  # the release reads well enough without them
+        raise CliError(f"Error from server ({error.reason}): {_server_message(error)}") from error
+    except OSError as error:
+        raise CliError(f"cannot reach the API server: {error}") from error
+
+
 def read(namespace: str, name: str) -> Release:
     """The release with its stable and canary Deployments (and its baseline, where it compares with one)."""
     raw = get_raw(namespace, name)
@@ -111,12 +125,14 @@ def read(namespace: str, name: str) -> Release:
     stable = deployment(namespace, f"{name}-stable")
     canary = deployment(namespace, f"{name}-canary")
     baseline = deployment(namespace, f"{name}-baseline") if model.spec.uses_baseline else None
+    trouble = pods.canary_trouble(canary_pods(namespace, name), model.status.canary_revision) if canary else pods.CanaryTrouble()
     return Release(
         raw=raw, model=model,
         stable=Workload.from_deployment(stable) if stable else None,
         canary=Workload.from_deployment(canary) if canary else None,
         stable_deployment=stable,
         baseline=Workload.from_deployment(baseline) if baseline else None,
+        canary_trouble=trouble,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from grayrelease.api import GrayRelease
+from grayrelease.workloads.pods import CanaryTrouble
 
 # What the operator puts on the pod templates of the Deployments it owns (the operator's contract).
 ROLE_LABEL = "grayrelease.io/role"
@@ -105,6 +106,7 @@ class Release:
     canary: Workload | None = None
     stable_deployment: dict[str, Any] | None = None
     baseline: Workload | None = None  # read only for a release with a metric compared against a baseline
+    canary_trouble: CanaryTrouble = CanaryTrouble()  # restarts, evictions, containers that cannot start
 
     @property
     def name(self) -> str:

@@ -14,7 +14,7 @@ from grayrelease.api.spec import Step, StepKind
 from grayrelease.api.status import Condition, ConditionType, Phase
 from grayrelease.cli.gray_resource import Release, Workload
 from grayrelease.cli.gray_text import Painter, age, number, parse_time, short_revision, table
-from grayrelease.engine import querywindows
+from grayrelease.engine import querywindows, restarts
 
 # Pauses people asked for or that a pause step makes are expected, not warnings.
 _QUIET_PAUSES = frozenset({"PauseStep", "PausedByCommand", "NotPaused"})
@@ -142,13 +142,29 @@ def _workload_row(role: str, workload: Workload | None, release: Release, paint:
     return [name, role, short_revision(workload.revision), ready, str(workload.updated), ", ".join(workload.images)]
 
 
-def _workloads(release: Release, paint: Painter) -> list[str]:
+def _workloads(release: Release, now: datetime, paint: Painter) -> list[str]:
     rows = [["NAME", "ROLE", "REVISION", "READY", "UP-TO-DATE", "IMAGES"],
             _workload_row("stable", release.stable, release, paint),
             _workload_row("canary", release.canary, release, paint)]
     if release.model.spec.uses_baseline:
         rows.append(_workload_row("baseline", release.baseline, release, paint))
-    return ["Workloads:", *table(rows, indent="  ")]
+    return ["Workloads:", *table(rows, indent="  "), *_canary_trouble(release, now, paint)]
+
+
+def _canary_trouble(release: Release, now: datetime, paint: Painter) -> list[str]:
+    """The canary pods' restarts, evictions and containers that cannot start, as the operator counts
+    them, with the limit each is held against: seen here before they fail the release."""
+    trouble, limit = release.canary_trouble, release.model.spec.canary_restart_limit
+    lines = []
+    for c in sorted(trouble.restarts, key=lambda c: (-c.restarts, c.pod, c.container)):
+        reason = restarts.why(c)
+        lines.append(f"{c.pod}/{c.container}  restarts {c.restarts} of canaryRestartLimit {limit}" + (f"  ({reason})" if reason else ""))
+    if trouble.evictions:
+        lines.append(f"evicted pods {len(trouble.evictions)} of canaryRestartLimit {limit}: "
+                     + ", ".join(e.pod for e in sorted(trouble.evictions, key=lambda e: e.pod)))
+    for w in sorted(trouble.waiting, key=lambda w: (w.pod_created_at, w.pod, w.container)):
+        lines.append(f"{w.pod}/{w.container}  {w.reason}, pod up {age(w.pod_created_at, now)}" + (f"  ({w.message})" if w.message else ""))
+    return ["  " + paint("⚠", "yellow") + " " + line for line in lines]
 
 
 def _analysis(release: Release, now: datetime, paint: Painter) -> list[str]:
@@ -220,7 +236,7 @@ def render(release: Release, now: datetime, paint: Painter | None = None) -> str
     sections = [
         _summary(release, now, paint),
         _steps(release, paint),
-        _workloads(release, paint),
+        _workloads(release, now, paint),
         _analysis(release, now, paint),
         _inspection(release, paint),
         _warnings(release, now, paint),

@@ -17,8 +17,9 @@ from grayrelease.api.spec import GrayReleaseSpec, Metric
 from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, MeasurementPhase
 from grayrelease.controller import store
 from grayrelease.engine import observations as obs
-from grayrelease.engine import cannot_start, querywindows
+from grayrelease.engine import querywindows
 from grayrelease.inspect import jobs, webhook
+from grayrelease.workloads import pods as pod_status
 from grayrelease.traffic.router import Backends, Router
 from grayrelease import labels
 
@@ -65,64 +66,9 @@ def workloads(namespace: str, name: str) -> Workloads:
                        for role in ("stable", "canary", "baseline")))
 
 
-@dataclass(frozen=True)
-class CanaryTrouble:
-    """What the kubelet reports of the canary revision's pods that the engine fails a release on."""
-
-    restarts: tuple[obs.ContainerRestarts, ...] = ()
-    evictions: tuple[obs.EvictedPod, ...] = ()
-    waiting: tuple[obs.WaitingContainer, ...] = ()
-
-
-def canary_trouble(namespace: str, name: str, revision: str | None) -> CanaryTrouble:
+def canary_trouble(namespace: str, name: str, revision: str | None) -> pod_status.CanaryTrouble:
     """Restarted and waiting containers and evicted pods of the release's canary pods of ``revision``, from the watch-fed store."""
-    restarted: list[obs.ContainerRestarts] = []
-    evicted: list[obs.EvictedPod] = []
-    waiting: list[obs.WaitingContainer] = []
-    if revision is None:
-        return CanaryTrouble()
-    for pod in store.canary_pods.of_release(namespace, name):
-        if (pod["metadata"].get("labels") or {}).get(labels.REVISION) != revision:
-            continue
-        restarted.extend(container_restarts(pod))
-        waiting.extend(containers_not_starting(pod))
-        status = pod.get("status") or {}
-        if status.get("phase") == "Failed" and status.get("reason") == "Evicted":
-            evicted.append(obs.EvictedPod(pod=pod["metadata"]["name"], message=(status.get("message") or "")[:200]))
-    return CanaryTrouble(tuple(restarted), tuple(evicted), tuple(waiting))
-
-
-def containers_not_starting(pod: dict[str, Any]) -> list[obs.WaitingContainer]:
-    """The containers (init containers too) of one pod waiting for a reason ``engine.cannot_start`` counts."""
-    meta, status = pod["metadata"], pod.get("status") or {}
-    created = meta.get("creationTimestamp")
-    if not created or status.get("phase") not in (None, "Pending", "Running"):
-        return []
-    born = datetime.fromisoformat(created) if isinstance(created, str) else created
-    out = []
-    for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
-        waiting = (c.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") in cannot_start.COUNTED:
-            out.append(obs.WaitingContainer(pod=meta["name"], container=c.get("name", "?"), reason=waiting["reason"],
-                                            pod_created_at=born, message=" ".join((waiting.get("message") or "").split())[:160]))
-    return out
-
-
-def container_restarts(pod: dict[str, Any]) -> list[obs.ContainerRestarts]:
-    """The containers (init containers too) of one pod that have restarted, with why they last ended."""
-    status = pod.get("status") or {}
-    out = []
-    for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
-        count = int(c.get("restartCount") or 0)
-        if count <= 0:
-            continue
-        ended = ((c.get("lastState") or {}).get("terminated")) or {}
-        code = ended.get("exitCode")
-        last = ", ".join(str(part) for part in (ended.get("reason"), None if code is None else f"exit code {code}") if part)
-        waiting = ((c.get("state") or {}).get("waiting") or {}).get("reason") or ""
-        out.append(obs.ContainerRestarts(pod=pod["metadata"]["name"], container=c.get("name", "?"), restarts=count,
-                                         last_exit=last, waiting=waiting))
-    return out
+    return pod_status.canary_trouble(store.canary_pods.of_release(namespace, name), revision)
 
 
 def backends(body: dict[str, Any], spec: GrayReleaseSpec) -> Backends:

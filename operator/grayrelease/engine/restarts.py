@@ -43,6 +43,11 @@ def beyond_limit(restarts: tuple[ContainerRestarts, ...], evictions: tuple[Evict
     return failures(restarts, evictions) - (accepted or 0) > limit
 
 
+def why(c: ContainerRestarts) -> str:
+    """Why a restarted container waits now and how it last ended: "CrashLoopBackOff; last Error, exit code 1"."""
+    return "; ".join(part for part in (c.waiting, f"last {c.last_exit}" if c.last_exit else "") if part)
+
+
 def _more(shown: list[str], total: int) -> list[str]:
     return shown + ([f"{total - SHOWN} more"] if total > SHOWN else [])
 
@@ -55,8 +60,8 @@ def describe(restarts: tuple[ContainerRestarts, ...], evictions: tuple[EvictedPo
         worst = sorted(restarts, key=lambda c: (-c.restarts, c.pod, c.container))
         named = []
         for c in worst[:SHOWN]:
-            why = "; ".join(part for part in (c.waiting, f"last {c.last_exit}" if c.last_exit else "") if part)
-            named.append(f"{c.pod}/{c.container} {c.restarts}" + (f" ({why})" if why else ""))
+            reason = why(c)
+            named.append(f"{c.pod}/{c.container} {c.restarts}" + (f" ({reason})" if reason else ""))
         parts.append("canary container restarts " + ", ".join(_more(named, len(worst))))
     if evictions:
         ordered = sorted(evictions, key=lambda e: e.pod)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from grayrelease.cli import gray_table
 from grayrelease.cli.gray_resource import Release, Workload, parse_release
 from grayrelease.cli.gray_text import Painter
 from grayrelease.cli.gray_tree import render
+from grayrelease.workloads import pods
 
 
 def _release(status: dict[str, Any] | None, **kwargs: Any) -> Release:
@@ -72,6 +75,30 @@ def test_workloads_show_ready_over_desired_and_revision(paused_status: dict[str,
     assert rows[0] == ["NAME", "ROLE", "REVISION", "READY", "UP-TO-DATE", "IMAGES"]
     assert rows[1] == ["checkout-stable", "stable", "7c9f12ab34", "3/3", "3", "example.com/checkout:1"]
     assert rows[2] == ["checkout-canary", "canary", "5d2a99ee01", "0/1", "1", "example.com/checkout:2"]
+
+
+def test_the_canary_pods_trouble_shows_under_the_workloads_before_it_fails_anything(
+        paused_status: dict[str, Any]) -> None:
+    def pod(name: str, container: dict[str, Any], **status: Any) -> dict[str, Any]:
+        return {"metadata": {"name": name, "creationTimestamp": (NOW - timedelta(seconds=45)).isoformat(),
+                             "labels": {"grayrelease.io/revision": "5d2a99ee01"}},
+                "status": {"phase": "Running", "containerStatuses": [container], **status}}
+
+    crashing = {"name": "app", "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}}
+    pulling = {"name": "app", "restartCount": 0, "state": {"waiting": {
+        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "example.com/checkout:2"'}}}
+    listed = [pod("checkout-canary-a", crashing), pod("checkout-canary-b", pulling, phase="Pending"),
+              pod("checkout-canary-c", {"name": "app"}, phase="Failed", reason="Evicted"),
+              {**pod("checkout-canary-old", crashing), "metadata": {"name": "old", "labels": {}}}]  # another revision
+    release = dataclasses.replace(_release(paused_status), canary_trouble=pods.canary_trouble(listed, "5d2a99ee01"))
+    lines = _section(render(release, NOW), "Workloads:")[3:]
+    assert lines == [
+        "  ⚠ checkout-canary-a/app  restarts 2 of canaryRestartLimit 3  (CrashLoopBackOff; last Error, exit code 1)",
+        "  ⚠ evicted pods 1 of canaryRestartLimit 3: checkout-canary-c",
+        '  ⚠ checkout-canary-b/app  ImagePullBackOff, pod up 45s  (Back-off pulling image "example.com/checkout:2")',
+    ]
+    assert len(_section(render(_release(paused_status), NOW), "Workloads:")) == 3  # nothing wrong: nothing more
 
 
 def test_a_release_against_a_baseline_shows_it_beside_stable_and_canary(paused_status: dict[str, Any]) -> None:
@@ -213,3 +240,28 @@ def test_a_passing_metric_whose_query_shows_no_window_says_how_to_give_it(paused
     rows = _passing_latency_rows(paused_status, kind="latency")
     assert rows[3].strip() == ("latency: the query shows no range: its window is read off the data;"
                                " compare.queryWindow gives it")
+
+
+def test_the_plugin_lists_the_releases_canary_pods_and_reads_on_without_them_where_forbidden(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    from grayrelease import kube
+    from grayrelease.cli import gray_cluster
+
+    asked: list[tuple[str, Any]] = []
+
+    def request(method: str, url: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
+        asked.append((url, kwargs.get("query")))
+        return {"items": [{"metadata": {"name": "checkout-canary-a"}}]}
+
+    monkeypatch.setattr(kube, "request", request)
+    assert gray_cluster.canary_pods("shop", "checkout") == [{"metadata": {"name": "checkout-canary-a"}}]
+    assert asked == [("/api/v1/namespaces/shop/pods",
+                      [("labelSelector", "grayrelease.io/release=checkout,grayrelease.io/role=canary")])]
+
+    def forbidden(*_: Any, **__: Any) -> dict[str, Any]:
+        raise ApiException(status=403, reason="Forbidden")
+
+    monkeypatch.setattr(kube, "request", forbidden)
+    assert gray_cluster.canary_pods("shop", "checkout") == []

@@ -11,7 +11,7 @@ import pytest
 
 from grayrelease import labels
 from grayrelease.controller import observe, store
-from grayrelease.controller.observe import CanaryTrouble
+from grayrelease.workloads.pods import CanaryTrouble
 from grayrelease.engine.observations import ContainerRestarts, EvictedPod, WaitingContainer
 
 
