@@ -29,6 +29,7 @@ from grayrelease.api.resource import KIND, GrayRelease
 from grayrelease.api.spec import Metric
 from grayrelease.api.status import CompareHistory, Phase
 from grayrelease.cli.gray_resource import parse_release
+from grayrelease.engine.situation import pod_share
 
 RangeSeries = Callable[[str, datetime, datetime, float, int], list[float | None]]
 """(query, start, end, step seconds, length) -> one value per grid point start + k*step."""
@@ -220,7 +221,7 @@ def _share_of_ready_pods(weights: list[float | None], canary: list[float | None]
     """Without a router the operator judges with the canary's exact share of the ready pods
     (``observe._measured_weight``); its weight gauge rounds that to a whole percent, which for one
     canary pod beside 21 (4.5%, read 5%) would put a tenth of a rate per side on the canary's account."""
-    return [round(100.0 * c / (c + s), 6) if w and c and s is not None else w
+    return [round(pod_share(c, s), 6) if w and c and s is not None else w
             for w, c, s in zip(weights, canary, stable, strict=True)]
 
 

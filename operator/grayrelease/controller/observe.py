@@ -18,6 +18,7 @@ from grayrelease.api.status import GrayReleaseStatus, InspectionPhase, Measureme
 from grayrelease.controller import store
 from grayrelease.engine import observations as obs
 from grayrelease.engine import querywindows
+from grayrelease.engine.situation import pod_share
 from grayrelease.inspect import jobs, webhook
 from grayrelease.workloads import pods as pod_status
 from grayrelease.traffic.router import Backends, Router
@@ -266,7 +267,7 @@ def _measured_weight(spec: GrayReleaseSpec, status: GrayReleaseStatus, pods: tup
         return None
     canary, other = pods
     if spec.router_mode == "replicas" and canary and other is not None:
-        return 100.0 * canary / (canary + other)
+        return pod_share(canary, other)
     weight = float(status.canary_weight)
     if against == "baseline":
         return 100.0 * weight / (weight + baseline_weight) if baseline_weight else None

@@ -20,6 +20,12 @@ from grayrelease.engine.observations import Observations
 from grayrelease.engine.stages import Stage, stage_of
 
 
+def pod_share(canary: float, others: float) -> float:
+    """The canary's share of the ready pods, in percent (0 without any): without a router, each
+    ready pod gets an equal part of the requests, so this is the canary's share of the traffic."""
+    return 100.0 * canary / (canary + others) if canary + others else 0.0
+
+
 @dataclass
 class Situation:
     spec: GrayReleaseSpec
@@ -152,7 +158,7 @@ class Situation:
         canary = self.obs.canary.ready_replicas if self.obs.canary and self.canary_on_revision else 0
         stable = self.obs.stable.ready_replicas if self.obs.stable else 0
         stable += self.obs.baseline.ready_replicas if self.obs.baseline else 0  # baseline pods serve too
-        return round(100 * canary / (canary + stable)) if canary + stable else 0
+        return round(pod_share(canary, stable))
 
     def inspection_name(self, index: int) -> str:
         """Unique per release attempt and step, stable across decisions (the controller prefixes it)."""
