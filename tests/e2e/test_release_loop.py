@@ -142,6 +142,7 @@ def test_a_canary_whose_image_cannot_be_pulled_is_rolled_back_within_a_minute(cl
     before = _first_install(cluster, namespace, gr.grayrelease("tpyo", steps=steps), "tpyo")
     body = json.loads(gr.grayrelease("tpyo", image="example.com/app:tpyo", steps=steps))
     body["spec"]["template"]["metadata"]["annotations"]["sim.grayrelease.io/waiting"] = "ImagePullBackOff"
+    applied = time.monotonic()
     cluster.apply(json.dumps(body), namespace)
     # Before anything fails, `kubectl gray get` shows why the canary is not ready.
     env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
@@ -159,7 +160,10 @@ def test_a_canary_whose_image_cannot_be_pulled_is_rolled_back_within_a_minute(cl
     # The canary never runs: no restart, no metric. Its pull back-off fails it a minute after its
     # pod was made, not at the progress deadline (ten minutes, the default).
     rolled = gr.wait_ended(cluster, namespace, "tpyo", before, timeout=150)
+    elapsed = time.monotonic() - applied
     assert rolled["phase"] == "RolledBack" and gr.condition(rolled, "Progressing")["reason"] == "CanaryCannotStart"
+    print(f"\n[figure] a canary in ImagePullBackOff rolled back {elapsed:.0f}s after kubectl apply"
+          " (the progress deadline would have taken 600s)")
     message = next(e["message"] for e in reversed(gr.events(cluster, namespace, "tpyo")) if e["reason"] == "RolledBack")
     assert "canary containers cannot start: tpyo-canary-" in message
     assert '/app ImagePullBackOff: Back-off pulling image "example.com/app:tpyo" (pod up ' in message
