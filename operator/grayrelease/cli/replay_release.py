@@ -171,14 +171,15 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
                     for role in ("canary", "stable")]
             if release.spec.router_mode == "replicas":
                 weights = _share_of_ready_pods(weights, pods[0], pods[1])
-        lead = _before_first_traffic(weights)
+        lead = _untrafficked(weights)
         if lead == length:
             raise ValueError(f"the operator's gauges show the canary at weight 0 from {start} to {end}: "
                              "nothing of it to judge; give --start and --end")
+        stop = length - _untrafficked(weights[::-1])
         first = start + lead * interval
 
         def trimmed(values: list[Any] | None) -> list[Any] | None:
-            return None if values is None else values[lead:]
+            return None if values is None else values[lead:stop]
 
         entries = []
         for metric in metrics:
@@ -190,14 +191,14 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
                 if counted:
                     values[f"{side}_requests"] = trimmed(ask(templating.render(counted, variables[side]), start, end, step, length))
             entries.append(recorded.metric_entry(metric, step, values))
-        kept = length - lead
+        kept = stop - lead
         out.append(Scenario.model_validate({
             "format": FORMAT,
             "name": recorded.group_label(name, (interval, baseline), groups),
             "interval_seconds": step,
-            "canary_weights": recorded.known(weights[lead:]) or _status_tail(release, metrics, kept, CompareHistory.weights),
-            "canary_pods": recorded.known(pods[0][lead:]) or _status_tail(release, metrics, kept, lambda h: h.pods()[0]),
-            "stable_pods": recorded.known(pods[1][lead:]) or _status_tail(release, metrics, kept, lambda h: h.pods()[1]),
+            "canary_weights": recorded.known(trimmed(weights)) or _status_tail(release, metrics, kept, CompareHistory.weights),
+            "canary_pods": recorded.known(trimmed(pods[0])) or _status_tail(release, metrics, kept, lambda h: h.pods()[0]),
+            "stable_pods": recorded.known(trimmed(pods[1])) or _status_tail(release, metrics, kept, lambda h: h.pods()[1]),
             "first_age_seconds": max(0.0, (first - status.release_started_at).total_seconds()) if status.release_started_at else 0.0,
             "start_time": first,
             "metrics": entries,
@@ -205,11 +206,12 @@ def from_prometheus(release: GrayRelease, series: RangeSeries, window: Window = 
     return out
 
 
-def _before_first_traffic(weights: list[float | None]) -> int:
-    """How many points open the window with the canary recorded at weight 0. The operator starts
-    judging once the canary takes traffic; before that a canary query can still answer from the
-    previous canary's series (a rate over a window reaching back, a gauge not yet gone stale), and
-    those points would dilute the evidence of the intervals the operator judged."""
+def _untrafficked(weights: list[float | None]) -> int:
+    """How many points open ``weights`` with the canary recorded at weight 0 (given reversed: close
+    them). The operator judges only while the canary takes traffic. Before, a canary query can still
+    answer from the previous canary's series (a rate over a window reaching back, a gauge not yet
+    gone stale); after a rollback, from pods draining. Those points would dilute the evidence of
+    the intervals the operator judged."""
     for index, weight in enumerate(weights):
         if weight != 0:
             return index

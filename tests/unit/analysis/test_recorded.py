@@ -317,19 +317,20 @@ class TestFromPrometheus:
         outcome = backtest.replay(scenario)
         assert outcome.verdict == "rollback" and outcome.decided_index > 80  # the last ten intervals are slow
 
-    def test_the_window_starts_where_the_canary_first_took_traffic(self) -> None:
+    def test_the_window_is_where_the_canary_took_traffic(self) -> None:
         """A canary query answers at weight 0 too (a rate over a window reaching back to the previous
-        canary): those points are not judged, as the operator did not judge them."""
+        canary, pods draining after a rollback): those points are not judged, as the operator did not
+        judge them."""
         series, _ = self._prometheus()
 
         def late(query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
             values = series(query, start, end, step, length)
-            return [0.0] * 3 + values[3:] if "grayrelease_release_canary_weight_ratio" in query else values
+            return [0.0] * 3 + values[3:-2] + [0.0] * 2 if "grayrelease_release_canary_weight_ratio" in query else values
 
-        [scenario] = replay_release.from_prometheus(self._release(), late)
-        assert scenario.intervals == 91 - 3 and scenario.start_time == START + 3 * INTERVAL
+        [scenario] = replay_release.from_prometheus(self._release(), late)  # and rolled back two points before the end
+        assert scenario.intervals == 91 - 3 - 2 and scenario.start_time == START + 3 * INTERVAL
         assert scenario.canary_weights is not None and 0.0 not in scenario.canary_weights
-        assert scenario.canary_pods == [1.0] * 88 and len(scenario.metrics[0].canary or []) == 88
+        assert scenario.canary_pods == [1.0] * 86 and len(scenario.metrics[0].canary or []) == 86
 
         def never(query: str, start: datetime, end: datetime, step: float, length: int) -> list[float | None]:
             return [0.0] * length if "grayrelease_release_canary_weight_ratio" in query else series(query, start, end, step, length)
