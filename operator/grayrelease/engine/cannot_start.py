@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from grayrelease.engine.observations import WaitingContainer
+from grayrelease.engine.restarts import first_named
 
 STUCK_SECONDS = 60.0
 """How long a container may wait for a reason a retry can cure: three of the kubelet's pull attempts
@@ -38,10 +39,6 @@ HOPELESS = frozenset({"InvalidImageName", "ErrImageNeverPull"})
 COUNTED = RETRIED | HOPELESS
 """Every waiting reason this guard acts on; the controller passes on only containers waiting for one."""
 
-SHOWN = 3
-"""Containers the message names, the longest waiting first; the rest are counted."""
-
-
 def stuck(waiting: tuple[WaitingContainer, ...], now: datetime, since: datetime | None) -> tuple[WaitingContainer, ...]:
     """The containers that have waited too long for a reason that keeps them from starting.
 
@@ -54,12 +51,10 @@ def stuck(waiting: tuple[WaitingContainer, ...], now: datetime, since: datetime 
 
 
 def describe(containers: tuple[WaitingContainer, ...], now: datetime) -> str:
-    """One line for the Event and the condition: the containers, why each waits and for how long."""
+    """One line for the Event and the condition: the containers, why each waits and for how long,
+    the longest waiting first (the first three named, as ``restarts.first_named`` names them)."""
     ordered = sorted(containers, key=lambda c: (c.pod_created_at, c.pod, c.container))
-    named = []
-    for c in ordered[:SHOWN]:
-        why = c.reason + (f": {c.message}" if c.message else "")
-        named.append(f"{c.pod}/{c.container} {why} (pod up {int((now - c.pod_created_at).total_seconds())}s)")
-    more = [f"{len(ordered) - SHOWN} more"] if len(ordered) > SHOWN else []
-    return ("canary containers cannot start: " + ", ".join(named + more)
+    named = [f"{c.pod}/{c.container} {c.reason}" + (f": {c.message}" if c.message else "")
+             + f" (pod up {int((now - c.pod_created_at).total_seconds())}s)" for c in ordered]
+    return ("canary containers cannot start: " + ", ".join(first_named(named))
             + f" (waiting {int(STUCK_SECONDS)}s for a pull or a container that retries, at once for one that cannot)")

@@ -48,8 +48,9 @@ def why(c: ContainerRestarts) -> str:
     return "; ".join(part for part in (c.waiting, f"last {c.last_exit}" if c.last_exit else "") if part)
 
 
-def _more(shown: list[str], total: int) -> list[str]:
-    return shown + ([f"{total - SHOWN} more"] if total > SHOWN else [])
+def first_named(named: list[str]) -> list[str]:
+    """The first ``SHOWN`` of ``named`` and, if there are more, how many more: one Event line."""
+    return named[:SHOWN] + ([f"{len(named) - SHOWN} more"] if len(named) > SHOWN else [])
 
 
 def describe(restarts: tuple[ContainerRestarts, ...], evictions: tuple[EvictedPod, ...], limit: int,
@@ -58,14 +59,11 @@ def describe(restarts: tuple[ContainerRestarts, ...], evictions: tuple[EvictedPo
     parts = []
     if restarts:
         worst = sorted(restarts, key=lambda c: (-c.restarts, c.pod, c.container))
-        named = []
-        for c in worst[:SHOWN]:
-            reason = why(c)
-            named.append(f"{c.pod}/{c.container} {c.restarts}" + (f" ({reason})" if reason else ""))
-        parts.append("canary container restarts " + ", ".join(_more(named, len(worst))))
+        named = [f"{c.pod}/{c.container} {c.restarts}" + (f" ({reason})" if (reason := why(c)) else "") for c in worst]
+        parts.append("canary container restarts " + ", ".join(first_named(named)))
     if evictions:
         ordered = sorted(evictions, key=lambda e: e.pod)
-        named = [e.pod + (f" ({e.message})" if e.message else "") for e in ordered[:SHOWN]]
-        parts.append(f"canary pods evicted {len(evictions)}: " + ", ".join(_more(named, len(ordered))))
+        named = [e.pod + (f" ({e.message})" if e.message else "") for e in ordered]
+        parts.append(f"canary pods evicted {len(evictions)}: " + ", ".join(first_named(named)))
     already = f", {accepted} accepted before" if accepted else ""
     return "; ".join(parts) + f" (canaryRestartLimit {limit}: restarts of a container, or pods evicted{already})"
