@@ -125,11 +125,14 @@ def read(namespace: str, name: str) -> Release:
     stable = deployment(namespace, f"{name}-stable")
     canary = deployment(namespace, f"{name}-canary")
     baseline = deployment(namespace, f"{name}-baseline") if model.spec.uses_baseline else None
-    trouble = pods.canary_trouble(canary_pods(namespace, name), model.status.canary_revision) if canary else pods.CanaryTrouble()
+    canary_workload = Workload.from_deployment(canary) if canary else None
+    # A canary scaled to zero (a steady release) has no pods to show: no call, also at each --watch frame.
+    trouble = (pods.canary_trouble(canary_pods(namespace, name), model.status.canary_revision)
+               if canary_workload and canary_workload.desired > 0 else pods.CanaryTrouble())
     return Release(
         raw=raw, model=model,
         stable=Workload.from_deployment(stable) if stable else None,
-        canary=Workload.from_deployment(canary) if canary else None,
+        canary=canary_workload,
         stable_deployment=stable,
         baseline=Workload.from_deployment(baseline) if baseline else None,
         canary_trouble=trouble,
