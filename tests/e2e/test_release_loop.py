@@ -172,6 +172,35 @@ def test_a_canary_whose_image_cannot_be_pulled_is_rolled_back_within_a_minute(cl
                timeout=30, interval=0.2, what="canary scaled to zero")
 
 
+def test_a_canary_no_node_takes_fails_at_the_progress_deadline_with_the_schedulers_why(
+        cluster: Cluster, namespace: str, operator: Process) -> None:
+    """A pod the real kube-scheduler cannot place waits (an autoscaler may add a node), and the
+    deadline's Event then says why, as `kubectl gray get` did while it waited."""
+    steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]
+    extra = {"progressDeadlineSeconds": 15}
+    before = _first_install(cluster, namespace, gr.grayrelease("far", steps=steps, extra_spec=extra), "far")
+    body = json.loads(gr.grayrelease("far", image="example.com/app:2", steps=steps, extra_spec=extra))
+    body["spec"]["template"]["spec"]["nodeSelector"] = {"example.com/no-such-pool": "true"}
+    cluster.apply(json.dumps(body), namespace)
+    env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
+
+    def shown() -> str:
+        result = subprocess.run(["kubectl", "gray", "get", "far", "-n", namespace], capture_output=True, text=True,
+                                env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        if "  Unschedulable for " not in result.stdout:
+            raise AssertionError(result.stdout)
+        return result.stdout
+
+    tree = wait_until(shown, timeout=30, interval=1, what="kubectl gray get showing the unschedulable canary pod")
+    assert "far-canary-" in tree and "didn't match Pod's node affinity/selector" in tree, tree
+    rolled = gr.wait_ended(cluster, namespace, "far", before, timeout=90)
+    assert rolled["phase"] == "RolledBack" and gr.condition(rolled, "Progressing")["reason"] == "ProgressDeadlineExceeded"
+    message = next(e["message"] for e in reversed(gr.events(cluster, namespace, "far")) if e["reason"] == "RolledBack")
+    assert "progress deadline exceeded, no progress for 15s (canary 0/" in message, message
+    assert "; no node takes 1 canary pod for " in message and "didn't match Pod's node affinity/selector" in message, message
+
+
 def test_restarts_within_the_limit_leave_the_release_to_its_steps(cluster: Cluster, namespace: str,
                                                                   operator: Process) -> None:
     steps = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 100}]

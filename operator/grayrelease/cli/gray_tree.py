@@ -152,8 +152,8 @@ def _workloads(release: Release, now: datetime, paint: Painter) -> list[str]:
 
 
 def _canary_trouble(release: Release, now: datetime, paint: Painter) -> list[str]:
-    """The canary pods' restarts, evictions and containers that cannot start, as the operator counts
-    them, with the limit each is held against: seen here before they fail the release."""
+    """The canary pods' restarts, evictions, containers that cannot start and pods no node takes, as
+    the operator counts them, with the limit each is held against: seen here before they fail the release."""
     trouble, limit = release.canary_trouble, release.model.spec.canary_restart_limit
     lines = []
     for c in sorted(trouble.restarts, key=lambda c: (-c.restarts, c.pod, c.container)):
@@ -164,6 +164,8 @@ def _canary_trouble(release: Release, now: datetime, paint: Painter) -> list[str
                      + ", ".join(e.pod for e in sorted(trouble.evictions, key=lambda e: e.pod)))
     for w in sorted(trouble.waiting, key=lambda w: (w.pod_created_at, w.pod, w.container)):
         lines.append(f"{w.pod}/{w.container}  {w.reason}, pod up {age(w.pod_created_at, now)}" + (f"  ({w.message})" if w.message else ""))
+    for p in sorted(trouble.unschedulable, key=lambda p: (p.since, p.pod)):
+        lines.append(f"{p.pod}  Unschedulable for {age(p.since, now)}" + (f"  ({p.message})" if p.message else ""))
     return ["  " + paint("⚠", "yellow") + " " + line for line in lines]
 
 

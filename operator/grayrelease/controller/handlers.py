@@ -80,15 +80,17 @@ async def job_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
 @kopf.on.event("", "v1", "pods", labels=CANARY)
 async def canary_pod_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
     """A canary pod's restarts reach its release at once: a crash loop fails it (engine.restarts), and
-    so does a container that cannot start (engine.cannot_start).
+    so does a container that cannot start (engine.cannot_start); a pod no node takes explains a
+    progress deadline.
 
-    Only what those need is kept: names, labels, the creation time, the phase and its reason, and
-    container statuses; not the pod's spec.
+    Only what those need is kept: names, labels, the creation time, the phase and its reason,
+    container statuses and the PodScheduled condition; not the pod's spec.
     """
     meta, status = body.get("metadata") or {}, body.get("status") or {}
     slim = {"metadata": {k: meta.get(k) for k in ("name", "namespace", "labels", "creationTimestamp")},
             "status": {k: status.get(k) for k in ("phase", "reason", "message", "containerStatuses",
                                                   "initContainerStatuses")}}
+    slim["status"]["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"]
     _owned_event(store.canary_pods, event, slim)
 
 

@@ -98,6 +98,7 @@ def reconcile(key: store.Key) -> float | None:
         canary_restarts=trouble.restarts,
         canary_evictions=trouble.evictions,
         canary_waiting=trouble.waiting,
+        canary_unschedulable=trouble.unschedulable,
     )
     decision = engine.decide(spec, status, observations, now)
 

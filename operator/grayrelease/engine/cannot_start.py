@@ -17,13 +17,17 @@ A pull in progress, however slow, waits as ``ContainerCreating`` and is not coun
 is counted from the pod's creation or from the step's start, whichever is later: a person who
 resumes after such a failure (having fixed a registry secret, say) gives the pods the same time
 again, and nothing else needs remembering in the status.
+
+A pod the scheduler cannot place (``Unschedulable``: too little CPU, a nodeSelector no node
+matches) fails nothing early, since a cluster autoscaler may add a node within minutes; when the
+progress deadline passes, its message carries the scheduler's words (``unschedulable``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from grayrelease.engine.observations import WaitingContainer
+from grayrelease.engine.observations import UnschedulablePod, WaitingContainer
 from grayrelease.engine.restarts import first_named
 
 STUCK_SECONDS = 60.0
@@ -58,3 +62,18 @@ def describe(containers: tuple[WaitingContainer, ...], now: datetime) -> str:
              + f" (pod up {int((now - c.pod_created_at).total_seconds())}s)" for c in ordered]
     return ("canary containers cannot start: " + ", ".join(first_named(named))
             + f" (waiting {int(STUCK_SECONDS)}s for a pull or a container that retries, at once for one that cannot)")
+
+
+def unschedulable(pods: tuple[UnschedulablePod, ...], now: datetime) -> str:
+    """Why the canary's pods are pending, for a progress deadline's message ("" if none is unschedulable).
+
+    A pod no node takes is no reason to fail early: a cluster autoscaler may add a node within
+    minutes. When the deadline passes, the scheduler's own words say what to change (requests,
+    a nodeSelector, taints) without a ``kubectl describe pod``."""
+    if not pods:
+        return ""
+    ordered = sorted(pods, key=lambda p: (p.since, p.pod))
+    first = ordered[0]
+    count = f"{len(ordered)} canary pod" + ("s" if len(ordered) > 1 else "")
+    return (f"no node takes {count} for {int((now - first.since).total_seconds())}s"
+            f" ({', '.join(first_named([p.pod for p in ordered]))})" + (f": {first.message.rstrip('.')}" if first.message else ""))

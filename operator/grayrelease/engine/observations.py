@@ -85,6 +85,16 @@ class WaitingContainer:
 
 
 @dataclass(frozen=True)
+class UnschedulablePod:
+    """A canary pod the scheduler could place on no node (``PodScheduled`` False, reason
+    ``Unschedulable``): a cluster autoscaler may still add one, so it only explains a wait."""
+
+    pod: str
+    since: datetime  # when the scheduler last said so (the condition's lastTransitionTime), else the pod's creation
+    message: str = ""  # the scheduler's why: "0/3 nodes are available: 3 Insufficient cpu."
+
+
+@dataclass(frozen=True)
 class InspectionObservation:
     step_index: int
     name: str
@@ -106,3 +116,4 @@ class Observations:
     canary_restarts: tuple[ContainerRestarts, ...] = ()  # restarted containers of the canary revision's pods
     canary_evictions: tuple[EvictedPod, ...] = ()  # evicted pods of the canary revision
     canary_waiting: tuple[WaitingContainer, ...] = ()  # containers of the canary revision's pods that cannot start
+    canary_unschedulable: tuple[UnschedulablePod, ...] = ()  # pods of the canary revision no node can take

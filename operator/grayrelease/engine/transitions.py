@@ -211,6 +211,8 @@ def deadline(s: Situation) -> actions.Emit:
     if s.router:
         seen += f", weight read back {s.obs.traffic.canary_weight}"
     message = f"{describe_step(s)}: progress deadline exceeded, no progress for {s.spec.progress_deadline_seconds}s ({seen})"
+    if pending := cannot_start.unschedulable(s.obs.canary_unschedulable, s.now):
+        message += f"; {pending}"
     return fail(PauseReason.PROGRESS_DEADLINE, s, message)
 
 

@@ -90,6 +90,10 @@ def test_the_canary_pods_trouble_shows_under_the_workloads_before_it_fails_anyth
         "reason": "ImagePullBackOff", "message": 'Back-off pulling image "example.com/checkout:2"'}}}
     listed = [pod("checkout-canary-a", crashing), pod("checkout-canary-b", pulling, phase="Pending"),
               pod("checkout-canary-c", {"name": "app"}, phase="Failed", reason="Evicted"),
+              pod("checkout-canary-d", {"name": "app"}, phase="Pending", conditions=[{
+                  "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                  "lastTransitionTime": (NOW - timedelta(seconds=30)).isoformat(),
+                  "message": "0/3 nodes are available: 3 Insufficient cpu."}]),
               {**pod("checkout-canary-old", crashing), "metadata": {"name": "old", "labels": {}}}]  # another revision
     release = dataclasses.replace(_release(paused_status), canary_trouble=pods.canary_trouble(listed, "5d2a99ee01"))
     lines = _section(render(release, NOW), "Workloads:")[3:]
@@ -97,6 +101,7 @@ def test_the_canary_pods_trouble_shows_under_the_workloads_before_it_fails_anyth
         "  ⚠ checkout-canary-a/app  restarts 2 of canaryRestartLimit 3  (CrashLoopBackOff; last Error, exit code 1)",
         "  ⚠ evicted pods 1 of canaryRestartLimit 3: checkout-canary-c",
         '  ⚠ checkout-canary-b/app  ImagePullBackOff, pod up 45s  (Back-off pulling image "example.com/checkout:2")',
+        "  ⚠ checkout-canary-d  Unschedulable for 30s  (0/3 nodes are available: 3 Insufficient cpu.)",
     ]
     assert len(_section(render(_release(paused_status), NOW), "Workloads:")) == 3  # nothing wrong: nothing more
 

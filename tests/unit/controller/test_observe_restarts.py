@@ -1,5 +1,5 @@
-"""Canary restarts, evictions and containers that cannot start are read from the watched pods' status:
-this release's canary revision only."""
+"""Canary restarts, evictions, containers that cannot start and pods no node takes are read from the
+watched pods' status: this release's canary revision only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from grayrelease import labels
 from grayrelease.controller import observe, store
 from grayrelease.workloads.pods import CanaryTrouble
-from grayrelease.engine.observations import ContainerRestarts, EvictedPod, WaitingContainer
+from grayrelease.engine.observations import ContainerRestarts, EvictedPod, UnschedulablePod, WaitingContainer
 
 
 def pod(name: str, *, release: str = "web", revision: str = "B", namespace: str = "shop",
@@ -99,6 +99,25 @@ def test_containers_waiting_for_an_image_or_their_config_are_named_with_the_kube
         WaitingContainer("web-canary-1", "sidecar", "CreateContainerConfigError", born, 'secret "db" not found'),
         WaitingContainer("web-canary-1", "app", "ImagePullBackOff", born, 'Back-off pulling image "example.com/app:typo"'),
     ))
+
+
+def test_pods_the_scheduler_cannot_place_are_named_with_its_why(pods: store.Store) -> None:
+    def pending(name: str, condition: dict[str, Any], phase: str = "Pending") -> dict[str, Any]:
+        body = pod(name)
+        body["status"].update(phase=phase, conditions=[{"type": "Initialized", "status": "True"}, condition])
+        return body
+
+    said = "0/3 nodes are available:  3 node(s) didn't match Pod's node affinity/selector."
+    pods.put(pending("web-canary-1", {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                      "message": said, "lastTransitionTime": "2026-12-07T10:00:05Z"}))
+    pods.put(pending("web-canary-2", {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}))
+    pods.put(pending("web-canary-3", {"type": "PodScheduled", "status": "True"}, phase="Running"))
+    pods.put(pending("web-canary-4", {"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}))
+    found = observe.canary_trouble("shop", "web", "B").unschedulable
+    assert sorted(found, key=lambda p: p.pod) == [
+        UnschedulablePod("web-canary-1", datetime(2026, 12, 7, 10, 0, 5, tzinfo=UTC), " ".join(said.split())),
+        UnschedulablePod("web-canary-2", datetime(2026, 12, 7, 10, 0, tzinfo=UTC)),  # no transition time: since creation
+    ]
 
 
 def test_no_canary_revision_reads_nothing(pods: store.Store) -> None:

@@ -12,7 +12,7 @@ from builders import T0, at_step, command, dep, obs, spec
 from grayrelease.api.status import PauseReason, Phase
 from grayrelease.engine import cannot_start, decide
 from grayrelease.engine.actions import Emit, EnsureCanary
-from grayrelease.engine.observations import Observations, WaitingContainer
+from grayrelease.engine.observations import Observations, UnschedulablePod, WaitingContainer
 
 SEC = timedelta(seconds=1)
 PULL = 'Back-off pulling image "example.com/app:tpyo"'
@@ -90,3 +90,34 @@ def test_the_message_names_the_three_longest_waiting_and_counts_the_rest() -> No
     text = cannot_start.describe(found, T0 + 100 * SEC)
     assert text.startswith("canary containers cannot start: a-canary-1/app ImagePullBackOff (pod up 100s), a-canary-3/app")
     assert ", 2 more (waiting 60s" in text
+
+
+NO_NODE = "0/3 nodes are available: 3 Insufficient cpu."
+
+
+def unplaced(count: int, since: datetime = T0) -> Observations:
+    found = tuple(UnschedulablePod(pod=f"a-canary-{i}", since=since + i * SEC, message=NO_NODE) for i in range(count))
+    return dataclasses.replace(obs(stable=dep("A", 4), canary=dep("B", count, ready=0)), canary_unschedulable=found)
+
+
+def test_a_pod_no_node_takes_fails_nothing_before_the_progress_deadline() -> None:
+    """A cluster autoscaler may add a node within minutes: no early failure, as for a slow pull."""
+    assert decide(spec(), at_step(0), unplaced(2), T0 + 9 * 60 * SEC).rule is None
+
+
+@pytest.mark.parametrize(("count", "named"), [
+    (1, "no node takes 1 canary pod for 660s (a-canary-0)"),
+    (5, "no node takes 5 canary pods for 660s (a-canary-0, a-canary-1, a-canary-2, 2 more)"),
+])
+def test_the_progress_deadline_says_why_no_node_takes_the_canary(count: int, named: str) -> None:
+    decision = decide(spec(), at_step(0), unplaced(count), T0 + 11 * 60 * SEC)
+    assert decision.rule == "progress deadline"
+    assert decision.status.condition("Progressing").reason == "ProgressDeadlineExceeded"
+    assert (f"no progress for 600s (canary 0/1 available); {named}: {NO_NODE.rstrip('.')}; rolled back"
+            in _event(decision).message), _event(decision).message
+
+
+def test_without_unschedulable_pods_the_deadline_says_what_it_said() -> None:
+    assert cannot_start.unschedulable((), T0) == ""
+    message = _event(decide(spec(), at_step(0), unplaced(0), T0 + 11 * 60 * SEC)).message
+    assert message.endswith("no progress for 600s (canary 0/1 available); rolled back to stable A"), message
