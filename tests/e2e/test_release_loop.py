@@ -24,6 +24,21 @@ def _first_install(cluster: Cluster, namespace: str, manifest: str, name: str) -
     return gr.wait_phase(cluster, namespace, name, "Succeeded", timeout=60)
 
 
+def _gray_get_showing(cluster: Cluster, namespace: str, name: str, text: str, timeout: float) -> str:
+    """``kubectl gray get NAME`` once its view holds ``text`` (its last view is reported if it never does)."""
+    env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
+
+    def shown() -> str:
+        result = subprocess.run(["kubectl", "gray", "get", name, "-n", namespace], capture_output=True, text=True,
+                                env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        if text not in result.stdout:
+            raise AssertionError(result.stdout)
+        return result.stdout
+
+    return wait_until(shown, timeout=timeout, interval=1, what=f"kubectl gray get showing {text.strip()!r}")
+
+
 def test_good_release_is_promoted_in_replicas_mode(cluster: Cluster, namespace: str, operator: Process,
                                                     simulator: Process, prometheus: Prometheus) -> None:
     analysis = gr.error_rate_analysis(prometheus.url)
@@ -145,17 +160,7 @@ def test_a_canary_whose_image_cannot_be_pulled_is_rolled_back_within_a_minute(cl
     applied = time.monotonic()
     cluster.apply(json.dumps(body), namespace)
     # Before anything fails, `kubectl gray get` shows why the canary is not ready.
-    env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
-
-    def shown() -> str:
-        result = subprocess.run(["kubectl", "gray", "get", "tpyo", "-n", namespace], capture_output=True, text=True,
-                                env=env, timeout=60)
-        assert result.returncode == 0, result.stderr
-        if "ImagePullBackOff, pod up" not in result.stdout:
-            raise AssertionError(result.stdout)  # reported if it never shows
-        return result.stdout
-
-    tree = wait_until(shown, timeout=40, interval=1, what="kubectl gray get showing the pull back-off")
+    tree = _gray_get_showing(cluster, namespace, "tpyo", "ImagePullBackOff, pod up", timeout=40)
     assert '/app  ImagePullBackOff, pod up ' in tree and '(Back-off pulling image "example.com/app:tpyo")' in tree, tree
     # The canary never runs: no restart, no metric. Its pull back-off fails it a minute after its
     # pod was made, not at the progress deadline (ten minutes, the default).
@@ -182,17 +187,7 @@ def test_a_canary_no_node_takes_fails_at_the_progress_deadline_with_the_schedule
     body = json.loads(gr.grayrelease("far", image="example.com/app:2", steps=steps, extra_spec=extra))
     body["spec"]["template"]["spec"]["nodeSelector"] = {"example.com/no-such-pool": "true"}
     cluster.apply(json.dumps(body), namespace)
-    env = {**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}", "NO_COLOR": "1"}
-
-    def shown() -> str:
-        result = subprocess.run(["kubectl", "gray", "get", "far", "-n", namespace], capture_output=True, text=True,
-                                env=env, timeout=60)
-        assert result.returncode == 0, result.stderr
-        if "  Unschedulable for " not in result.stdout:
-            raise AssertionError(result.stdout)
-        return result.stdout
-
-    tree = wait_until(shown, timeout=30, interval=1, what="kubectl gray get showing the unschedulable canary pod")
+    tree = _gray_get_showing(cluster, namespace, "far", "  Unschedulable for ", timeout=30)
     assert "far-canary-" in tree and "didn't match Pod's node affinity/selector" in tree, tree
     rolled = gr.wait_ended(cluster, namespace, "far", before, timeout=90)
     assert rolled["phase"] == "RolledBack" and gr.condition(rolled, "Progressing")["reason"] == "ProgressDeadlineExceeded"
