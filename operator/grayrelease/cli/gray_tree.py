@@ -14,7 +14,7 @@ from grayrelease.api.spec import Step, StepKind
 from grayrelease.api.status import Condition, ConditionType, Phase
 from grayrelease.cli.gray_resource import Release, Workload
 from grayrelease.cli.gray_text import Painter, age, number, parse_time, short_revision, table
-from grayrelease.engine import querywindows, restarts
+from grayrelease.engine import measurements, querywindows, restarts
 
 # Pauses people asked for or that a pause step makes are expected, not warnings.
 _QUIET_PAUSES = frozenset({"PauseStep", "PausedByCommand", "NotPaused"})
@@ -119,6 +119,23 @@ def _summary(release: Release, now: datetime, paint: Painter) -> list[str]:
     return table(rows)
 
 
+def _gate_progress(release: Release) -> str:
+    """How far the current analysis step has come, per metric: its successes against the count it
+    needs, as the step counts them. The Analysis table counts the whole release from the end of
+    initialDelay, so its OK column can trail a step measured before then."""
+    status, spec = release.model.status, release.model.spec
+    step, gate = spec.strategy.steps[status.current_step_index], status.step_analysis
+    if step.analysis is None or gate is None or gate.step != status.current_step_index:
+        return ""
+    parts = []
+    for name in step.analysis.metrics:
+        metric = spec.analysis.metric(name)
+        done = gate.metrics[name].successes if name in gate.metrics else 0
+        dry = metric is not None and metric.dry_run
+        parts.append(f"{name} {done}" + (" (dry run)" if dry else f"/{measurements.successes_needed(step, metric)}"))
+    return ", ".join(parts)
+
+
 def _steps(release: Release, paint: Painter) -> list[str]:
     steps = release.model.spec.strategy.steps
     if not steps:
@@ -126,7 +143,8 @@ def _steps(release: Release, paint: Painter) -> list[str]:
     rows = [[_marker(i, release, paint), str(i + 1), describe_step(step)] for i, step in enumerate(steps)]
     status = release.model.status
     if in_release(release) and status.current_step_index < len(steps):
-        rows[status.current_step_index].append(paint("← current", "bold"))
+        progress = _gate_progress(release)
+        rows[status.current_step_index].append(paint("← current", "bold") + (f"  {progress}" if progress else ""))
     lines = ["Steps:", *table(rows, indent="  ")]
     if in_release(release) and status.current_step_index >= len(steps) and release.phase == Phase.PROGRESSING:
         lines.append("  " + paint("▶", "blue") + "  promoting: the stable side takes the canary revision")

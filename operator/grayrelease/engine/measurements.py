@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from grayrelease.api.durations import parse_duration
-from grayrelease.api.spec import Metric, StepKind
+from grayrelease.api.spec import Metric, Step, StepKind
 from grayrelease.api.status import (
     MAX_COMPARE_HISTORY, MAX_MEASUREMENTS, CompareHistory, GateCounters, MeasurementPhase, MeasurementRecord,
     MetricPhase, MetricStatus,
@@ -79,10 +79,14 @@ def gate_metrics(situation: Situation) -> list[str]:
 
 
 def required_successes(situation: Situation, metric: Metric) -> int:
-    step = situation.step
+    return successes_needed(situation.step, metric)
+
+
+def successes_needed(step: Step | None, metric: Metric | None) -> int:
+    """Successful measurements an analysis step needs of ``metric``: the step's count, else the metric's, else one."""
     if step is not None and step.analysis is not None and step.analysis.count is not None:
         return step.analysis.count
-    return metric.count or 1
+    return (metric.count if metric is not None else None) or 1
 
 
 def step_interval(situation: Situation, metric: Metric) -> timedelta:

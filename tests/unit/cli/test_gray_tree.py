@@ -48,6 +48,18 @@ def test_steps_carry_a_marker_at_the_current_one(paused_status: dict[str, Any]) 
     assert steps[2].split()[2:] == ["analysis", "error-rate", "×3"]
 
 
+def test_the_current_analysis_step_shows_how_far_it_has_come(paused_status: dict[str, Any]) -> None:
+    """The step's own counts: the Analysis table's OK column counts the release from the end of
+    initialDelay, and trails a step measured before then."""
+    status = {**paused_status, "phase": "Progressing", "currentStepIndex": 2,
+              "stepAnalysis": {"step": 2, "metrics": {"error-rate": {"successes": 1}}}}
+    status.pop("pauseReason")
+    steps = _section(render(_release(status), NOW), "Steps:")
+    assert steps[2].endswith("analysis error-rate ×3  ← current  error-rate 1/3"), steps
+    status["stepAnalysis"] = {"step": 1, "metrics": {"error-rate": {"successes": 2}}}  # an earlier step's counts
+    assert _section(render(_release(status), NOW), "Steps:")[2].endswith("← current"), status
+
+
 @pytest.mark.parametrize(("phase", "index", "markers"), [
     ("Progressing", 3, ["✔", "✔", "✔", "▶", "○"]),
     ("RolledBack", 2, ["✔", "✔", "✖", "○", "○"]),
