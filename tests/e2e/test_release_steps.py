@@ -353,7 +353,7 @@ def test_success_ratio_and_per_side_rate_through_weight_changes(cluster: Cluster
     )
     [outcome] = json.loads(queried.stdout)["scenarios"]
     window = json.loads((tmp_path / "window.json").read_text())
-    assert outcome["verdict"] == "rollback", (queried.stdout, window)
+    assert outcome["verdict"] == "rollback", f"{queried.stdout}\n{json.dumps(window)}"  # in full, not a repr cut short
     assert len(window["metrics"][1]["canary"]) >= len(availability["history"]["canary"])
     assert 20.0 in window["canary_weights"], "the weights come from grayrelease_release_canary_weight_ratio"
     assert 2 in window["canary_pods"] and 8 in window["stable_pods"], "the pods come from grayrelease_release_ready_pods"
