@@ -194,7 +194,9 @@ def binomial_trials(values: np.ndarray, overlap: float = 1.0, trend: bool = Fals
     The variance comes from the median squared first difference (for normal noise, 0.455 x twice
     the variance), so an incident's few big jumps do not pass for noise and leave a large service
     looking like a tiny one; when most differences are zero (a handful of errors) the median says
-    nothing and the mean is used. The variance is then taken at its upper ``TRIALS_BOUND`` bound.
+    nothing and the mean is used; where most values are non-zero and equal all the same, the ratio
+    is steadier than any count (a repeated or rounded value), and None is returned. The variance
+    is then taken at its upper ``TRIALS_BOUND`` bound.
     Ratios over windows of ``overlap`` intervals differ from their neighbour by 1/overlap of their
     spread, which the differences read as overlap times the requests of a window; and the spread
     of the values themselves around their median (robustly, so an incident does not count) bounds
@@ -211,6 +213,11 @@ def binomial_trials(values: np.ndarray, overlap: float = 1.0, trend: bool = Fals
         steps = steps - np.median(steps)
     squares = steps**2
     median = float(np.median(squares))
+    if median <= 0 and np.mean(values > 0) > 0.5:
+        # Most differences are zero between equal non-zero values: a ratio steadier than any
+        # binomial count, so a repeated or rounded value, not a handful of errors; its one jump
+        # (an onset) would otherwise stand for all its noise.
+        return None
     variance = median / (2.0 * CHI2_1_MEDIAN) if median > 0 else float(np.mean(squares) / 2.0)
     if level <= 0 or variance <= 0:
         return None

@@ -272,6 +272,12 @@ class TestRatiosWithoutCounts:
     FLAT = [0.004186, 0.003485, 0.003136, 0.002913, 0.002941, 0.002501, 0.00225, 0.002445, 0.00267, 0.004973,
             0.005304, 0.005761, 0.00607, 0.00623, 0.006443, 0.006856, 0.007176]
 
+    def test_a_ratio_steadier_than_any_count_tells_nothing_of_its_requests(self) -> None:
+        """Equal non-zero values (a rounded or repeated ratio) are no handful of errors: their one
+        jump, an onset, must not stand for the noise of a service of a few requests."""
+        assert counttest.binomial_trials(np.array([0.0, 0.1, 0.1, 0.1])) is None
+        assert counttest.binomial_trials(np.array([0.0, 0.0, 0.003, 0.0, 0.0])) is not None  # a handful of errors
+
     def test_a_climb_through_a_known_window_is_not_read_as_few_requests(self) -> None:
         canary = np.array(self.CLIMB)
         # Its wander and spread read the climb as binomial noise: a service of a few dozen requests.
